@@ -1,0 +1,69 @@
+//! Stable error codes.
+//!
+//! Codes are part of the public contract: they appear in `takedown hash` output, in dead-letter
+//! headers and in API responses, so clients can act on them without parsing messages. A code, once
+//! published, keeps its meaning; new failure kinds get new codes.
+
+use serde::{Deserialize, Serialize};
+
+/// A machine-readable failure kind, serialised in `snake_case`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The input could not be read (missing file, permission, I/O error).
+    Io,
+    /// The input is larger than the configured byte cap.
+    TooLarge,
+    /// The image's dimensions or decoded size exceed the configured limits (decompression bomb).
+    DimensionsTooLarge,
+    /// The image format is not recognised or not supported.
+    UnsupportedFormat,
+    /// The image data is malformed or truncated.
+    DecodeFailed,
+    /// An animation has more frames than allowed.
+    TooManyFrames,
+    /// A text field (hash, id) is malformed.
+    InvalidValue,
+}
+
+impl ErrorCode {
+    /// The code as it is written in records and headers.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::Io => "io",
+            ErrorCode::TooLarge => "too_large",
+            ErrorCode::DimensionsTooLarge => "dimensions_too_large",
+            ErrorCode::UnsupportedFormat => "unsupported_format",
+            ErrorCode::DecodeFailed => "decode_failed",
+            ErrorCode::TooManyFrames => "too_many_frames",
+            ErrorCode::InvalidValue => "invalid_value",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serde_name_matches_as_str() {
+        for code in [
+            ErrorCode::Io,
+            ErrorCode::TooLarge,
+            ErrorCode::DimensionsTooLarge,
+            ErrorCode::UnsupportedFormat,
+            ErrorCode::DecodeFailed,
+            ErrorCode::TooManyFrames,
+            ErrorCode::InvalidValue,
+        ] {
+            let json = serde_json::to_string(&code).unwrap();
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! Shared vocabulary of Takedown.
+//!
+//! Every stage speaks about the same things: hashes of media (signals), the kinds of signal, and
+//! the stable error codes that dead-letter records, audit logs and API clients rely on. They live
+//! here, free of I/O, so that the behaviour crates agree on one parse and one format for each.
+
+pub mod error_code;
+pub mod signal;
+
+pub use error_code::ErrorCode;
+pub use signal::{Md5Digest, ParseSignalError, PdqHash, Sha256Digest, SignalType};

@@ -1,0 +1,2 @@
+//! The `takedown` binary (being written).
+fn main() {}

@@ -1,0 +1,1 @@
+//! Test services (placeholder; being written).
