@@ -109,7 +109,9 @@ pub enum Pixels {
 }
 
 /// The first frame of a decoded image.
-#[derive(Debug, Clone)]
+///
+/// Its `Debug` form shows the shape, never the pixels: media must not reach logs.
+#[derive(Clone)]
 pub struct DecodedImage {
     /// Width in pixels.
     pub width: u32,
@@ -123,6 +125,18 @@ pub struct DecodedImage {
     pub pixels: Pixels,
     /// The first frame as decoded, for hashers that take an [`image::DynamicImage`].
     pub image: DynamicImage,
+}
+
+impl std::fmt::Debug for DecodedImage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DecodedImage")
+            .field("width", &self.width)
+            .field("height", &self.height)
+            .field("format", &self.format)
+            .field("frames", &self.frames)
+            .field("grey", &matches!(self.pixels, Pixels::Grey(_)))
+            .finish_non_exhaustive()
+    }
 }
 
 impl DecodedImage {
@@ -256,6 +270,16 @@ fn decode_still(
 ) -> Result<DynamicImage, DecodeError> {
     let (w, h) = decoder.dimensions();
     check_dimensions(w, h, limits)?;
+    // The decoded buffer plus the 8-bit copy hashing makes of it must fit the allocation cap.
+    let needed = decoder
+        .total_bytes()
+        .saturating_add(u64::from(w) * u64::from(h) * 3);
+    if needed > limits.max_alloc_bytes {
+        return Err(DecodeError::AllocationLimit(format!(
+            "{w}x{h} needs {needed} bytes, limit {}",
+            limits.max_alloc_bytes
+        )));
+    }
     decoder
         .set_limits(image_limits(limits))
         .map_err(map_image_error)?;

@@ -163,7 +163,8 @@ pub fn pdq_hash(
 }
 
 fn jarosz_window(old: usize, new: usize) -> usize {
-    (old + 2 * new - 1) / (2 * new)
+    // The reference's (old + 2·new − 1) / (2·new).
+    old.div_ceil(2 * new)
 }
 
 /// The four phases of the reference's running box filter for one vector, as start/end counts.
@@ -305,9 +306,9 @@ fn decimate(input: &[f32], rows: usize, cols: usize, out: &mut [[f32; 64]; 64]) 
 fn quality_metric(a: &[[f32; 64]; 64]) -> u8 {
     let step = |u: f32, v: f32| (((u - v) * 100.0) / 255.0) as i32;
     let mut gradient_sum: i32 = 0;
-    for i in 0..63 {
-        for j in 0..64 {
-            gradient_sum += step(a[i][j], a[i + 1][j]).abs();
+    for (upper, lower) in a.iter().zip(&a[1..]) {
+        for (&u, &v) in upper.iter().zip(lower) {
+            gradient_sum += step(u, v).abs();
         }
     }
     for row in a {
