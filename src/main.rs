@@ -1,2 +1,15 @@
-//! The `takedown` binary (being written).
-fn main() {}
+//! The `takedown` binary: parses the command line and hands over to the library.
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = takedown::cli::Cli::parse();
+    match takedown::cli::run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,7 @@
+//! Takedown: find terrorist content in public posts and remove it within legal deadlines.
+//!
+//! One binary, many roles; each role is a subcommand. This library holds the command
+//! implementations so that tests can drive them without a process where that is simpler.
+
+pub mod cli;
+pub mod hash_cmd;
