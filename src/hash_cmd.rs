@@ -29,7 +29,7 @@ pub struct HashArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "jsonl")]
     pub format: OutputFormat,
-    /// Signals to compute, comma-separated: pdq, md5, sha256, dhash, phash.
+    /// Signals to compute, comma-separated: pdq, md5, sha256, sha512, dhash, phash.
     #[arg(long, value_delimiter = ',', default_value = "pdq,md5,sha256")]
     pub signals: Vec<SignalType>,
     /// Hash images larger than 512 px at full size (python-threatexchange/HMA convention)
@@ -57,6 +57,8 @@ struct Record {
     #[serde(skip_serializing_if = "Option::is_none")]
     sha256: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    sha512: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     dhash: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     phash: Option<String>,
@@ -78,6 +80,7 @@ impl Record {
             pdq_quality: s.pdq.map(|p| p.quality),
             md5: s.md5.map(|d| d.to_string()),
             sha256: s.sha256.map(|d| d.to_string()),
+            sha512: s.sha512.map(|d| d.to_string()),
             dhash: s.dhash,
             phash: s.phash,
             error: None,
@@ -91,6 +94,7 @@ impl Record {
             pdq_quality: None,
             md5: None,
             sha256: None,
+            sha512: None,
             dhash: None,
             phash: None,
             error: Some(RecordError { code, message }),
@@ -108,6 +112,7 @@ impl Record {
                 }
                 SignalType::Md5 => out.push(self.md5.clone().unwrap_or_default()),
                 SignalType::Sha256 => out.push(self.sha256.clone().unwrap_or_default()),
+                SignalType::Sha512 => out.push(self.sha512.clone().unwrap_or_default()),
                 SignalType::Dhash => out.push(self.dhash.clone().unwrap_or_default()),
                 SignalType::Phash => out.push(self.phash.clone().unwrap_or_default()),
             }

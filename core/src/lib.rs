@@ -8,4 +8,4 @@ pub mod error_code;
 pub mod signal;
 
 pub use error_code::ErrorCode;
-pub use signal::{Md5Digest, ParseSignalError, PdqHash, Sha256Digest, SignalType};
+pub use signal::{Md5Digest, ParseSignalError, PdqHash, Sha256Digest, Sha512Digest, SignalType};

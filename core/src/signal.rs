@@ -31,7 +31,7 @@ pub enum ParseSignalError {
         position: usize,
     },
     /// The signal type name is unknown.
-    #[error("unknown signal type {0:?} (known: pdq, md5, sha256, dhash, phash)")]
+    #[error("unknown signal type {0:?} (known: pdq, md5, sha256, sha512, dhash, phash)")]
     UnknownType(String),
 }
 
@@ -197,6 +197,10 @@ digest_type!(
     /// A SHA-256 digest of a file's bytes, for exact matching.
     Sha256Digest, 32, "sha256"
 );
+digest_type!(
+    /// A SHA-512 digest of a file's bytes, for exact matching (Tech Against Terrorism shares it).
+    Sha512Digest, 64, "sha512"
+);
 
 impl FromStr for PdqHash {
     type Err = ParseSignalError;
@@ -228,6 +232,8 @@ pub enum SignalType {
     Md5,
     /// SHA-256 of the file bytes, matched by equality.
     Sha256,
+    /// SHA-512 of the file bytes, matched by equality.
+    Sha512,
     /// Difference hash (64 bits, `image_hasher` gradient), matched by Hamming distance.
     Dhash,
     /// DCT perceptual hash (64 bits, `image_hasher` mean with DCT), matched by Hamming distance.
@@ -236,13 +242,30 @@ pub enum SignalType {
 
 impl SignalType {
     /// Every signal type, in a stable order.
-    pub const ALL: [SignalType; 5] = [
+    pub const ALL: [SignalType; 6] = [
         SignalType::Pdq,
         SignalType::Md5,
         SignalType::Sha256,
+        SignalType::Sha512,
         SignalType::Dhash,
         SignalType::Phash,
     ];
+
+    /// Whether values of this type match by Hamming distance (otherwise by equality).
+    pub fn is_perceptual(self) -> bool {
+        matches!(self, SignalType::Pdq | SignalType::Dhash | SignalType::Phash)
+    }
+
+    /// Number of hex characters in a value of this type.
+    pub fn hex_len(self) -> usize {
+        match self {
+            SignalType::Pdq => 64,
+            SignalType::Md5 => 32,
+            SignalType::Sha256 => 64,
+            SignalType::Sha512 => 128,
+            SignalType::Dhash | SignalType::Phash => 16,
+        }
+    }
 
     /// The lowercase name used in text formats and on the command line.
     pub fn as_str(self) -> &'static str {
@@ -250,6 +273,7 @@ impl SignalType {
             SignalType::Pdq => "pdq",
             SignalType::Md5 => "md5",
             SignalType::Sha256 => "sha256",
+            SignalType::Sha512 => "sha512",
             SignalType::Dhash => "dhash",
             SignalType::Phash => "phash",
         }

@@ -7,8 +7,8 @@ use crate::decode::{DecodeError, DecodeLimits, decode};
 use crate::pdq::{PdqHasher, PdqOutput, PreResize};
 use crate::perceptual::PerceptualHashers;
 use md5::{Digest, Md5};
-use sha2::Sha256;
-use takedown_core::{Md5Digest, Sha256Digest, SignalType};
+use sha2::{Sha256, Sha512};
+use takedown_core::{Md5Digest, Sha256Digest, Sha512Digest, SignalType};
 
 /// The signals computed for one file; each is present when it was requested.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -19,6 +19,8 @@ pub struct Signals {
     pub md5: Option<Md5Digest>,
     /// SHA-256 of the bytes.
     pub sha256: Option<Sha256Digest>,
+    /// SHA-512 of the bytes.
+    pub sha512: Option<Sha512Digest>,
     /// 64-bit dHash as hex.
     pub dhash: Option<String>,
     /// 64-bit pHash as hex.
@@ -58,8 +60,10 @@ impl SignalComputer {
         if wanted.contains(&SignalType::Sha256) {
             out.sha256 = Some(Sha256Digest(Sha256::digest(bytes).into()));
         }
-        let perceptual = [SignalType::Pdq, SignalType::Dhash, SignalType::Phash];
-        if !wanted.iter().any(|t| perceptual.contains(t)) {
+        if wanted.contains(&SignalType::Sha512) {
+            out.sha512 = Some(Sha512Digest(Sha512::digest(bytes).into()));
+        }
+        if !wanted.iter().any(|t| t.is_perceptual()) {
             return Ok(out);
         }
         let image = decode(bytes, &self.limits)?;
