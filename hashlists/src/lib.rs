@@ -1,5 +1,15 @@
 //! Shared hash lists: import, validation, versioning and sync.
 //!
 //! Platforms receive hashes of known terrorist content from GIFCT (through ThreatExchange), Tech
-//! Against Terrorism and HMA exports. This crate will turn those formats into validated, versioned
-//! lists in Redis that the matcher follows. It is empty until the hash-lists issue lands.
+//! Against Terrorism and HMA exports, and keep lists of their own. This crate turns those formats
+//! into validated, versioned lists in Redis that matchers follow:
+//! - [`model`]: lists, entries, changes;
+//! - [`formats`]: the file formats, with per-record errors naming line or JSON path;
+//! - [`store`]: the versioned Redis store (atomic versions, change log, curation, feedback);
+//! - [`sync`]: pulling lists from sources with checkpoints and a per-list lock;
+//! - [`follow`]: how a matcher learns of new versions and loads a list cold.
+
+pub mod formats;
+pub mod model;
+
+pub use model::{Change, Entry, ListId, ListMeta, Severity};

@@ -1,0 +1,176 @@
+//! Format round trips and error locations.
+
+use super::*;
+use crate::model::Entry;
+use takedown_core::SignalType;
+
+const PDQ: &str = "d8f8f0cee0f4a84f0637022a078f67f0b36e2ed596621e1d33e6339c4e9c9b22";
+const MD5: &str = "d41d8cd98f00b204e9800998ecf8427e";
+const SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+fn read_all(format: Format, text: &str) -> (Vec<Record>, Vec<RecordError>, PageInfo) {
+    let parsed = read(format, std::io::Cursor::new(text.as_bytes().to_vec())).expect("document");
+    let (mut ok, mut bad) = (Vec::new(), Vec::new());
+    for r in parsed.records {
+        match r {
+            Ok(r) => ok.push(r),
+            Err(e) => bad.push(e),
+        }
+    }
+    (ok, bad, parsed.page)
+}
+
+fn entry(t: SignalType, v: &str, labels: &[&str]) -> Entry {
+    let mut e = Entry::new(t, v).unwrap();
+    e.add_labels(labels.iter().map(|s| s.to_string()));
+    e
+}
+
+fn round_trip(format: Format, entries: &[Entry]) {
+    let mut out = Vec::new();
+    let page = PageInfo {
+        checkpoint: Some("42".into()),
+        ..PageInfo::default()
+    };
+    write(format, entries.iter(), &mut out, &page).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    let (ok, bad, info) = read_all(format, &text);
+    assert!(bad.is_empty(), "{format}: {bad:?}\n{text}");
+    let back: Vec<Entry> = ok.into_iter().map(|r| r.entry).collect();
+    assert_eq!(back, entries, "{format} round trip:\n{text}");
+    if format == Format::Tat {
+        assert_eq!(info.checkpoint.as_deref(), Some("42"));
+    }
+}
+
+#[test]
+fn every_format_round_trips_what_it_can_carry() {
+    let plain = vec![
+        entry(SignalType::Pdq, PDQ, &[]),
+        entry(SignalType::Md5, MD5, &[]),
+        entry(SignalType::Sha256, SHA256, &[]),
+    ];
+    round_trip(Format::Plain, &plain);
+
+    let csv = vec![
+        entry(
+            SignalType::Pdq,
+            PDQ,
+            &["collab:gifct", "category:terrorism", "media_type_photo"],
+        ),
+        entry(SignalType::Md5, MD5, &["tag-a", "tag-b"]),
+    ];
+    round_trip(Format::Csv, &csv);
+
+    let mut tat = vec![
+        entry(
+            SignalType::Pdq,
+            PDQ,
+            &["ideology:example", "file_type:image"],
+        ),
+        entry(SignalType::Sha256, SHA256, &["file_type:video"]),
+    ];
+    tat[0].source_id = Some("1001".into());
+    tat[0].source_created = Some("2026-01-02T03:04:05Z".into());
+    tat[0].source_updated = Some("2026-02-02T03:04:05Z".into());
+    round_trip(Format::Tat, &tat);
+
+    let mut te = vec![entry(
+        SignalType::Pdq,
+        PDQ,
+        &["media_type_photo", "terrorism"],
+    )];
+    te[0].source_id = Some("4242".into());
+    te[0].source_created = Some("2026-01-01T00:00:00+0000".into());
+    round_trip(Format::Te, &te);
+
+    let mut full = entry(SignalType::Pdq, PDQ, &["anything", "ideology:x"]);
+    full.pdq_quality = Some(87);
+    full.source_id = Some("s1".into());
+    full.disabled = Some(crate::model::Disabled {
+        reason: "stock photo".into(),
+        actor: "ana".into(),
+        at_ms: 5,
+        until_ms: Some(9),
+    });
+    full.added_version = Some(3);
+    round_trip(
+        Format::Jsonl,
+        &[full, entry(SignalType::Sha512, &"ab".repeat(64), &[])],
+    );
+}
+
+#[test]
+fn plain_errors_name_the_line() {
+    let text = format!(
+        "# comment\npdq {PDQ}\n\nmd5 nothex\ntmk {MD5}\npdq\nmd5 {MD5} extra\nPDQ {}\n",
+        PDQ.to_uppercase()
+    );
+    let (ok, bad, _) = read_all(Format::Plain, &text);
+    assert_eq!(ok.len(), 2, "good lines survive next to bad ones");
+    assert_eq!(ok[1].entry.value, PDQ, "uppercase is canonicalised");
+    let lines: Vec<String> = bad.iter().map(|e| e.location.to_string()).collect();
+    assert_eq!(lines, ["line 4", "line 5", "line 6", "line 7"]);
+    assert!(bad[0].reason.contains("32 hex characters"), "{}", bad[0]);
+    assert!(bad[1].reason.contains("unknown signal type"), "{}", bad[1]);
+}
+
+#[test]
+fn csv_errors_name_the_line_and_field() {
+    let text = format!(
+        "signal_type,signal_str,collab,category,tags\npdq,{PDQ},c,cat,a b\nmd5,xyz\nbogus,{MD5}\n"
+    );
+    let (ok, bad, _) = read_all(Format::Csv, &text);
+    assert_eq!(ok.len(), 1);
+    assert_eq!(bad.len(), 2);
+    assert_eq!(bad[0].location, Location::Line(3));
+    assert!(bad[0].reason.starts_with("signal_str:"), "{}", bad[0]);
+    assert_eq!(bad[1].location, Location::Line(4));
+    assert!(bad[1].reason.starts_with("signal_type:"), "{}", bad[1]);
+}
+
+#[test]
+fn tat_errors_name_the_json_path_and_deletions_are_kept() {
+    let text = format!(
+        r#"{{"count": 4, "next": "http://x/page2", "checkpoint": 1700000000,
+            "results": [
+              {{"hash_digest": "{PDQ}", "algorithm": "PDQ", "ideology": "x", "file_type": "image", "deleted": false, "id": 1}},
+              {{"hash_digest": "{MD5}", "algorithm": "MD5", "deleted": true, "id": 2}},
+              {{"hash_digest": "{MD5}", "algorithm": "CRC32", "id": 3}},
+              {{"algorithm": "MD5", "id": 4}}
+            ]}}"#
+    );
+    let (ok, bad, page) = read_all(Format::Tat, &text);
+    assert_eq!(page.checkpoint.as_deref(), Some("1700000000"));
+    assert_eq!(page.next.as_deref(), Some("http://x/page2"));
+    assert_eq!(ok.len(), 2);
+    assert!(ok[1].deleted);
+    assert_eq!(ok[0].entry.labels, ["file_type:image", "ideology:x"]);
+    assert_eq!(
+        bad[0].location,
+        Location::Json("results[2].algorithm".into())
+    );
+    assert_eq!(bad[1].location, Location::Json("results[3]".into()));
+    assert!(bad[1].reason.contains("hash_digest"), "{}", bad[1]);
+}
+
+#[test]
+fn te_accepts_graph_api_tag_objects() {
+    let text = format!(
+        r#"{{"data": [{{"id": "77", "raw_indicator": "{PDQ}", "type": "HASH_PDQ",
+             "tags": {{"data": [{{"text": "media_type_photo"}}]}}}},
+             {{"raw_indicator": "{MD5}", "type": "HASH_URL"}}]}}"#
+    );
+    let (ok, bad, _) = read_all(Format::Te, &text);
+    assert_eq!(ok[0].entry.labels, ["media_type_photo"]);
+    assert_eq!(ok[0].entry.source_id.as_deref(), Some("77"));
+    assert_eq!(bad[0].location, Location::Json("data[1].type".into()));
+}
+
+#[test]
+fn unreadable_documents_are_errors() {
+    assert!(read(Format::Tat, std::io::Cursor::new(b"{not json".to_vec())).is_err());
+    assert!(read(Format::Te, std::io::Cursor::new(b"[]".to_vec())).is_err());
+    let (_, bad, _) = read_all(Format::Jsonl, "{\"signal_type\": \"pdq\"}\n");
+    assert_eq!(bad[0].location, Location::Line(1));
+}

@@ -1,0 +1,410 @@
+//! The vocabulary of hash lists: lists, entries, and the changes between versions.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use takedown_core::SignalType;
+
+/// Why a list id, entry or metadata value is invalid.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidValue(pub String);
+
+/// A list's identifier: 1–64 characters of `a-z 0-9 . _ -`, starting with a letter or digit.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ListId(String);
+
+impl ListId {
+    /// Validates a list id.
+    pub fn parse(text: &str) -> Result<Self, InvalidValue> {
+        let ok = !text.is_empty()
+            && text.len() <= 64
+            && text.as_bytes()[0].is_ascii_alphanumeric()
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+        if ok {
+            Ok(ListId(text.to_string()))
+        } else {
+            Err(InvalidValue(format!(
+                "list id {text:?} must be 1-64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit"
+            )))
+        }
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for ListId {
+    type Error = InvalidValue;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        ListId::parse(&value)
+    }
+}
+
+impl From<ListId> for String {
+    fn from(id: ListId) -> String {
+        id.0
+    }
+}
+
+impl fmt::Display for ListId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// How severe a match on a list is; it orders hash-match cases in the review queue.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Low.
+    Low,
+    /// Medium (the default).
+    #[default]
+    Medium,
+    /// High.
+    High,
+    /// Critical: reviewed first among hash matches.
+    Critical,
+}
+
+impl std::str::FromStr for Severity {
+    type Err = InvalidValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "low" => Ok(Severity::Low),
+            "medium" => Ok(Severity::Medium),
+            "high" => Ok(Severity::High),
+            "critical" => Ok(Severity::Critical),
+            _ => Err(InvalidValue(format!(
+                "severity {s:?} must be low, medium, high or critical"
+            ))),
+        }
+    }
+}
+
+/// The PDQ match threshold used when a list names none.
+pub const DEFAULT_PDQ_THRESHOLD: u32 = 31;
+
+/// A list's metadata.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListMeta {
+    /// The list's id.
+    pub id: ListId,
+    /// A human name.
+    pub name: String,
+    /// Where the list comes from (e.g. "gifct", "tat", "local").
+    pub source: String,
+    /// Largest PDQ distance that counts as a match (0..=256).
+    pub threshold: u32,
+    /// Severity of a match.
+    pub severity: Severity,
+    /// Labels applied to every match on this list.
+    pub labels: Vec<String>,
+}
+
+impl ListMeta {
+    /// Metadata with defaults: name = id, threshold 31, medium severity, no labels.
+    pub fn new(id: ListId, source: &str) -> Self {
+        ListMeta {
+            name: id.to_string(),
+            id,
+            source: source.to_string(),
+            threshold: DEFAULT_PDQ_THRESHOLD,
+            severity: Severity::default(),
+            labels: Vec::new(),
+        }
+    }
+
+    /// Checks the values that types alone cannot.
+    pub fn validate(&self) -> Result<(), InvalidValue> {
+        if self.threshold > 256 {
+            return Err(InvalidValue(format!(
+                "threshold {} is over 256, the number of PDQ bits",
+                self.threshold
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Why an entry no longer matches although it is still on the list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Disabled {
+    /// Why it was disabled (e.g. "false positive: stock photo").
+    pub reason: String,
+    /// Who disabled it.
+    pub actor: String,
+    /// When, in Unix milliseconds.
+    pub at_ms: i64,
+    /// When the disablement lapses, in Unix milliseconds; `None` is for good.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until_ms: Option<i64>,
+}
+
+/// One hash on a list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    /// The signal type.
+    pub signal_type: SignalType,
+    /// The value, as canonical lowercase hex.
+    pub value: String,
+    /// Open, versioned label strings (content type, producing entity, behaviour, ideology…),
+    /// sorted and without duplicates.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub labels: Vec<String>,
+    /// PDQ quality, when the source gives it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pdq_quality: Option<u8>,
+    /// The entry's id at its source (a Tech Against Terrorism id, a ThreatExchange descriptor id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_id: Option<String>,
+    /// When the source says the entry was created.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_created: Option<String>,
+    /// When the source says the entry was last updated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_updated: Option<String>,
+    /// Set when the entry was disabled by curation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled: Option<Disabled>,
+    /// The list version that added this entry (set by the store).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub added_version: Option<u64>,
+}
+
+impl Entry {
+    /// A new entry after validating and canonicalising the value.
+    pub fn new(signal_type: SignalType, value: &str) -> Result<Self, InvalidValue> {
+        Ok(Entry {
+            signal_type,
+            value: canonical_value(signal_type, value)?,
+            labels: Vec::new(),
+            pdq_quality: None,
+            source_id: None,
+            source_created: None,
+            source_updated: None,
+            disabled: None,
+            added_version: None,
+        })
+    }
+
+    /// The entry's key within its list: `<signal_type>:<value>`. Stable across imports, so a
+    /// re-import updates rather than duplicates, and matches can name the entry.
+    pub fn key(&self) -> String {
+        entry_key(self.signal_type, &self.value)
+    }
+
+    /// Adds labels, keeping them sorted and unique.
+    pub fn add_labels<I: IntoIterator<Item = String>>(&mut self, labels: I) {
+        self.labels.extend(
+            labels
+                .into_iter()
+                .map(|l| l.trim().to_string())
+                .filter(|l| !l.is_empty()),
+        );
+        self.labels.sort();
+        self.labels.dedup();
+    }
+
+    /// Whether the entry is disabled at time `now_ms`.
+    pub fn is_disabled_at(&self, now_ms: i64) -> bool {
+        self.disabled
+            .as_ref()
+            .is_some_and(|d| d.until_ms.is_none_or(|until| now_ms < until))
+    }
+
+    /// Checks the value and quality (for entries read back from JSON).
+    pub fn validate(&self) -> Result<(), InvalidValue> {
+        let canonical = canonical_value(self.signal_type, &self.value)?;
+        if canonical != self.value {
+            return Err(InvalidValue(format!(
+                "value {:?} is not lowercase hex",
+                self.value
+            )));
+        }
+        if let Some(q) = self.pdq_quality {
+            if q > 100 {
+                return Err(InvalidValue(format!("pdq_quality {q} is over 100")));
+            }
+            if self.signal_type != SignalType::Pdq {
+                return Err(InvalidValue("pdq_quality given for a non-PDQ entry".into()));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `<signal_type>:<value>`, the key of an entry within a list.
+pub fn entry_key(signal_type: SignalType, value: &str) -> String {
+    format!("{signal_type}:{value}")
+}
+
+/// Parses an entry key back into its parts.
+pub fn parse_entry_key(key: &str) -> Result<(SignalType, String), InvalidValue> {
+    let (t, v) = key
+        .split_once(':')
+        .ok_or_else(|| InvalidValue(format!("entry key {key:?} is not <signal_type>:<value>")))?;
+    let t: SignalType = t.parse().map_err(|e| InvalidValue(format!("{e}")))?;
+    Ok((t, canonical_value(t, v)?))
+}
+
+/// Validates a hash value for its type and returns it as lowercase hex.
+pub fn canonical_value(signal_type: SignalType, value: &str) -> Result<String, InvalidValue> {
+    let value = value.trim();
+    let expected = signal_type.hex_len();
+    if value.len() != expected {
+        return Err(InvalidValue(format!(
+            "{signal_type} value must be {expected} hex characters, found {}",
+            value.chars().count()
+        )));
+    }
+    if let Some((i, c)) = value
+        .chars()
+        .enumerate()
+        .find(|(_, c)| !c.is_ascii_hexdigit())
+    {
+        return Err(InvalidValue(format!(
+            "{signal_type} value has non-hex character {c:?} at position {}",
+            i + 1
+        )));
+    }
+    Ok(value.to_ascii_lowercase())
+}
+
+/// Parses a signal type name, accepting the aliases other tools use (python-threatexchange's
+/// `video_md5`, ThreatExchange's `HASH_PDQ`, Tech Against Terrorism's `SHA-256`).
+pub fn parse_signal_type(name: &str) -> Result<SignalType, InvalidValue> {
+    let n = name.trim().to_ascii_lowercase().replace('-', "");
+    let n = n.strip_prefix("hash_").unwrap_or(&n);
+    let t = match n {
+        "pdq" => SignalType::Pdq,
+        "md5" | "photo_md5" | "video_md5" | "photomd5" | "videomd5" => SignalType::Md5,
+        "sha256" | "photo_sha256" | "video_sha256" => SignalType::Sha256,
+        "sha512" | "photo_sha512" | "video_sha512" => SignalType::Sha512,
+        "dhash" => SignalType::Dhash,
+        "phash" => SignalType::Phash,
+        _ => {
+            return Err(InvalidValue(format!(
+                "unknown signal type {name:?} (known: pdq, md5, sha256, sha512, dhash, phash)"
+            )));
+        }
+    };
+    Ok(t)
+}
+
+/// What a version did to one entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "lowercase")]
+pub enum Change {
+    /// The entry was added.
+    Added {
+        /// The entry as added.
+        entry: Entry,
+    },
+    /// The entry's labels or metadata changed.
+    Updated {
+        /// The entry as it is now.
+        entry: Entry,
+    },
+    /// The entry was disabled (it stays listed but stops matching).
+    Disabled {
+        /// The entry, with its `disabled` record.
+        entry: Entry,
+    },
+    /// The entry was re-enabled.
+    Enabled {
+        /// The entry as it is now.
+        entry: Entry,
+    },
+    /// The entry was deleted at the source; it must stop matching.
+    Deleted {
+        /// The deleted entry's key.
+        key: String,
+    },
+}
+
+impl Change {
+    /// The key of the entry this change concerns.
+    pub fn key(&self) -> String {
+        match self {
+            Change::Added { entry }
+            | Change::Updated { entry }
+            | Change::Disabled { entry }
+            | Change::Enabled { entry } => entry.key(),
+            Change::Deleted { key } => key.clone(),
+        }
+    }
+
+    /// The entry after the change (`None` for a deletion).
+    pub fn entry(&self) -> Option<&Entry> {
+        match self {
+            Change::Added { entry }
+            | Change::Updated { entry }
+            | Change::Disabled { entry }
+            | Change::Enabled { entry } => Some(entry),
+            Change::Deleted { .. } => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_ids() {
+        assert!(ListId::parse("gifct-pdq.2026_11").is_ok());
+        for bad in ["", "-x", "Upper", "has space", &"x".repeat(65)] {
+            assert!(ListId::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn values_are_checked_and_lowercased() {
+        let md5 = canonical_value(SignalType::Md5, " D41D8CD98F00B204E9800998ECF8427E ").unwrap();
+        assert_eq!(md5, "d41d8cd98f00b204e9800998ecf8427e");
+        let err = canonical_value(SignalType::Md5, "d41d8cd98f00b204e9800998ecf8427").unwrap_err();
+        assert!(err.0.contains("32 hex characters, found 31"), "{err}");
+        let err = canonical_value(SignalType::Md5, "z41d8cd98f00b204e9800998ecf8427e").unwrap_err();
+        assert!(err.0.contains("'z' at position 1"), "{err}");
+    }
+
+    #[test]
+    fn signal_type_aliases() {
+        assert_eq!(parse_signal_type("HASH_PDQ").unwrap(), SignalType::Pdq);
+        assert_eq!(parse_signal_type("video_md5").unwrap(), SignalType::Md5);
+        assert_eq!(parse_signal_type("SHA-256").unwrap(), SignalType::Sha256);
+        assert_eq!(parse_signal_type("SHA-512").unwrap(), SignalType::Sha512);
+        assert!(parse_signal_type("tmk_pdqf").is_err());
+    }
+
+    #[test]
+    fn disablement_expires() {
+        let mut e = Entry::new(SignalType::Md5, &"a".repeat(32)).unwrap();
+        assert!(!e.is_disabled_at(0));
+        e.disabled = Some(Disabled {
+            reason: "fp".into(),
+            actor: "ana".into(),
+            at_ms: 10,
+            until_ms: Some(100),
+        });
+        assert!(e.is_disabled_at(99));
+        assert!(!e.is_disabled_at(100));
+    }
+
+    #[test]
+    fn entry_keys_round_trip() {
+        let e = Entry::new(SignalType::Sha256, &"AB".repeat(32)).unwrap();
+        let (t, v) = parse_entry_key(&e.key()).unwrap();
+        assert_eq!((t, v.as_str()), (SignalType::Sha256, e.value.as_str()));
+    }
+}
