@@ -9,7 +9,10 @@
 //! - [`sync`]: pulling lists from sources with checkpoints and a per-list lock;
 //! - [`follow`]: how a matcher learns of new versions and loads a list cold.
 
+pub mod follow;
 pub mod formats;
 pub mod model;
+pub mod store;
+pub mod sync;
 
 pub use model::{Change, Entry, ListId, ListMeta, Severity};

@@ -1,0 +1,1085 @@
+//! The versioned hash-list store in Redis.
+//!
+//! A list is metadata, a hash of current entries, a change log and a version. Writers (imports,
+//! syncs, curation) hold the list's lock, stage their changes in the change log under the next
+//! version number, and then commit: one Lua script checks the lock and the expected version,
+//! moves the version (and the sync checkpoint, never backwards) forward, records what the version
+//! did, and publishes it. Only after that are the staged changes applied to the entries hash
+//! ("materialised"). Readers therefore never see half an import:
+//! - matchers follow the change log up to the committed version;
+//! - a cold reader scans the entries hash and replays the log from the materialised version to
+//!   the committed one (changes are whole-entry upserts and deletes, so replay is idempotent).
+//!
+//! A writer that dies leaves staged log entries above the committed version (invisible, removed
+//! by the next writer) or a committed version not yet materialised (finished by the next writer,
+//! and replayed by readers meanwhile). Nothing committed is lost and nothing uncommitted shows.
+//!
+//! Keys share the hash tag `{<list id>}` so one list lives in one Redis Cluster slot.
+
+use crate::formats::{Record, RecordError};
+use crate::model::{Change, Disabled, Entry, ListId, ListMeta, parse_entry_key};
+use redis::AsyncCommands;
+use redis::aio::MultiplexedConnection;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// How many changes one change-log record carries.
+const STAGE_BATCH: usize = 2_000;
+/// How long a writer's lock lives without renewal.
+const LOCK_TTL: Duration = Duration::from_secs(60);
+/// How many errors an import reports in full (all are counted).
+const MAX_REPORTED_ERRORS: usize = 100;
+
+/// Errors of the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Redis failed or is unreachable.
+    #[error("redis: {0}")]
+    Redis(#[from] redis::RedisError),
+    /// Stored data could not be decoded.
+    #[error("corrupt stored data at {key}: {reason}")]
+    Corrupt {
+        /// The Redis key.
+        key: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The list does not exist.
+    #[error("no list {0}")]
+    NoSuchList(ListId),
+    /// Another writer (import or sync) holds the list.
+    #[error("list {0} is locked by another import or sync")]
+    Locked(ListId),
+    /// The lock expired or was taken over while writing; nothing was committed.
+    #[error("lost the lock on list {0}; nothing was committed")]
+    LockLost(ListId),
+    /// A checkpoint older than the stored one was offered.
+    #[error("checkpoint {offered:?} is before the stored checkpoint {stored:?}")]
+    CheckpointBackwards {
+        /// The stored checkpoint.
+        stored: String,
+        /// The rejected one.
+        offered: String,
+    },
+    /// An all-or-nothing import met invalid records; nothing was changed.
+    #[error("{invalid} invalid record(s), nothing imported; first: {}", first_error(.errors))]
+    Invalid {
+        /// Number of invalid records.
+        invalid: u64,
+        /// The first errors (at most 100).
+        errors: Vec<RecordError>,
+    },
+    /// Invalid list metadata or entry key.
+    #[error("{0}")]
+    InvalidValue(String),
+    /// The entry is not on the list.
+    #[error("list {list} has no entry {key}")]
+    NoSuchEntry {
+        /// The list.
+        list: ListId,
+        /// The entry key.
+        key: String,
+    },
+}
+
+fn first_error(errors: &[RecordError]) -> String {
+    errors.first().map(ToString::to_string).unwrap_or_default()
+}
+
+/// The current time in Unix milliseconds.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// What one version did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionInfo {
+    /// The version number.
+    pub version: u64,
+    /// When it was committed, in Unix milliseconds.
+    pub at_ms: i64,
+    /// Who or what made it ("import by ana", "sync tat").
+    pub actor: String,
+    /// Entries added.
+    pub added: u64,
+    /// Entries whose labels or metadata changed.
+    pub updated: u64,
+    /// Entries deleted.
+    pub deleted: u64,
+    /// Entries disabled.
+    pub disabled: u64,
+    /// Entries re-enabled.
+    pub enabled: u64,
+    /// The source checkpoint stored with this version, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<String>,
+}
+
+impl VersionInfo {
+    fn count(&mut self, change: &Change) {
+        match change {
+            Change::Added { .. } => self.added += 1,
+            Change::Updated { .. } => self.updated += 1,
+            Change::Deleted { .. } => self.deleted += 1,
+            Change::Disabled { .. } => self.disabled += 1,
+            Change::Enabled { .. } => self.enabled += 1,
+        }
+    }
+
+    fn changes(&self) -> u64 {
+        self.added + self.updated + self.deleted + self.disabled + self.enabled
+    }
+}
+
+/// A list's state: metadata, committed version, checkpoint and size.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ListState {
+    /// Metadata.
+    pub meta: ListMeta,
+    /// The committed version (0 before the first change).
+    pub version: u64,
+    /// The version the entries hash reflects.
+    pub materialized: u64,
+    /// The last committed sync checkpoint.
+    pub checkpoint: Option<String>,
+    /// Number of entries (as materialised).
+    pub entries: u64,
+}
+
+/// Options of an import.
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    /// Import the valid records even when some are invalid (default: all or nothing).
+    pub skip_invalid: bool,
+    /// The file is the whole list: entries not in it are deleted.
+    pub replace: bool,
+    /// Who imports (recorded with the version).
+    pub actor: String,
+    /// A source checkpoint to commit with the version.
+    pub checkpoint: Option<String>,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ImportSummary {
+    /// The version committed, or `None` when nothing changed.
+    pub version: Option<u64>,
+    /// Entries added.
+    pub added: u64,
+    /// Entries updated.
+    pub updated: u64,
+    /// Entries deleted.
+    pub deleted: u64,
+    /// Records that matched the stored entry exactly.
+    pub unchanged: u64,
+    /// Invalid records (skipped with `skip_invalid`).
+    pub invalid: u64,
+    /// The first invalid records' errors.
+    #[serde(skip)]
+    pub errors: Vec<RecordError>,
+}
+
+/// A reviewer's verdict on a match, fed back to the list entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// The match was terrorist content.
+    TruePositive,
+    /// The match was not.
+    FalsePositive,
+}
+
+/// Feedback counts of one entry.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Feedback {
+    /// Confirmed matches.
+    pub true_positives: u64,
+    /// Rejected matches.
+    pub false_positives: u64,
+}
+
+/// The message published on [`Store::channel`] when a list's version moves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionEvent {
+    /// The list.
+    pub list: ListId,
+    /// Its new committed version.
+    pub version: u64,
+}
+
+/// Key names of one list.
+struct Keys {
+    meta: String,
+    state: String,
+    entries: String,
+    log: String,
+    versions: String,
+    lock: String,
+    feedback: String,
+    disabled_until: String,
+}
+
+impl Keys {
+    fn new(prefix: &str, list: &ListId) -> Self {
+        let base = format!("{prefix}:list:{{{list}}}");
+        Keys {
+            meta: format!("{base}:meta"),
+            state: format!("{base}:state"),
+            entries: format!("{base}:entries"),
+            log: format!("{base}:log"),
+            versions: format!("{base}:versions"),
+            lock: format!("{base}:lock"),
+            feedback: format!("{base}:feedback"),
+            disabled_until: format!("{base}:disabled-until"),
+        }
+    }
+
+    fn seen(&self, token: &str) -> String {
+        format!("{}:seen:{token}", self.entries)
+    }
+}
+
+const COMMIT_LUA: &str = r#"
+-- KEYS: lock, state, versions; ARGV: token, expected version, info json, checkpoint ('' = none),
+-- channel, list id, now ms, bump (1 = new version, 0 = checkpoint only)
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+  return redis.error_reply('LOCK_LOST')
+end
+local current = tonumber(redis.call('HGET', KEYS[2], 'version') or '0')
+if current ~= tonumber(ARGV[2]) then
+  return redis.error_reply('LOCK_LOST')
+end
+if ARGV[4] ~= '' then
+  local stored = redis.call('HGET', KEYS[2], 'checkpoint')
+  if stored then
+    local a, b = tonumber(stored), tonumber(ARGV[4])
+    local backwards
+    if a and b then backwards = b < a else backwards = ARGV[4] < stored end
+    if backwards then
+      return redis.error_reply('CHECKPOINT_BACKWARDS ' .. stored)
+    end
+  end
+  redis.call('HSET', KEYS[2], 'checkpoint', ARGV[4])
+end
+if ARGV[8] == '1' then
+  local next = current + 1
+  redis.call('HSET', KEYS[2], 'version', next, 'updated_ms', ARGV[7])
+  redis.call('HSET', KEYS[3], next, ARGV[3])
+  redis.call('PUBLISH', ARGV[5], cjson.encode({list = ARGV[6], version = next}))
+  return next
+end
+return current
+"#;
+
+const UNLOCK_LUA: &str = r#"
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"#;
+
+const RENEW_LUA: &str = r#"
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"#;
+
+/// A lease on a Redis key (SET NX PX), renewed while work goes on and released by its owner
+/// only: a compare-and-delete, so an expired lease taken over by someone else is never freed by
+/// the old owner.
+pub struct Lease {
+    conn: MultiplexedConnection,
+    key: String,
+    token: String,
+    list: ListId,
+}
+
+impl Lease {
+    async fn acquire(
+        store: &Store,
+        key: String,
+        list: &ListId,
+        owner: &str,
+    ) -> Result<Lease, StoreError> {
+        let token = format!("{owner}/{:016x}", rand::random::<u64>());
+        let mut conn = store.conn.clone();
+        let took: Option<String> = redis::cmd("SET")
+            .arg(&key)
+            .arg(&token)
+            .arg("NX")
+            .arg("PX")
+            .arg(LOCK_TTL.as_millis() as u64)
+            .query_async(&mut conn)
+            .await?;
+        if took.is_none() {
+            return Err(StoreError::Locked(list.clone()));
+        }
+        Ok(Lease {
+            conn,
+            key,
+            token,
+            list: list.clone(),
+        })
+    }
+
+    /// Extends the lease; fails if it was lost.
+    pub async fn renew(&self) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        let renewed: i64 = redis::Script::new(RENEW_LUA)
+            .key(&self.key)
+            .arg(&self.token)
+            .arg(LOCK_TTL.as_millis() as u64)
+            .invoke_async(&mut conn)
+            .await?;
+        if renewed == 0 {
+            return Err(StoreError::LockLost(self.list.clone()));
+        }
+        Ok(())
+    }
+
+    /// Releases the lease if still held.
+    pub async fn release(self) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        redis::Script::new(UNLOCK_LUA)
+            .key(&self.key)
+            .arg(&self.token)
+            .invoke_async::<i64>(&mut conn)
+            .await?;
+        Ok(())
+    }
+}
+
+/// The store: a Redis connection and a key prefix.
+#[derive(Clone)]
+pub struct Store {
+    conn: MultiplexedConnection,
+    client: redis::Client,
+    prefix: String,
+}
+
+impl Store {
+    /// Connects to Redis at `url`, with keys under `prefix` (e.g. `td`).
+    pub async fn connect(url: &str, prefix: &str) -> Result<Self, StoreError> {
+        let client = redis::Client::open(url)?;
+        let conn = client.get_multiplexed_async_connection().await?;
+        Ok(Store {
+            conn,
+            client,
+            prefix: prefix.to_string(),
+        })
+    }
+
+    /// The Redis client, for subscribers.
+    pub fn client(&self) -> &redis::Client {
+        &self.client
+    }
+
+    /// The pub/sub channel on which version events are published.
+    pub fn channel(&self) -> String {
+        format!("{}:lists:versions", self.prefix)
+    }
+
+    fn keys(&self, list: &ListId) -> Keys {
+        Keys::new(&self.prefix, list)
+    }
+
+    fn lists_key(&self) -> String {
+        format!("{}:lists", self.prefix)
+    }
+
+    /// Creates a list, or updates its metadata if it exists.
+    pub async fn put_list(&self, meta: &ListMeta) -> Result<(), StoreError> {
+        meta.validate().map_err(|e| StoreError::InvalidValue(e.0))?;
+        let keys = self.keys(&meta.id);
+        let json = serde_json::to_string(meta).expect("metadata serialises");
+        let mut conn = self.conn.clone();
+        redis::pipe()
+            .atomic()
+            .sadd(self.lists_key(), meta.id.as_str())
+            .set(&keys.meta, json)
+            .hset_nx(&keys.state, "version", 0)
+            .hset_nx(&keys.state, "materialized", 0)
+            .query_async::<()>(&mut conn)
+            .await?;
+        Ok(())
+    }
+
+    /// The ids of all lists, sorted.
+    pub async fn list_ids(&self) -> Result<Vec<ListId>, StoreError> {
+        let mut conn = self.conn.clone();
+        let mut ids: Vec<String> = conn.smembers(self.lists_key()).await?;
+        ids.sort();
+        ids.iter()
+            .map(|s| {
+                ListId::parse(s).map_err(|e| StoreError::Corrupt {
+                    key: self.lists_key(),
+                    reason: e.0,
+                })
+            })
+            .collect()
+    }
+
+    /// A list's metadata.
+    pub async fn meta(&self, list: &ListId) -> Result<ListMeta, StoreError> {
+        let keys = self.keys(list);
+        let mut conn = self.conn.clone();
+        let json: Option<String> = conn.get(&keys.meta).await?;
+        let json = json.ok_or_else(|| StoreError::NoSuchList(list.clone()))?;
+        serde_json::from_str(&json).map_err(|e| StoreError::Corrupt {
+            key: keys.meta,
+            reason: e.to_string(),
+        })
+    }
+
+    /// A list's metadata, version, checkpoint and size.
+    pub async fn state(&self, list: &ListId) -> Result<ListState, StoreError> {
+        let meta = self.meta(list).await?;
+        let keys = self.keys(list);
+        let mut conn = self.conn.clone();
+        let (version, materialized, checkpoint, entries): (
+            Option<u64>,
+            Option<u64>,
+            Option<String>,
+            u64,
+        ) = redis::pipe()
+            .hget(&keys.state, "version")
+            .hget(&keys.state, "materialized")
+            .hget(&keys.state, "checkpoint")
+            .hlen(&keys.entries)
+            .query_async(&mut conn)
+            .await?;
+        Ok(ListState {
+            meta,
+            version: version.unwrap_or(0),
+            materialized: materialized.unwrap_or(0),
+            checkpoint,
+            entries,
+        })
+    }
+
+    /// The committed version of a list (0 for a list never changed).
+    pub async fn version(&self, list: &ListId) -> Result<u64, StoreError> {
+        let mut conn = self.conn.clone();
+        let v: Option<u64> = conn.hget(self.keys(list).state, "version").await?;
+        Ok(v.unwrap_or(0))
+    }
+
+    /// What each version in `from..=to` did.
+    pub async fn versions(
+        &self,
+        list: &ListId,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<VersionInfo>, StoreError> {
+        let keys = self.keys(list);
+        let mut conn = self.conn.clone();
+        let fields: Vec<u64> = (from.max(1)..=to).collect();
+        if fields.is_empty() {
+            return Ok(Vec::new());
+        }
+        let raw: Vec<Option<String>> = redis::cmd("HMGET")
+            .arg(&keys.versions)
+            .arg(&fields)
+            .query_async(&mut conn)
+            .await?;
+        raw.into_iter()
+            .flatten()
+            .map(|j| {
+                serde_json::from_str(&j).map_err(|e| StoreError::Corrupt {
+                    key: keys.versions.clone(),
+                    reason: e.to_string(),
+                })
+            })
+            .collect()
+    }
+
+    /// One entry by key, as materialised.
+    pub async fn entry(&self, list: &ListId, key: &str) -> Result<Option<Entry>, StoreError> {
+        let keys = self.keys(list);
+        let mut conn = self.conn.clone();
+        let json: Option<String> = conn.hget(&keys.entries, key).await?;
+        json.map(|j| decode_entry(&keys.entries, &j)).transpose()
+    }
+
+    /// The changes of versions `after+1 ..= upto`, in order, grouped by version.
+    pub async fn changes(
+        &self,
+        list: &ListId,
+        after: u64,
+        upto: u64,
+    ) -> Result<Vec<(u64, Vec<Change>)>, StoreError> {
+        let keys = self.keys(list);
+        let mut out: Vec<(u64, Vec<Change>)> = Vec::new();
+        // Never past the committed version: above it are a writer's uncommitted changes.
+        let upto = upto.min(self.version(list).await?);
+        if upto <= after {
+            return Ok(out);
+        }
+        let mut conn = self.conn.clone();
+        let mut start = format!("{}-0", after + 1);
+        let end = format!("{upto}-{}", u64::MAX);
+        loop {
+            let page: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
+                .arg(&keys.log)
+                .arg(&start)
+                .arg(&end)
+                .arg("COUNT")
+                .arg(50)
+                .query_async(&mut conn)
+                .await?;
+            let n = page.ids.len();
+            for item in page.ids {
+                let (version, seq) =
+                    parse_stream_id(&item.id).ok_or_else(|| StoreError::Corrupt {
+                        key: keys.log.clone(),
+                        reason: format!("stream id {}", item.id),
+                    })?;
+                let json: String = item.get("changes").ok_or_else(|| StoreError::Corrupt {
+                    key: keys.log.clone(),
+                    reason: format!("record {} has no changes", item.id),
+                })?;
+                let changes: Vec<Change> =
+                    serde_json::from_str(&json).map_err(|e| StoreError::Corrupt {
+                        key: keys.log.clone(),
+                        reason: e.to_string(),
+                    })?;
+                match out.last_mut() {
+                    Some((v, list)) if *v == version => list.extend(changes),
+                    _ => out.push((version, changes)),
+                }
+                start = format!("{version}-{}", seq + 1);
+            }
+            if n < 50 {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every entry of a list at its committed version: the entries hash plus a replay of any
+    /// committed but not yet materialised versions. Returns the version too.
+    pub async fn snapshot(&self, list: &ListId) -> Result<(u64, Vec<Entry>), StoreError> {
+        let keys = self.keys(list);
+        let mut conn = self.conn.clone();
+        let materialized: Option<u64> = conn.hget(&keys.state, "materialized").await?;
+        let materialized = materialized.unwrap_or(0);
+        let mut entries: HashMap<String, Entry> = HashMap::new();
+        let mut cursor: u64 = 0;
+        loop {
+            let (next, page): (u64, Vec<(String, String)>) = redis::cmd("HSCAN")
+                .arg(&keys.entries)
+                .arg(cursor)
+                .arg("COUNT")
+                .arg(5000)
+                .query_async(&mut conn)
+                .await?;
+            for (k, j) in page {
+                entries.insert(k, decode_entry(&keys.entries, &j)?);
+            }
+            if next == 0 {
+                break;
+            }
+            cursor = next;
+        }
+        let version = self.version(list).await?;
+        for (_, changes) in self.changes(list, materialized, version).await? {
+            for c in changes {
+                match c.entry() {
+                    Some(e) => entries.insert(c.key(), e.clone()),
+                    None => entries.remove(&c.key()),
+                };
+            }
+        }
+        let mut out: Vec<Entry> = entries.into_values().collect();
+        out.sort_by(|a, b| (a.signal_type, &a.value).cmp(&(b.signal_type, &b.value)));
+        Ok((version, out))
+    }
+
+    /// Takes the list's sync lease: one sync per list at a time, across processes.
+    pub async fn sync_lease(&self, list: &ListId, owner: &str) -> Result<Lease, StoreError> {
+        self.meta(list).await?;
+        let key = format!("{}:sync-lock", self.keys(list).lock);
+        Lease::acquire(self, key, list, owner).await
+    }
+
+    /// Takes the list's write lock, finishing any crashed writer's work first.
+    pub async fn writer(&self, list: &ListId, actor: &str) -> Result<Writer, StoreError> {
+        self.meta(list).await?;
+        let keys = self.keys(list);
+        let lease = Lease::acquire(self, keys.lock.clone(), list, actor).await?;
+        let mut writer = Writer {
+            store: self.clone(),
+            list: list.clone(),
+            keys,
+            lease: Some(lease),
+            base_version: 0,
+            staged: Vec::new(),
+            info: VersionInfo {
+                actor: actor.to_string(),
+                ..VersionInfo::default()
+            },
+        };
+        writer.recover().await?;
+        Ok(writer)
+    }
+
+    /// Applies committed versions up to the committed one to the entries hash.
+    async fn materialize(&self, list: &ListId) -> Result<(), StoreError> {
+        let keys = self.keys(list);
+        let mut conn = self.conn.clone();
+        let materialized: Option<u64> = conn.hget(&keys.state, "materialized").await?;
+        let version = self.version(list).await?;
+        let mut done = materialized.unwrap_or(0);
+        while done < version {
+            let next = done + 1;
+            for (_, changes) in self.changes(list, done, next).await? {
+                for chunk in changes.chunks(STAGE_BATCH) {
+                    let mut pipe = redis::pipe();
+                    for c in chunk {
+                        match c.entry() {
+                            Some(e) => {
+                                pipe.hset(&keys.entries, c.key(), encode_entry(e)).ignore();
+                                match &e.disabled {
+                                    Some(Disabled {
+                                        until_ms: Some(until),
+                                        ..
+                                    }) => pipe.zadd(&keys.disabled_until, c.key(), *until).ignore(),
+                                    _ => pipe.zrem(&keys.disabled_until, c.key()).ignore(),
+                                };
+                            }
+                            None => {
+                                pipe.hdel(&keys.entries, c.key()).ignore();
+                                pipe.zrem(&keys.disabled_until, c.key()).ignore();
+                            }
+                        }
+                    }
+                    pipe.query_async::<()>(&mut conn).await?;
+                }
+            }
+            conn.hset::<_, _, _, ()>(&keys.state, "materialized", next)
+                .await?;
+            done = next;
+        }
+        Ok(())
+    }
+
+    /// Imports records into a list (all or nothing unless `skip_invalid`).
+    pub async fn import<I>(
+        &self,
+        list: &ListId,
+        records: I,
+        options: &ImportOptions,
+    ) -> Result<ImportSummary, StoreError>
+    where
+        I: Iterator<Item = Result<Record, RecordError>>,
+    {
+        let mut writer = self.writer(list, &options.actor).await?;
+        let result = writer.import(records, options).await;
+        match result {
+            Ok(summary) => Ok(summary),
+            Err(e) => {
+                writer.abort().await?;
+                Err(e)
+            }
+        }
+    }
+
+    /// Disables an entry (it stays listed but stops matching), until `until_ms` if given.
+    pub async fn disable(
+        &self,
+        list: &ListId,
+        key: &str,
+        reason: &str,
+        actor: &str,
+        until_ms: Option<i64>,
+    ) -> Result<u64, StoreError> {
+        let mut writer = self.writer(list, actor).await?;
+        let result: Result<u64, StoreError> = async {
+            let mut entry =
+                self.entry(list, key)
+                    .await?
+                    .ok_or_else(|| StoreError::NoSuchEntry {
+                        list: list.clone(),
+                        key: key.to_string(),
+                    })?;
+            entry.disabled = Some(Disabled {
+                reason: reason.to_string(),
+                actor: actor.to_string(),
+                at_ms: now_ms(),
+                until_ms,
+            });
+            writer.stage(vec![Change::Disabled { entry }]).await?;
+            writer.commit(None).await.map(|v| v.unwrap_or(0))
+        }
+        .await;
+        if result.is_err() {
+            writer.abort().await?;
+        }
+        result
+    }
+
+    /// Re-enables entries whose disablement has lapsed at `now_ms`; returns the new version.
+    pub async fn expire_disables(
+        &self,
+        list: &ListId,
+        now_ms: i64,
+    ) -> Result<Option<u64>, StoreError> {
+        let keys = self.keys(list);
+        let mut conn = self.conn.clone();
+        let due: Vec<String> = conn
+            .zrangebyscore(&keys.disabled_until, "-inf", now_ms)
+            .await?;
+        if due.is_empty() {
+            return Ok(None);
+        }
+        let mut writer = self.writer(list, "expiry").await?;
+        let mut changes = Vec::new();
+        for key in due {
+            if let Some(mut entry) = self.entry(list, &key).await?
+                && entry.disabled.is_some()
+                && !entry.is_disabled_at(now_ms)
+            {
+                entry.disabled = None;
+                changes.push(Change::Enabled { entry });
+            }
+        }
+        writer.stage(changes).await?;
+        writer.commit(None).await
+    }
+
+    /// Records a reviewer's verdict on a match against an entry.
+    pub async fn record_feedback(
+        &self,
+        list: &ListId,
+        key: &str,
+        verdict: Verdict,
+    ) -> Result<Feedback, StoreError> {
+        parse_entry_key(key).map_err(|e| StoreError::InvalidValue(e.0))?;
+        let keys = self.keys(list);
+        let field = match verdict {
+            Verdict::TruePositive => format!("{key}|tp"),
+            Verdict::FalsePositive => format!("{key}|fp"),
+        };
+        let mut conn = self.conn.clone();
+        conn.hincr::<_, _, _, i64>(&keys.feedback, field, 1).await?;
+        self.feedback(list, key).await
+    }
+
+    /// The feedback counts of an entry.
+    pub async fn feedback(&self, list: &ListId, key: &str) -> Result<Feedback, StoreError> {
+        let keys = self.keys(list);
+        let mut conn = self.conn.clone();
+        let (tp, fp): (Option<u64>, Option<u64>) = redis::pipe()
+            .hget(&keys.feedback, format!("{key}|tp"))
+            .hget(&keys.feedback, format!("{key}|fp"))
+            .query_async(&mut conn)
+            .await?;
+        Ok(Feedback {
+            true_positives: tp.unwrap_or(0),
+            false_positives: fp.unwrap_or(0),
+        })
+    }
+}
+
+fn encode_entry(e: &Entry) -> String {
+    serde_json::to_string(e).expect("entries serialise")
+}
+
+fn decode_entry(key: &str, json: &str) -> Result<Entry, StoreError> {
+    serde_json::from_str(json).map_err(|e| StoreError::Corrupt {
+        key: key.to_string(),
+        reason: e.to_string(),
+    })
+}
+
+fn parse_stream_id(id: &str) -> Option<(u64, u64)> {
+    let (a, b) = id.split_once('-')?;
+    Some((a.parse().ok()?, b.parse().ok()?))
+}
+
+/// Holds a list's write lock: stages changes under the next version and commits them.
+pub struct Writer {
+    store: Store,
+    list: ListId,
+    keys: Keys,
+    /// The write lock; `None` once released.
+    lease: Option<Lease>,
+    base_version: u64,
+    /// Ids of the change-log records staged so far.
+    staged: Vec<String>,
+    info: VersionInfo,
+}
+
+impl Writer {
+    /// The list being written.
+    pub fn list(&self) -> &ListId {
+        &self.list
+    }
+
+    /// The committed version this writer builds on.
+    pub fn base_version(&self) -> u64 {
+        self.base_version
+    }
+
+    /// Finishes a crashed writer's committed work and removes its uncommitted staging.
+    async fn recover(&mut self) -> Result<(), StoreError> {
+        self.store.materialize(&self.list).await?;
+        self.base_version = self.store.version(&self.list).await?;
+        let mut conn = self.store.conn.clone();
+        let orphans: redis::streams::StreamRangeReply = conn
+            .xrange(&self.keys.log, format!("{}-0", self.base_version + 1), "+")
+            .await?;
+        if !orphans.ids.is_empty() {
+            let ids: Vec<&str> = orphans.ids.iter().map(|i| i.id.as_str()).collect();
+            conn.xdel::<_, _, ()>(&self.keys.log, &ids).await?;
+        }
+        Ok(())
+    }
+
+    fn lease(&self) -> Result<&Lease, StoreError> {
+        self.lease
+            .as_ref()
+            .ok_or_else(|| StoreError::LockLost(self.list.clone()))
+    }
+
+    /// Stages changes for the next version (invisible until [`Writer::commit`]).
+    pub async fn stage(&mut self, changes: Vec<Change>) -> Result<(), StoreError> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        self.lease()?.renew().await?;
+        let mut conn = self.store.conn.clone();
+        for chunk in changes.chunks(STAGE_BATCH) {
+            for c in chunk {
+                self.info.count(c);
+            }
+            // `<version>-*`: Redis picks the next sequence number, past any record of an
+            // abandoned attempt at the same version (streams remember their last id).
+            let json = serde_json::to_string(chunk).expect("changes serialise");
+            let id: String = redis::cmd("XADD")
+                .arg(&self.keys.log)
+                .arg(format!("{}-*", self.base_version + 1))
+                .arg("changes")
+                .arg(json)
+                .query_async(&mut conn)
+                .await?;
+            self.staged.push(id);
+        }
+        Ok(())
+    }
+
+    /// Compares incoming records with stored entries and stages the differences. Records
+    /// keep curation state (disablement) and the version that first added the entry.
+    async fn stage_records(
+        &mut self,
+        batch: &mut Vec<Record>,
+        summary: &mut ImportSummary,
+        seen_key: Option<&str>,
+    ) -> Result<(), StoreError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        // The last record for a key wins within a batch.
+        let mut index: HashMap<String, usize> = HashMap::new();
+        for (i, r) in batch.iter().enumerate() {
+            index.insert(r.entry.key(), i);
+        }
+        let mut keys: Vec<String> = index.keys().cloned().collect();
+        keys.sort_by_key(|k| index[k]);
+        let mut conn = self.store.conn.clone();
+        let current: Vec<Option<String>> = redis::cmd("HMGET")
+            .arg(&self.keys.entries)
+            .arg(&keys)
+            .query_async(&mut conn)
+            .await?;
+        if let Some(seen) = seen_key {
+            conn.sadd::<_, _, ()>(seen, &keys).await?;
+        }
+        let mut changes = Vec::new();
+        for (key, stored) in keys.iter().zip(current) {
+            let record = &batch[index[key]];
+            let stored = stored
+                .map(|j| decode_entry(&self.keys.entries, &j))
+                .transpose()?;
+            match (record.deleted, stored) {
+                (true, Some(_)) => changes.push(Change::Deleted { key: key.clone() }),
+                (true, None) => summary.unchanged += 1,
+                (false, None) => {
+                    let mut entry = record.entry.clone();
+                    entry.disabled = None;
+                    entry.added_version = Some(self.base_version + 1);
+                    changes.push(Change::Added { entry });
+                }
+                (false, Some(old)) => {
+                    let mut entry = record.entry.clone();
+                    entry.disabled = old.disabled.clone();
+                    entry.added_version = old.added_version;
+                    if entry == old {
+                        summary.unchanged += 1;
+                    } else {
+                        changes.push(Change::Updated { entry });
+                    }
+                }
+            }
+        }
+        batch.clear();
+        self.stage(changes).await
+    }
+
+    async fn import<I>(
+        &mut self,
+        records: I,
+        options: &ImportOptions,
+    ) -> Result<ImportSummary, StoreError>
+    where
+        I: Iterator<Item = Result<Record, RecordError>>,
+    {
+        let mut summary = ImportSummary::default();
+        let seen = match options.replace {
+            true => Some(self.keys.seen(&self.lease()?.token)),
+            false => None,
+        };
+        let mut batch = Vec::with_capacity(STAGE_BATCH);
+        for record in records {
+            match record {
+                Ok(r) => {
+                    batch.push(r);
+                    if batch.len() >= STAGE_BATCH {
+                        self.stage_records(&mut batch, &mut summary, seen.as_deref())
+                            .await?;
+                    }
+                }
+                Err(e) => {
+                    summary.invalid += 1;
+                    if summary.errors.len() < MAX_REPORTED_ERRORS {
+                        summary.errors.push(e);
+                    }
+                }
+            }
+        }
+        self.stage_records(&mut batch, &mut summary, seen.as_deref())
+            .await?;
+        if summary.invalid > 0 && !options.skip_invalid {
+            if let Some(seen) = &seen {
+                let mut conn = self.store.conn.clone();
+                conn.del::<_, ()>(seen).await?;
+            }
+            return Err(StoreError::Invalid {
+                invalid: summary.invalid,
+                errors: summary.errors,
+            });
+        }
+        if let Some(seen) = &seen {
+            self.stage_missing_as_deleted(seen).await?;
+        }
+        summary.added = self.info.added;
+        summary.updated = self.info.updated;
+        summary.deleted = self.info.deleted;
+        summary.version = self.commit(options.checkpoint.clone()).await?;
+        if summary.version == Some(self.base_version) && self.info.changes() == 0 {
+            summary.version = None;
+        }
+        Ok(summary)
+    }
+
+    /// For a replacing import: entries stored but absent from the file are deleted.
+    async fn stage_missing_as_deleted(&mut self, seen: &str) -> Result<(), StoreError> {
+        let mut conn = self.store.conn.clone();
+        let mut cursor: u64 = 0;
+        let mut deletions = Vec::new();
+        loop {
+            // (HSCAN NOVALUES needs Redis 7.4; Debian 12 has 7.0.)
+            let (next, page): (u64, Vec<(String, String)>) = redis::cmd("HSCAN")
+                .arg(&self.keys.entries)
+                .arg(cursor)
+                .arg("COUNT")
+                .arg(5000)
+                .query_async(&mut conn)
+                .await?;
+            let keys: Vec<String> = page.into_iter().map(|(k, _)| k).collect();
+            if !keys.is_empty() {
+                let present: Vec<bool> = redis::cmd("SMISMEMBER")
+                    .arg(seen)
+                    .arg(&keys)
+                    .query_async(&mut conn)
+                    .await?;
+                deletions.extend(
+                    keys.into_iter()
+                        .zip(present)
+                        .filter(|(_, p)| !p)
+                        .map(|(key, _)| Change::Deleted { key }),
+                );
+            }
+            if deletions.len() >= STAGE_BATCH {
+                self.stage(std::mem::take(&mut deletions)).await?;
+            }
+            if next == 0 {
+                break;
+            }
+            cursor = next;
+        }
+        self.stage(deletions).await?;
+        conn.del::<_, ()>(seen).await?;
+        Ok(())
+    }
+
+    /// Commits what was staged as the next version (with `checkpoint`, which must not move
+    /// backwards), publishes it, materialises it and releases the lock. With nothing staged,
+    /// only the checkpoint is stored. Returns the committed version.
+    pub async fn commit(&mut self, checkpoint: Option<String>) -> Result<Option<u64>, StoreError> {
+        let bump = self.info.changes() > 0;
+        self.info.version = self.base_version + 1;
+        self.info.at_ms = now_ms();
+        self.info.checkpoint = checkpoint.clone();
+        let mut conn = self.store.conn.clone();
+        let result: Result<u64, redis::RedisError> = redis::Script::new(COMMIT_LUA)
+            .key(&self.keys.lock)
+            .key(&self.keys.state)
+            .key(&self.keys.versions)
+            .arg(&self.lease()?.token)
+            .arg(self.base_version)
+            .arg(serde_json::to_string(&self.info).expect("info serialises"))
+            .arg(checkpoint.as_deref().unwrap_or(""))
+            .arg(self.store.channel())
+            .arg(self.list.as_str())
+            .arg(self.info.at_ms)
+            .arg(if bump { "1" } else { "0" })
+            .invoke_async(&mut conn)
+            .await;
+        let version = match result {
+            Ok(v) => v,
+            Err(e) => {
+                let err = match e.code() {
+                    Some("LOCK_LOST") => StoreError::LockLost(self.list.clone()),
+                    Some("CHECKPOINT_BACKWARDS") => StoreError::CheckpointBackwards {
+                        stored: e.detail().unwrap_or("").trim().to_string(),
+                        offered: checkpoint.unwrap_or_default(),
+                    },
+                    _ => StoreError::Redis(e),
+                };
+                return Err(err);
+            }
+        };
+        self.store.materialize(&self.list).await?;
+        self.release().await?;
+        Ok(Some(version))
+    }
+
+    /// Abandons staged changes and releases the lock.
+    pub async fn abort(mut self) -> Result<(), StoreError> {
+        if self.lease.is_none() {
+            return Ok(());
+        }
+        let mut conn = self.store.conn.clone();
+        if !self.staged.is_empty() {
+            conn.xdel::<_, _, ()>(&self.keys.log, &self.staged).await?;
+        }
+        self.release().await
+    }
+
+    async fn release(&mut self) -> Result<(), StoreError> {
+        match self.lease.take() {
+            Some(lease) => lease.release().await,
+            None => Ok(()),
+        }
+    }
+}

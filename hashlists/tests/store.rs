@@ -1,0 +1,697 @@
+//! The hash-list store against a real Redis: round trips, all-or-nothing imports, syncs with
+//! deletions and checkpoints, the sync lock, crash recovery, curation, and followers.
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use std::collections::HashMap;
+use std::io::Cursor;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use takedown_core::SignalType;
+use takedown_hashlists::follow::{Follower, ListUpdate};
+use takedown_hashlists::formats::{self, Format, Location, PageInfo};
+use takedown_hashlists::model::{Change, Entry, ListId, ListMeta};
+use takedown_hashlists::store::{ImportOptions, Store, StoreError, Verdict};
+use takedown_hashlists::sync::{Source, SyncError, SyncOptions, sync};
+use takedown_test_services::{RedisServer, unique_name};
+
+async fn store(redis: &RedisServer) -> Store {
+    Store::connect(&redis.url(), &unique_name("td"))
+        .await
+        .unwrap()
+}
+
+async fn new_list(store: &Store, name: &str) -> ListId {
+    let id = ListId::parse(name).unwrap();
+    store
+        .put_list(&ListMeta::new(id.clone(), "test"))
+        .await
+        .unwrap();
+    id
+}
+
+fn pdq(i: u64) -> String {
+    // Distinct, valid PDQ values.
+    format!(
+        "{:016x}{:016x}{:016x}{:016x}",
+        i,
+        i.wrapping_mul(31),
+        !i,
+        i ^ 0xdead_beef
+    )
+}
+
+fn md5(i: u64) -> String {
+    format!("{:032x}", i as u128 * 0x1_0000_0001)
+}
+
+fn plain_file(range: std::ops::Range<u64>) -> String {
+    range.map(|i| format!("pdq {}\n", pdq(i))).collect()
+}
+
+fn import_text(format: Format, text: &str) -> formats::Records {
+    formats::read(format, Cursor::new(text.as_bytes().to_vec())).unwrap()
+}
+
+fn opts() -> ImportOptions {
+    ImportOptions {
+        actor: "test".into(),
+        ..ImportOptions::default()
+    }
+}
+
+#[tokio::test]
+async fn every_format_round_trips_through_the_store() {
+    let redis = RedisServer::start().unwrap();
+    let store = store(&redis).await;
+    for format in Format::ALL {
+        let mut entries = Vec::new();
+        for i in 0..5u64 {
+            let mut e = Entry::new(
+                if i % 2 == 0 {
+                    SignalType::Pdq
+                } else {
+                    SignalType::Md5
+                },
+                &if i % 2 == 0 { pdq(i) } else { md5(i) },
+            )
+            .unwrap();
+            match format {
+                Format::Plain => {}
+                Format::Csv => e.add_labels([format!("collab:c{i}"), "terror".to_string()]),
+                Format::Tat => {
+                    e.add_labels([format!("ideology:i{i}"), "file_type:image".to_string()]);
+                    e.source_id = Some(format!("{i}"));
+                }
+                Format::Te | Format::Jsonl => {
+                    e.add_labels([format!("label-{i}")]);
+                    e.source_id = Some(format!("d{i}"));
+                }
+            }
+            entries.push(e);
+        }
+        let mut file = Vec::new();
+        formats::write(format, entries.iter(), &mut file, &PageInfo::default()).unwrap();
+        let first = new_list(&store, &format!("first-{format}")).await;
+        let summary = store
+            .import(
+                &first,
+                import_text(format, std::str::from_utf8(&file).unwrap()).records,
+                &opts(),
+            )
+            .await
+            .unwrap();
+        assert_eq!((summary.added, summary.version), (5, Some(1)), "{format}");
+
+        // Export what the store holds, import that into a second list: same entries.
+        let (_, stored) = store.snapshot(&first).await.unwrap();
+        let mut exported = Vec::new();
+        formats::write(format, stored.iter(), &mut exported, &PageInfo::default()).unwrap();
+        let second = new_list(&store, &format!("second-{format}")).await;
+        store
+            .import(
+                &second,
+                import_text(format, std::str::from_utf8(&exported).unwrap()).records,
+                &opts(),
+            )
+            .await
+            .unwrap();
+        let (_, again) = store.snapshot(&second).await.unwrap();
+        assert_eq!(again, stored, "{format} round trip through the store");
+        let strip = |v: &[Entry]| -> Vec<Entry> {
+            let mut v: Vec<Entry> = v
+                .iter()
+                .cloned()
+                .map(|mut e| {
+                    e.added_version = None;
+                    e
+                })
+                .collect();
+            v.sort_by(|a, b| (a.signal_type, &a.value).cmp(&(b.signal_type, &b.value)));
+            v
+        };
+        assert_eq!(
+            strip(&stored),
+            strip(&entries),
+            "{format}: what went in came out"
+        );
+
+        // Importing the same file again changes nothing and makes no version.
+        let again = store
+            .import(
+                &first,
+                import_text(format, std::str::from_utf8(&file).unwrap()).records,
+                &opts(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (again.version, again.unchanged),
+            (None, 5),
+            "{format} re-import"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_broken_file_changes_nothing_and_names_the_line() {
+    let redis = RedisServer::start().unwrap();
+    let store = store(&redis).await;
+    let list = new_list(&store, "gifct").await;
+    store
+        .import(
+            &list,
+            import_text(Format::Plain, &plain_file(0..100)).records,
+            &opts(),
+        )
+        .await
+        .unwrap();
+    let before = store.snapshot(&list).await.unwrap();
+
+    // 6,000 good lines (several staged batches) with one bad line near the end.
+    let mut text = plain_file(100..5100);
+    text.push_str("pdq 0123\n");
+    text.push_str(&plain_file(5100..6100));
+    let err = store
+        .import(&list, import_text(Format::Plain, &text).records, &opts())
+        .await
+        .unwrap_err();
+    match err {
+        StoreError::Invalid { invalid, errors } => {
+            assert_eq!(invalid, 1);
+            assert_eq!(errors[0].location, Location::Line(5001));
+            assert!(
+                errors[0].reason.contains("64 hex characters"),
+                "{}",
+                errors[0]
+            );
+        }
+        other => panic!("expected Invalid, got {other}"),
+    }
+    assert_eq!(
+        store.snapshot(&list).await.unwrap(),
+        before,
+        "nothing changed"
+    );
+    assert_eq!(store.state(&list).await.unwrap().version, 1);
+
+    // The staged batches of the failed import left nothing behind: the next import is clean.
+    let with_skip = ImportOptions {
+        skip_invalid: true,
+        ..opts()
+    };
+    let summary = store
+        .import(&list, import_text(Format::Plain, &text).records, &with_skip)
+        .await
+        .unwrap();
+    assert_eq!(
+        (summary.added, summary.invalid, summary.version),
+        (6000, 1, Some(2))
+    );
+    assert_eq!(store.state(&list).await.unwrap().entries, 6100);
+    let changes = store.changes(&list, 1, 2).await.unwrap();
+    assert_eq!(changes.len(), 1);
+    assert_eq!(
+        changes[0].1.len(),
+        6000,
+        "exactly the new entries, no orphans of the failed import"
+    );
+}
+
+#[tokio::test]
+async fn replace_import_deletes_what_the_file_no_longer_has() {
+    let redis = RedisServer::start().unwrap();
+    let store = store(&redis).await;
+    let list = new_list(&store, "full").await;
+    store
+        .import(
+            &list,
+            import_text(Format::Plain, &plain_file(0..10)).records,
+            &opts(),
+        )
+        .await
+        .unwrap();
+    let replace = ImportOptions {
+        replace: true,
+        ..opts()
+    };
+    let s = store
+        .import(
+            &list,
+            import_text(Format::Plain, &plain_file(5..12)).records,
+            &replace,
+        )
+        .await
+        .unwrap();
+    assert_eq!((s.added, s.deleted, s.unchanged), (2, 5, 5));
+    let (_, entries) = store.snapshot(&list).await.unwrap();
+    let mut values: Vec<String> = entries.into_iter().map(|e| e.value).collect();
+    values.sort();
+    let mut expected: Vec<String> = (5..12).map(pdq).collect();
+    expected.sort();
+    assert_eq!(values, expected);
+}
+
+#[tokio::test]
+async fn crashed_writer_leaves_nothing_visible_and_the_next_writer_cleans_up() {
+    let redis = RedisServer::start().unwrap();
+    let store = store(&redis).await;
+    let list = new_list(&store, "crash").await;
+    store
+        .import(
+            &list,
+            import_text(Format::Plain, &plain_file(0..3)).records,
+            &opts(),
+        )
+        .await
+        .unwrap();
+
+    let mut writer = store.writer(&list, "doomed").await.unwrap();
+    let e = Entry::new(SignalType::Pdq, &pdq(99)).unwrap();
+    writer
+        .stage(vec![Change::Added { entry: e }])
+        .await
+        .unwrap();
+    std::mem::forget(writer); // the process dies: no commit, no abort, no unlock
+    assert!(matches!(
+        store.writer(&list, "other").await,
+        Err(StoreError::Locked(_))
+    ));
+
+    // A reader sees version 1 only.
+    let (v, entries) = store.snapshot(&list).await.unwrap();
+    assert_eq!((v, entries.len()), (1, 3));
+    assert!(store.changes(&list, 1, 2).await.unwrap().is_empty());
+
+    // The lease expires (simulated by deleting it); the next import removes the orphan.
+    let mut conn = redis::Client::open(redis.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let lock_keys: Vec<String> = redis::cmd("KEYS")
+        .arg("*:lock")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    for k in lock_keys {
+        redis::cmd("DEL")
+            .arg(k)
+            .query_async::<()>(&mut conn)
+            .await
+            .unwrap();
+    }
+    let s = store
+        .import(
+            &list,
+            import_text(Format::Plain, &plain_file(3..4)).records,
+            &opts(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s.version, Some(2));
+    let changes = store.changes(&list, 1, 2).await.unwrap();
+    assert_eq!(changes[0].1.len(), 1, "only the real change of version 2");
+    assert!(
+        store
+            .entry(&list, &format!("pdq:{}", pdq(99)))
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+/// A local Tech Against Terrorism-style endpoint: pages keyed by the checkpoint asked for.
+#[derive(Clone, Default)]
+struct Tat {
+    pages: Arc<std::sync::Mutex<HashMap<String, (StatusCode, String)>>>,
+    requests: Arc<std::sync::Mutex<Vec<String>>>,
+    delay_ms: Arc<AtomicUsize>,
+}
+
+async fn tat_page(
+    State(tat): State<Tat>,
+    Query(q): Query<HashMap<String, String>>,
+) -> (StatusCode, String) {
+    let key = q
+        .get("page")
+        .or(q.get("checkpoint"))
+        .cloned()
+        .unwrap_or_else(|| "start".into());
+    tat.requests.lock().unwrap().push(key.clone());
+    let delay = tat.delay_ms.load(Ordering::SeqCst);
+    if delay > 0 {
+        tokio::time::sleep(Duration::from_millis(delay as u64)).await;
+    }
+    tat.pages
+        .lock()
+        .unwrap()
+        .get(&key)
+        .cloned()
+        .unwrap_or((StatusCode::NOT_FOUND, "no such page".into()))
+}
+
+async fn serve_tat(tat: Tat) -> String {
+    let app = Router::new()
+        .route("/hashes", get(tat_page))
+        .with_state(tat);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}/hashes")
+}
+
+fn tat_json(
+    base: &str,
+    checkpoint: u64,
+    next: Option<&str>,
+    items: &[(String, &str, bool)],
+) -> String {
+    let results: Vec<serde_json::Value> = items
+        .iter()
+        .enumerate()
+        .map(|(i, (hash, algo, deleted))| {
+            serde_json::json!({"hash_digest": hash, "algorithm": algo, "ideology": "x",
+                "file_type": "image", "deleted": deleted, "id": i,
+                "created_on": "2026-01-01T00:00:00Z", "updated_on": "2026-01-02T00:00:00Z"})
+        })
+        .collect();
+    serde_json::json!({
+        "count": items.len(),
+        "next": next.map(|n| format!("{base}?page={n}")),
+        "checkpoint": checkpoint,
+        "results": results,
+    })
+    .to_string()
+}
+
+#[tokio::test]
+async fn http_sync_follows_pages_honours_deletions_and_resumes_from_its_checkpoint() {
+    let redis = RedisServer::start().unwrap();
+    let store = store(&redis).await;
+    let list = new_list(&store, "tat").await;
+    let tat = Tat::default();
+    let url = serve_tat(tat.clone()).await;
+    {
+        let mut pages = tat.pages.lock().unwrap();
+        pages.insert(
+            "start".into(),
+            (
+                StatusCode::OK,
+                tat_json(
+                    &url,
+                    100,
+                    Some("p2"),
+                    &[
+                        (pdq(1), "PDQ", false),
+                        (pdq(2), "PDQ", false),
+                        (md5(3), "MD5", false),
+                    ],
+                ),
+            ),
+        );
+        pages.insert(
+            "p2".into(),
+            (StatusCode::INTERNAL_SERVER_ERROR, "down".into()),
+        );
+    }
+    let source = Source::parse(&url, Format::Tat, Some("secret-token".into())).unwrap();
+
+    // Page 2 fails: page 1 stays committed with its checkpoint.
+    let err = sync(&store, &list, &source, "test", &SyncOptions::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SyncError::Http { .. }), "{err}");
+    assert!(!err.to_string().contains("secret-token"));
+    let state = store.state(&list).await.unwrap();
+    assert_eq!(
+        (state.version, state.checkpoint.as_deref(), state.entries),
+        (1, Some("100"), 3)
+    );
+
+    // The source recovers; a new sync resumes from checkpoint 100 and applies a deletion.
+    tat.pages.lock().unwrap().insert(
+        "100".into(),
+        (
+            StatusCode::OK,
+            tat_json(
+                &url,
+                200,
+                None,
+                &[(pdq(2), "PDQ", true), (pdq(4), "PDQ", false)],
+            ),
+        ),
+    );
+    let mut follower = Follower::new(store.clone());
+    follower.poll().await.unwrap();
+    let summary = sync(&store, &list, &source, "test", &SyncOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            summary.added,
+            summary.deleted,
+            summary.checkpoint.as_deref()
+        ),
+        (1, 1, Some("200"))
+    );
+    assert_eq!(
+        tat.requests.lock().unwrap().last().map(String::as_str),
+        Some("100")
+    );
+    assert!(
+        store
+            .entry(&list, &format!("pdq:{}", pdq(2)))
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // The follower (a matcher) sees the deletion as a change: the entry stops matching.
+    let updates = follower.poll().await.unwrap();
+    let ListUpdate::Changes { changes, to, .. } = &updates[0] else {
+        panic!("{updates:?}")
+    };
+    assert_eq!(*to, 2);
+    assert!(changes.contains(&Change::Deleted {
+        key: format!("pdq:{}", pdq(2))
+    }));
+
+    // A page whose checkpoint is older than the stored one is refused; nothing changes.
+    tat.pages.lock().unwrap().insert(
+        "200".into(),
+        (
+            StatusCode::OK,
+            tat_json(&url, 150, None, &[(pdq(9), "PDQ", false)]),
+        ),
+    );
+    let err = sync(&store, &list, &source, "test", &SyncOptions::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            SyncError::Store(StoreError::CheckpointBackwards { .. })
+        ),
+        "{err}"
+    );
+    let state = store.state(&list).await.unwrap();
+    assert_eq!(
+        (state.version, state.checkpoint.as_deref()),
+        (2, Some("200"))
+    );
+    assert!(
+        store
+            .entry(&list, &format!("pdq:{}", pdq(9)))
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn two_syncs_of_one_list_cannot_interleave() {
+    let redis = RedisServer::start().unwrap();
+    let store = store(&redis).await;
+    let list = new_list(&store, "locked").await;
+    let tat = Tat::default();
+    let url = serve_tat(tat.clone()).await;
+    tat.pages.lock().unwrap().insert(
+        "start".into(),
+        (
+            StatusCode::OK,
+            tat_json(&url, 1, None, &[(pdq(1), "PDQ", false)]),
+        ),
+    );
+    tat.delay_ms.store(1500, Ordering::SeqCst);
+    let source = Source::parse(&url, Format::Tat, None).unwrap();
+    let (a, b) = {
+        let (s1, s2) = (store.clone(), store.clone());
+        let (l1, l2) = (list.clone(), list.clone());
+        let (src1, src2) = (source.clone(), source.clone());
+        let first =
+            tokio::spawn(async move { sync(&s1, &l1, &src1, "a", &SyncOptions::default()).await });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let second =
+            tokio::spawn(async move { sync(&s2, &l2, &src2, "b", &SyncOptions::default()).await });
+        (first.await.unwrap(), second.await.unwrap())
+    };
+    assert!(a.is_ok(), "{a:?}");
+    assert!(
+        matches!(b, Err(SyncError::Store(StoreError::Locked(_)))),
+        "{b:?}"
+    );
+    assert_eq!(
+        tat.requests.lock().unwrap().len(),
+        1,
+        "the second sync fetched nothing"
+    );
+}
+
+#[tokio::test]
+async fn directory_sync_applies_delta_files_in_order_once() {
+    let redis = RedisServer::start().unwrap();
+    let store = store(&redis).await;
+    let list = new_list(&store, "drops").await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("2026-11-01.txt"), plain_file(0..3)).unwrap();
+    std::fs::write(dir.path().join("2026-11-02.txt"), plain_file(3..5)).unwrap();
+    let source = Source::parse(
+        &format!("dir:{}", dir.path().display()),
+        Format::Plain,
+        None,
+    )
+    .unwrap();
+    let s = sync(&store, &list, &source, "t", &SyncOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        (s.units, s.added, s.checkpoint.as_deref()),
+        (2, 5, Some("2026-11-02.txt"))
+    );
+    std::fs::write(dir.path().join("2026-11-03.txt"), plain_file(5..6)).unwrap();
+    let s = sync(&store, &list, &source, "t", &SyncOptions::default())
+        .await
+        .unwrap();
+    assert_eq!((s.units, s.added), (1, 1), "only the new file");
+    assert_eq!(store.state(&list).await.unwrap().entries, 6);
+}
+
+#[tokio::test]
+async fn curation_disable_expiry_and_feedback() {
+    let redis = RedisServer::start().unwrap();
+    let store = store(&redis).await;
+    let list = new_list(&store, "curated").await;
+    store
+        .import(
+            &list,
+            import_text(Format::Plain, &plain_file(0..2)).records,
+            &opts(),
+        )
+        .await
+        .unwrap();
+    let key = format!("pdq:{}", pdq(0));
+    let until = takedown_hashlists::store::now_ms() + 60_000;
+    let v = store
+        .disable(&list, &key, "stock photo", "ana", Some(until))
+        .await
+        .unwrap();
+    assert_eq!(v, 2);
+    let e = store.entry(&list, &key).await.unwrap().unwrap();
+    assert!(e.is_disabled_at(until - 1) && !e.is_disabled_at(until));
+
+    // A re-import does not silently re-enable a curated entry.
+    let s = store
+        .import(
+            &list,
+            import_text(Format::Plain, &plain_file(0..2)).records,
+            &opts(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s.version, None);
+    assert!(
+        store
+            .entry(&list, &key)
+            .await
+            .unwrap()
+            .unwrap()
+            .disabled
+            .is_some()
+    );
+
+    assert_eq!(store.expire_disables(&list, until - 1).await.unwrap(), None);
+    assert_eq!(store.expire_disables(&list, until).await.unwrap(), Some(3));
+    assert!(
+        store
+            .entry(&list, &key)
+            .await
+            .unwrap()
+            .unwrap()
+            .disabled
+            .is_none()
+    );
+    let changes = store.changes(&list, 2, 3).await.unwrap();
+    assert!(matches!(changes[0].1[0], Change::Enabled { .. }));
+
+    assert!(matches!(
+        store.disable(&list, "pdq:00", "x", "ana", None).await,
+        Err(StoreError::NoSuchEntry { .. })
+    ));
+    store
+        .record_feedback(&list, &key, Verdict::TruePositive)
+        .await
+        .unwrap();
+    store
+        .record_feedback(&list, &key, Verdict::TruePositive)
+        .await
+        .unwrap();
+    let f = store
+        .record_feedback(&list, &key, Verdict::FalsePositive)
+        .await
+        .unwrap();
+    assert_eq!((f.true_positives, f.false_positives), (2, 1));
+}
+
+#[tokio::test]
+async fn version_bumps_reach_a_running_follower() {
+    let redis = RedisServer::start().unwrap();
+    let store = store(&redis).await;
+    let list = new_list(&store, "live").await;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let follower = Follower::new(store.clone());
+    // Poll rarely: the update must come through pub/sub.
+    tokio::spawn(follower.run(Duration::from_secs(3600), move |u| tx.send(u).is_ok()));
+    let first = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        matches!(first, ListUpdate::Full { version: 0, .. }),
+        "{first:?}"
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await; // subscribed
+    store
+        .import(
+            &list,
+            import_text(Format::Plain, &plain_file(0..4)).records,
+            &opts(),
+        )
+        .await
+        .unwrap();
+    let update = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+        .await
+        .expect("update within 5 s")
+        .unwrap();
+    match update {
+        ListUpdate::Changes {
+            from, to, changes, ..
+        } => {
+            assert_eq!((from, to, changes.len()), (0, 1, 4));
+        }
+        other => panic!("{other:?}"),
+    }
+}
