@@ -20,11 +20,14 @@ pub struct Cli {
 pub enum Command {
     /// Compute signals (PDQ, MD5, SHA-256, dHash, pHash) of image files, one record per file.
     Hash(crate::hash_cmd::HashArgs),
+    /// Import, export, inspect, curate and sync shared hash lists.
+    Lists(crate::lists_cmd::ListsArgs),
 }
 
 /// Runs a parsed command line; the exit code says whether every item succeeded.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Hash(args) => crate::hash_cmd::run(&args),
+        Command::Lists(args) => crate::lists_cmd::run(args),
     }
 }

@@ -5,3 +5,4 @@
 
 pub mod cli;
 pub mod hash_cmd;
+pub mod lists_cmd;

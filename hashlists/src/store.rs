@@ -403,6 +403,29 @@ impl Store {
         Ok(())
     }
 
+    /// Removes a list that was never changed (version 0), e.g. one created for an import that
+    /// then failed. Returns whether it was removed.
+    pub async fn remove_if_unused(&self, list: &ListId) -> Result<bool, StoreError> {
+        if self.version(list).await? != 0 {
+            return Ok(false);
+        }
+        let keys = self.keys(list);
+        let mut conn = self.conn.clone();
+        redis::pipe()
+            .atomic()
+            .srem(self.lists_key(), list.as_str())
+            .del(&[
+                &keys.meta,
+                &keys.state,
+                &keys.entries,
+                &keys.log,
+                &keys.versions,
+            ])
+            .query_async::<()>(&mut conn)
+            .await?;
+        Ok(true)
+    }
+
     /// The ids of all lists, sorted.
     pub async fn list_ids(&self) -> Result<Vec<ListId>, StoreError> {
         let mut conn = self.conn.clone();
