@@ -253,7 +253,10 @@ impl SignalType {
 
     /// Whether values of this type match by Hamming distance (otherwise by equality).
     pub fn is_perceptual(self) -> bool {
-        matches!(self, SignalType::Pdq | SignalType::Dhash | SignalType::Phash)
+        matches!(
+            self,
+            SignalType::Pdq | SignalType::Dhash | SignalType::Phash
+        )
     }
 
     /// Number of hex characters in a value of this type.
