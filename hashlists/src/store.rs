@@ -530,52 +530,35 @@ impl Store {
         after: u64,
         upto: u64,
     ) -> Result<Vec<(u64, Vec<Change>)>, StoreError> {
-        let keys = self.keys(list);
         let mut out: Vec<(u64, Vec<Change>)> = Vec::new();
-        // Never past the committed version: above it are a writer's uncommitted changes.
-        let upto = upto.min(self.version(list).await?);
-        if upto <= after {
-            return Ok(out);
-        }
-        let mut conn = self.conn.clone();
-        let mut start = format!("{}-0", after + 1);
-        let end = format!("{upto}-{}", u64::MAX);
-        loop {
-            let page: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
-                .arg(&keys.log)
-                .arg(&start)
-                .arg(&end)
-                .arg("COUNT")
-                .arg(50)
-                .query_async(&mut conn)
-                .await?;
-            let n = page.ids.len();
-            for item in page.ids {
-                let (version, seq) =
-                    parse_stream_id(&item.id).ok_or_else(|| StoreError::Corrupt {
-                        key: keys.log.clone(),
-                        reason: format!("stream id {}", item.id),
-                    })?;
-                let json: String = item.get("changes").ok_or_else(|| StoreError::Corrupt {
-                    key: keys.log.clone(),
-                    reason: format!("record {} has no changes", item.id),
-                })?;
-                let changes: Vec<Change> =
-                    serde_json::from_str(&json).map_err(|e| StoreError::Corrupt {
-                        key: keys.log.clone(),
-                        reason: e.to_string(),
-                    })?;
+        let mut pager = self.log_pager(list, after, upto).await?;
+        while let Some(page) = pager.next_page().await? {
+            for (version, changes) in page {
                 match out.last_mut() {
                     Some((v, list)) if *v == version => list.extend(changes),
                     _ => out.push((version, changes)),
                 }
-                start = format!("{version}-{}", seq + 1);
-            }
-            if n < 50 {
-                break;
             }
         }
         Ok(out)
+    }
+
+    /// Reads the change log of versions `after+1 ..= upto` a page at a time, never past the
+    /// committed version (above it are a writer's uncommitted changes).
+    async fn log_pager(
+        &self,
+        list: &ListId,
+        after: u64,
+        upto: u64,
+    ) -> Result<LogPager, StoreError> {
+        let upto = upto.min(self.version(list).await?);
+        Ok(LogPager {
+            conn: self.conn.clone(),
+            log: self.keys(list).log,
+            start: format!("{}-0", after + 1),
+            end: format!("{upto}-{}", u64::MAX),
+            done: upto <= after,
+        })
     }
 
     /// Every entry of a list at its committed version: the entries hash plus a replay of any
@@ -654,26 +637,37 @@ impl Store {
         let mut done = materialized.unwrap_or(0);
         while done < version {
             let next = done + 1;
-            for (_, changes) in self.changes(list, done, next).await? {
-                for chunk in changes.chunks(STAGE_BATCH) {
+            let mut pager = self.log_pager(list, done, next).await?;
+            while let Some(page) = pager.next_raw().await? {
+                for (_, changes) in page {
+                    // One multi-field HSET and one HDEL per log record, copying the entries'
+                    // JSON as stored. The expiry set of disabled entries is only touched when an
+                    // entry is or was disabled.
+                    let mut upserts: Vec<(String, String)> = Vec::with_capacity(changes.len());
+                    let mut deletes: Vec<String> = Vec::new();
                     let mut pipe = redis::pipe();
-                    for c in chunk {
-                        match c.entry() {
-                            Some(e) => {
-                                pipe.hset(&keys.entries, c.key(), encode_entry(e)).ignore();
-                                match &e.disabled {
-                                    Some(Disabled {
-                                        until_ms: Some(until),
-                                        ..
-                                    }) => pipe.zadd(&keys.disabled_until, c.key(), *until).ignore(),
-                                    _ => pipe.zrem(&keys.disabled_until, c.key()).ignore(),
-                                };
+                    for c in changes {
+                        match (c.op.as_str(), c.json) {
+                            ("added", Some(json)) => upserts.push((c.key, json)),
+                            (_, Some(json)) => {
+                                match disabled_until(&json) {
+                                    Some(until) => pipe.zadd(&keys.disabled_until, &c.key, until),
+                                    None => pipe.zrem(&keys.disabled_until, &c.key),
+                                }
+                                .ignore();
+                                upserts.push((c.key, json));
                             }
-                            None => {
-                                pipe.hdel(&keys.entries, c.key()).ignore();
-                                pipe.zrem(&keys.disabled_until, c.key()).ignore();
+                            (_, None) => {
+                                pipe.zrem(&keys.disabled_until, &c.key).ignore();
+                                deletes.push(c.key);
                             }
                         }
+                    }
+                    if !upserts.is_empty() {
+                        pipe.hset_multiple(&keys.entries, &upserts).ignore();
+                    }
+                    if !deletes.is_empty() {
+                        pipe.hdel(&keys.entries, &deletes).ignore();
                     }
                     pipe.query_async::<()>(&mut conn).await?;
                 }
@@ -803,6 +797,123 @@ impl Store {
     }
 }
 
+/// One change as stored in the log: its operation, the entry key, and the entry's JSON
+/// (`None` for a deletion).
+struct RawChange {
+    op: String,
+    key: String,
+    json: Option<String>,
+}
+
+impl RawChange {
+    fn parse(self, log: &str) -> Result<Change, StoreError> {
+        let corrupt = |reason: String| StoreError::Corrupt {
+            key: log.to_string(),
+            reason,
+        };
+        let entry = || -> Result<Entry, StoreError> {
+            let json = self
+                .json
+                .as_deref()
+                .ok_or_else(|| corrupt(format!("{} {} has no entry", self.op, self.key)))?;
+            serde_json::from_str(json).map_err(|e| corrupt(e.to_string()))
+        };
+        Ok(match self.op.as_str() {
+            "added" => Change::Added { entry: entry()? },
+            "updated" => Change::Updated { entry: entry()? },
+            "disabled" => Change::Disabled { entry: entry()? },
+            "enabled" => Change::Enabled { entry: entry()? },
+            "deleted" => Change::Deleted { key: self.key },
+            other => return Err(corrupt(format!("unknown operation {other:?}"))),
+        })
+    }
+}
+
+/// A change's log field name part and value.
+fn raw_change(c: &Change) -> (&'static str, String) {
+    match c {
+        Change::Added { entry } => ("added", encode_entry(entry)),
+        Change::Updated { entry } => ("updated", encode_entry(entry)),
+        Change::Disabled { entry } => ("disabled", encode_entry(entry)),
+        Change::Enabled { entry } => ("enabled", encode_entry(entry)),
+        Change::Deleted { .. } => ("deleted", "-".to_string()),
+    }
+}
+
+/// Pages through a list's change log (see [`Store::log_pager`]).
+struct LogPager {
+    conn: MultiplexedConnection,
+    log: String,
+    start: String,
+    end: String,
+    done: bool,
+}
+
+impl LogPager {
+    /// Records per page; each holds up to [`STAGE_BATCH`] changes.
+    const RECORDS: usize = 20;
+
+    async fn next_raw(&mut self) -> Result<Option<Vec<(u64, Vec<RawChange>)>>, StoreError> {
+        if self.done {
+            return Ok(None);
+        }
+        let page: Vec<(String, Vec<String>)> = redis::cmd("XRANGE")
+            .arg(&self.log)
+            .arg(&self.start)
+            .arg(&self.end)
+            .arg("COUNT")
+            .arg(Self::RECORDS)
+            .query_async(&mut self.conn)
+            .await?;
+        self.done = page.len() < Self::RECORDS;
+        let corrupt = |reason: String| StoreError::Corrupt {
+            key: self.log.clone(),
+            reason,
+        };
+        let mut out = Vec::with_capacity(page.len());
+        for (id, fields) in page {
+            let (version, seq) =
+                parse_stream_id(&id).ok_or_else(|| corrupt(format!("stream id {id}")))?;
+            let mut changes = Vec::with_capacity(fields.len() / 2);
+            let mut pairs = fields.into_iter();
+            while let (Some(field), Some(value)) = (pairs.next(), pairs.next()) {
+                let (op, key) = field
+                    .split_once(' ')
+                    .ok_or_else(|| corrupt(format!("record {id} field {field:?}")))?;
+                changes.push(RawChange {
+                    op: op.to_string(),
+                    key: key.to_string(),
+                    json: (op != "deleted").then_some(value),
+                });
+            }
+            out.push((version, changes));
+            self.start = format!("{version}-{}", seq + 1);
+        }
+        Ok(Some(out))
+    }
+
+    async fn next_page(&mut self) -> Result<Option<Vec<(u64, Vec<Change>)>>, StoreError> {
+        let Some(raw) = self.next_raw().await? else {
+            return Ok(None);
+        };
+        raw.into_iter()
+            .map(|(version, changes)| {
+                let parsed = changes
+                    .into_iter()
+                    .map(|c| c.parse(&self.log))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok((version, parsed))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()
+            .map(Some)
+    }
+}
+
+/// The lapse time of a disabled entry's JSON, if it has one.
+fn disabled_until(json: &str) -> Option<i64> {
+    serde_json::from_str::<Entry>(json).ok()?.disabled?.until_ms
+}
+
 fn encode_entry(e: &Entry) -> String {
     serde_json::to_string(e).expect("entries serialise")
 }
@@ -876,15 +987,17 @@ impl Writer {
                 self.info.count(c);
             }
             // `<version>-*`: Redis picks the next sequence number, past any record of an
-            // abandoned attempt at the same version (streams remember their last id).
-            let json = serde_json::to_string(chunk).expect("changes serialise");
-            let id: String = redis::cmd("XADD")
-                .arg(&self.keys.log)
-                .arg(format!("{}-*", self.base_version + 1))
-                .arg("changes")
-                .arg(json)
-                .query_async(&mut conn)
-                .await?;
+            // abandoned attempt at the same version (streams remember their last id). Each
+            // change is one field, `<op> <key>`, whose value is the entry's JSON ("-" for a
+            // deletion), so materialising copies values without parsing them.
+            let mut cmd = redis::cmd("XADD");
+            cmd.arg(&self.keys.log)
+                .arg(format!("{}-*", self.base_version + 1));
+            for c in chunk {
+                let (op, value) = raw_change(c);
+                cmd.arg(format!("{op} {}", c.key())).arg(value);
+            }
+            let id: String = cmd.query_async(&mut conn).await?;
             self.staged.push(id);
         }
         Ok(())
