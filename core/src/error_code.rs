@@ -24,6 +24,12 @@ pub enum ErrorCode {
     TooManyFrames,
     /// A text field (hash, id) is malformed.
     InvalidValue,
+    /// A Kafka message is not valid JSON of its schema (a field is missing or wrong).
+    InvalidMessage,
+    /// Media could not be fetched (refused address, HTTP error, timeout).
+    FetchFailed,
+    /// A media URL points at an address that is not allowed (loopback, private, metadata…).
+    FetchForbidden,
 }
 
 impl ErrorCode {
@@ -37,6 +43,9 @@ impl ErrorCode {
             ErrorCode::DecodeFailed => "decode_failed",
             ErrorCode::TooManyFrames => "too_many_frames",
             ErrorCode::InvalidValue => "invalid_value",
+            ErrorCode::InvalidMessage => "invalid_message",
+            ErrorCode::FetchFailed => "fetch_failed",
+            ErrorCode::FetchForbidden => "fetch_forbidden",
         }
     }
 }
@@ -61,6 +70,9 @@ mod tests {
             ErrorCode::DecodeFailed,
             ErrorCode::TooManyFrames,
             ErrorCode::InvalidValue,
+            ErrorCode::InvalidMessage,
+            ErrorCode::FetchFailed,
+            ErrorCode::FetchForbidden,
         ] {
             let json = serde_json::to_string(&code).unwrap();
             assert_eq!(json, format!("\"{}\"", code.as_str()));

@@ -5,6 +5,7 @@
 //! here, free of I/O, so that the behaviour crates agree on one parse and one format for each.
 
 pub mod error_code;
+pub mod messages;
 pub mod signal;
 
 pub use error_code::ErrorCode;
