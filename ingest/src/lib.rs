@@ -1,3 +1,11 @@
-//! The streaming stages: Kafka consumers that fetch and hash post media (`ingest`) and match the
-//! resulting signals against the index (`match`), with at-least-once delivery and dead-letter
-//! topics. It is empty until the pipeline issue lands.
+//! The streaming stages: Kafka consumers that fetch and hash post media (`ingest`) and match
+//! the resulting signals against the index (`match`), with at-least-once delivery and
+//! dead-letter topics.
+//!
+//! - [`runner`]: the stage runner every consumer uses (ack-gated offsets, DLQ, drain on revoke);
+//! - [`tracker`]: which offsets are safe to commit;
+//! - [`metrics`]: Prometheus metrics and health endpoints.
+
+pub mod metrics;
+pub mod runner;
+pub mod tracker;

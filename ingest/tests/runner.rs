@@ -1,0 +1,225 @@
+//! The stage runner against a real Kafka-compatible broker: outputs and dead letters, offsets
+//! committed only for finished work, and consumers in one group sharing partitions.
+
+use rdkafka::Message;
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+use takedown_core::ErrorCode;
+use takedown_ingest::metrics::StageMetrics;
+use takedown_ingest::runner::{self, Input, Output, Rejection, RunnerConfig, Stage, header_text};
+use takedown_test_services::{KafkaBroker, unique_name};
+use tokio::sync::oneshot;
+
+/// Upper-cases payloads into `out`; rejects payloads starting with "poison".
+struct Upper {
+    out: String,
+    delay: Duration,
+}
+
+impl Stage for Upper {
+    fn name(&self) -> &'static str {
+        "upper"
+    }
+
+    async fn process(&self, input: Input) -> Result<Vec<Output>, Rejection> {
+        tokio::time::sleep(self.delay).await;
+        let text = String::from_utf8_lossy(&input.payload).to_string();
+        if text.starts_with("poison") {
+            return Err(Rejection::new(
+                ErrorCode::InvalidMessage,
+                format!("bad payload at {}", input.offset),
+            ));
+        }
+        Ok(vec![Output {
+            topic: self.out.clone(),
+            key: String::from_utf8_lossy(input.key.as_deref().unwrap_or_default()).to_string(),
+            payload: text.to_uppercase().into_bytes(),
+        }])
+    }
+}
+
+async fn produce_all(broker: &KafkaBroker, topic: &str, items: &[(String, String)]) {
+    let producer: FutureProducer = broker.producer_config().create().unwrap();
+    for (key, value) in items {
+        producer
+            .send(
+                FutureRecord::to(topic).key(key).payload(value),
+                Duration::from_secs(10),
+            )
+            .await
+            .unwrap();
+    }
+}
+
+/// Reads until `expected` messages arrived or `within` passed.
+async fn read_topic(
+    broker: &KafkaBroker,
+    topic: &str,
+    expected: usize,
+    within: Duration,
+) -> Vec<(String, String, HashMap<String, String>)> {
+    let consumer: StreamConsumer = broker
+        .consumer_config(&unique_name("reader"))
+        .create()
+        .unwrap();
+    consumer.subscribe(&[topic]).unwrap();
+    let mut out = Vec::new();
+    let deadline = tokio::time::Instant::now() + within;
+    while out.len() < expected {
+        let Ok(Ok(m)) = tokio::time::timeout_at(deadline, consumer.recv()).await else {
+            break;
+        };
+        let mut headers = HashMap::new();
+        for h in ["stage", "error.code", "error.message", "source.offset"] {
+            if let Some(v) = header_text(&m, h) {
+                headers.insert(h.to_string(), v);
+            }
+        }
+        out.push((
+            String::from_utf8_lossy(m.key().unwrap_or_default()).to_string(),
+            String::from_utf8_lossy(m.payload().unwrap_or_default()).to_string(),
+            headers,
+        ));
+    }
+    out
+}
+
+fn config(broker: &KafkaBroker, group: &str, input: &str) -> RunnerConfig {
+    let mut c = RunnerConfig::new(broker.bootstrap_servers(), group, input);
+    c.max_in_flight = 16;
+    c.consumer_settings = vec![
+        ("session.timeout.ms".into(), "6000".into()),
+        ("heartbeat.interval.ms".into(), "500".into()),
+    ];
+    c
+}
+
+fn spawn_runner(
+    cfg: RunnerConfig,
+    stage: Upper,
+) -> (oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+    let (stop, stopped) = oneshot::channel::<()>();
+    let handle = tokio::spawn(async move {
+        runner::run(cfg, Arc::new(stage), StageMetrics::new("upper"), async {
+            let _ = stopped.await;
+        })
+        .await
+        .unwrap();
+    });
+    (stop, handle)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outputs_and_dead_letters_then_nothing_redelivered() {
+    let broker = KafkaBroker::start().unwrap();
+    let (input, out) = (unique_name("in"), unique_name("out"));
+    broker.create_topic(&input, 3).await.unwrap();
+    broker.create_topic(&out, 3).await.unwrap();
+    broker
+        .create_topic(&format!("{input}.dlq"), 1)
+        .await
+        .unwrap();
+    let items: Vec<(String, String)> = (0..60)
+        .map(|i| {
+            (
+                format!("post-{i}"),
+                if i % 10 == 3 {
+                    format!("poison {i}")
+                } else {
+                    format!("hello {i}")
+                },
+            )
+        })
+        .collect();
+    produce_all(&broker, &input, &items).await;
+
+    let group = unique_name("upper");
+    let (stop, handle) = spawn_runner(
+        config(&broker, &group, &input),
+        Upper {
+            out: out.clone(),
+            delay: Duration::ZERO,
+        },
+    );
+    let outputs = read_topic(&broker, &out, 54, Duration::from_secs(60)).await;
+    let dead = read_topic(&broker, &format!("{input}.dlq"), 6, Duration::from_secs(30)).await;
+    stop.send(()).unwrap();
+    handle.await.unwrap();
+
+    let got: HashSet<(String, String)> = outputs
+        .iter()
+        .map(|(k, v, _)| (k.clone(), v.clone()))
+        .collect();
+    let want: HashSet<(String, String)> = items
+        .iter()
+        .filter(|(_, v)| !v.starts_with("poison"))
+        .map(|(k, v)| (k.clone(), v.to_uppercase()))
+        .collect();
+    assert_eq!(got, want, "every good message, keyed by post");
+    assert_eq!(outputs.len(), 54, "no duplicates without failures");
+    assert_eq!(dead.len(), 6);
+    for (key, value, headers) in &dead {
+        assert!(value.starts_with("poison"), "original bytes kept: {value}");
+        assert!(key.starts_with("post-"));
+        assert_eq!(headers["stage"], "upper");
+        assert_eq!(headers["error.code"], "invalid_message");
+        assert!(headers["error.message"].starts_with("bad payload at"));
+    }
+
+    // Offsets were committed: the same group, restarted, finds nothing to do.
+    produce_all(&broker, &input, &[("post-late".into(), "late".into())]).await;
+    let (stop, handle) = spawn_runner(
+        config(&broker, &group, &input),
+        Upper {
+            out: out.clone(),
+            delay: Duration::ZERO,
+        },
+    );
+    let after = read_topic(&broker, &out, 56, Duration::from_secs(10)).await;
+    stop.send(()).unwrap();
+    handle.await.unwrap();
+    assert_eq!(after.len(), 55, "only the new message was processed");
+    assert_eq!(after.iter().filter(|(_, v, _)| v == "LATE").count(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_consumers_share_partitions_and_lose_nothing_across_a_rebalance() {
+    let broker = KafkaBroker::start().unwrap();
+    let (input, out) = (unique_name("in"), unique_name("out"));
+    broker.create_topic(&input, 4).await.unwrap();
+    broker.create_topic(&out, 4).await.unwrap();
+    let items: Vec<(String, String)> = (0..200)
+        .map(|i| (format!("post-{i}"), format!("m{i}")))
+        .collect();
+    produce_all(&broker, &input, &items).await;
+
+    let group = unique_name("shared");
+    let slow = Duration::from_millis(20);
+    let (stop_a, a) = spawn_runner(
+        config(&broker, &group, &input),
+        Upper {
+            out: out.clone(),
+            delay: slow,
+        },
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    // A second consumer joins mid-stream: partitions are revoked and reassigned.
+    let (stop_b, b) = spawn_runner(
+        config(&broker, &group, &input),
+        Upper {
+            out: out.clone(),
+            delay: slow,
+        },
+    );
+    let outputs = read_topic(&broker, &out, 200, Duration::from_secs(90)).await;
+    stop_a.send(()).unwrap();
+    stop_b.send(()).unwrap();
+    a.await.unwrap();
+    b.await.unwrap();
+    let got: HashSet<String> = outputs.iter().map(|(_, v, _)| v.clone()).collect();
+    let want: HashSet<String> = items.iter().map(|(_, v)| v.to_uppercase()).collect();
+    assert_eq!(got, want, "every message processed at least once");
+}
