@@ -4,6 +4,7 @@
 //! the stable error codes that dead-letter records, audit logs and API clients rely on. They live
 //! here, free of I/O, so that the behaviour crates agree on one parse and one format for each.
 
+pub mod clock;
 pub mod error_code;
 pub mod messages;
 pub mod signal;

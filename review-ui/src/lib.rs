@@ -1,2 +1,19 @@
-//! Human review: cases, queues and legal deadlines kept in Redis, the moderator web UI and the
-//! compliance reports. It is empty until the review-queue issue lands.
+//! Human review of what the pipeline found and what authorities ordered, under the deadlines
+//! the law sets.
+//!
+//! - [`sla`]: the legal clocks as pure functions of an injected [`takedown_core::clock::Clock`]
+//!   (removal order one hour, Annex III suspension and restart, embargo, complaints,
+//!   preservation).
+//! - [`model`]: cases, sources, priorities, decisions, takedown actions, roles.
+//! - [`order`]: TCO removal orders (Annex I validation, Annex II and III replies).
+//! - [`store`]: the Redis state: idempotent case creation, the priority queue with leases,
+//!   deadlines fired exactly once across replicas, decisions with their outbox, preservation.
+//! - [`audit`]: the append-only, hash-chained audit trail and its verification.
+//! - [`actions`]: publishing takedown actions to Kafka (and an optional webhook), reviewer
+//!   feedback to the hash lists.
+//! - [`api`]: the HTTP JSON API with hashed API tokens and roles.
+//!
+//! See `docs/review.md`.
+
+pub mod model;
+pub mod sla;
