@@ -4,8 +4,10 @@
 //!
 //! - [`runner`]: the stage runner every consumer uses (ack-gated offsets, DLQ, drain on revoke);
 //! - [`tracker`]: which offsets are safe to commit;
-//! - [`metrics`]: Prometheus metrics and health endpoints.
+//! - [`metrics`]: Prometheus metrics and health endpoints;
+//! - [`fetch`]: media fetching with the SSRF guard.
 
+pub mod fetch;
 pub mod metrics;
 pub mod runner;
 pub mod tracker;
