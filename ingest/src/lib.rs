@@ -5,9 +5,11 @@
 //! - [`runner`]: the stage runner every consumer uses (ack-gated offsets, DLQ, drain on revoke);
 //! - [`tracker`]: which offsets are safe to commit;
 //! - [`metrics`]: Prometheus metrics and health endpoints;
-//! - [`fetch`]: media fetching with the SSRF guard.
+//! - [`fetch`]: media fetching with the SSRF guard;
+//! - [`ingest_stage`]: posts to signals.
 
 pub mod fetch;
+pub mod ingest_stage;
 pub mod metrics;
 pub mod runner;
 pub mod tracker;

@@ -59,7 +59,7 @@ pub struct Output {
     pub payload: Vec<u8>,
 }
 
-/// Why a stage rejected a message: it goes to the dead-letter topic.
+/// Why a stage rejected a message (wholly or partly): it goes to the dead-letter topic.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{code}: {message}")]
 pub struct Rejection {
@@ -67,6 +67,9 @@ pub struct Rejection {
     pub code: ErrorCode,
     /// What was wrong.
     pub message: String,
+    /// Outputs to produce all the same (the good part of a partly bad message), before the
+    /// dead letter.
+    pub partial: Vec<Output>,
 }
 
 impl Rejection {
@@ -75,7 +78,14 @@ impl Rejection {
         Rejection {
             code,
             message: message.into(),
+            partial: Vec::new(),
         }
+    }
+
+    /// The same rejection, producing `outputs` too.
+    pub fn with_partial(mut self, outputs: Vec<Output>) -> Self {
+        self.partial = outputs;
+        self
     }
 }
 
@@ -331,6 +341,11 @@ impl<S: Stage> Task<S> {
                 }
             }
             Err(rejection) => {
+                for out in &rejection.partial {
+                    self.produce(&out.topic, Some(out.key.as_bytes()), &out.payload, None)
+                        .await;
+                    metrics.produced.inc();
+                }
                 tracing::info!(
                     stage = self.stage.name(),
                     code = %rejection.code,
