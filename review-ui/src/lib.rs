@@ -15,5 +15,9 @@
 //!
 //! See `docs/review.md`.
 
+pub mod audit;
+mod lua;
 pub mod model;
+pub mod order;
 pub mod sla;
+pub mod store;
