@@ -75,8 +75,14 @@ impl RemovalOrder {
     }
 }
 
+/// The 27 Member States, ISO 3166-1 alpha-2 (Greece is GR, not the EU's EL).
+pub const MEMBER_STATES: [&str; 27] = [
+    "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV",
+    "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE",
+];
+
 fn is_country(s: &str) -> bool {
-    s.len() == 2 && s.bytes().all(|b| b.is_ascii_uppercase())
+    MEMBER_STATES.contains(&s)
 }
 
 /// Validates an order body (JSON). `Err` lists every malformed field.
@@ -136,7 +142,7 @@ pub fn parse_order(body: &[u8]) -> Result<RemovalOrder, Vec<FieldError>> {
             err(
                 &mut errors,
                 &format!("section_a.{name}"),
-                "ISO 3166-1 alpha-2 code in capitals (Greece is GR)",
+                "an EU Member State as ISO 3166-1 alpha-2 in capitals (Greece is GR)",
             );
         }
     }
