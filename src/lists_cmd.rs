@@ -63,6 +63,9 @@ struct MetaArgs {
     /// Labels for every match on the list (repeatable).
     #[arg(long = "label")]
     labels: Vec<String>,
+    /// `block` (matches are reported) or `allow` (known-benign: suppresses matches).
+    #[arg(long, default_value = "block")]
+    kind: takedown_hashlists::model::ListKind,
 }
 
 impl MetaArgs {
@@ -74,6 +77,7 @@ impl MetaArgs {
             threshold: self.threshold,
             severity: self.severity,
             labels: self.labels.clone(),
+            kind: self.kind,
         }
     }
 }

@@ -89,6 +89,31 @@ impl std::str::FromStr for Severity {
     }
 }
 
+/// Whether a list's entries are matched (block) or suppress matches (allow: known-benign
+/// images such as blank frames and stock photos).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ListKind {
+    /// Entries are matched and reported.
+    #[default]
+    Block,
+    /// Entries suppress matches of other lists.
+    Allow,
+}
+
+impl std::str::FromStr for ListKind {
+    type Err = InvalidValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "block" => Ok(ListKind::Block),
+            "allow" => Ok(ListKind::Allow),
+            _ => Err(InvalidValue(format!(
+                "list kind {s:?} must be block or allow"
+            ))),
+        }
+    }
+}
+
 /// The PDQ match threshold used when a list names none.
 pub const DEFAULT_PDQ_THRESHOLD: u32 = 31;
 
@@ -108,6 +133,9 @@ pub struct ListMeta {
     pub severity: Severity,
     /// Labels applied to every match on this list.
     pub labels: Vec<String>,
+    /// Block list (default) or allow-list.
+    #[serde(default)]
+    pub kind: ListKind,
 }
 
 impl ListMeta {
@@ -120,6 +148,7 @@ impl ListMeta {
             threshold: DEFAULT_PDQ_THRESHOLD,
             severity: Severity::default(),
             labels: Vec::new(),
+            kind: ListKind::Block,
         }
     }
 

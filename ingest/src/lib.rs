@@ -6,10 +6,12 @@
 //! - [`tracker`]: which offsets are safe to commit;
 //! - [`metrics`]: Prometheus metrics and health endpoints;
 //! - [`fetch`]: media fetching with the SSRF guard;
-//! - [`ingest_stage`]: posts to signals.
+//! - [`ingest_stage`]: posts to signals;
+//! - [`match_stage`]: signals to matches, with the index kept current with the lists.
 
 pub mod fetch;
 pub mod ingest_stage;
+pub mod match_stage;
 pub mod metrics;
 pub mod runner;
 pub mod tracker;

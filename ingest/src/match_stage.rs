@@ -1,0 +1,367 @@
+//! The match stage: from a post's signals to matches against the shared lists.
+//!
+//! The index ([`takedown_matcher::index`]) speaks in compact numbers — a list number and an
+//! entry number — so it stays small and fast. The [`Catalog`] here maps those numbers to what
+//! the rest of Takedown speaks: hash-list ids, entry keys, labels and severities. Both are fed
+//! by a [`Follower`] of the list store: a full load of each list at start, then the changes of
+//! every new version, applied to the live index without a rebuild while queries run.
+
+use crate::runner::{Input, Output, Rejection, Stage};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+use takedown_core::messages::{self, Match as MatchMessage, PostSignals};
+use takedown_core::{Md5Digest, PdqHash, Sha256Digest, Sha512Digest, SignalType};
+use takedown_hashlists::follow::{Follower, ListUpdate};
+use takedown_hashlists::model::{
+    Change as ListChange, Entry, ListId, ListKind, ListMeta, Severity,
+};
+use takedown_hashlists::store::{Store, StoreError};
+use takedown_matcher::index::{
+    Change, EntryNo, EntryRef, IndexVersion, ListInfo, ListNo, LiveIndex, Outcome, Signal,
+};
+use time::OffsetDateTime;
+
+/// What the index needs to know about one entry to report a match.
+#[derive(Debug, Clone)]
+struct EntryInfo {
+    key: String,
+    value: String,
+    labels: Vec<String>,
+}
+
+/// One list as the catalog knows it.
+#[derive(Debug, Default)]
+struct ListSlot {
+    id: Option<ListId>,
+    severity: String,
+    labels: Vec<String>,
+    /// Entry number of each key.
+    numbers: HashMap<String, EntryNo>,
+    /// Entry info by number (`None` once deleted).
+    entries: Vec<Option<EntryInfo>>,
+}
+
+/// Maps list ids and entry keys to the index's numbers and back.
+#[derive(Debug, Default)]
+pub struct Catalog {
+    numbers: HashMap<ListId, ListNo>,
+    lists: Vec<ListSlot>,
+}
+
+fn severity_rank(s: Severity) -> u8 {
+    match s {
+        Severity::Low => 0,
+        Severity::Medium => 1,
+        Severity::High => 2,
+        Severity::Critical => 3,
+    }
+}
+
+fn severity_name(s: Severity) -> &'static str {
+    match s {
+        Severity::Low => "low",
+        Severity::Medium => "medium",
+        Severity::High => "high",
+        Severity::Critical => "critical",
+    }
+}
+
+/// The index signal of a list entry, if the index handles its type.
+fn entry_signal(e: &Entry) -> Option<Signal> {
+    Some(match e.signal_type {
+        SignalType::Pdq => Signal::Pdq(PdqHash::parse(&e.value).ok()?),
+        SignalType::Md5 => Signal::Md5(Md5Digest::parse(&e.value).ok()?),
+        SignalType::Sha256 => Signal::Sha256(Sha256Digest::parse(&e.value).ok()?),
+        SignalType::Sha512 => Signal::Sha512(Sha512Digest::parse(&e.value).ok()?),
+        SignalType::Dhash | SignalType::Phash => return None,
+    })
+}
+
+impl Catalog {
+    fn list_no(&mut self, id: &ListId) -> ListNo {
+        if let Some(n) = self.numbers.get(id) {
+            return *n;
+        }
+        let n = self.lists.len() as ListNo;
+        self.lists.push(ListSlot {
+            id: Some(id.clone()),
+            ..ListSlot::default()
+        });
+        self.numbers.insert(id.clone(), n);
+        n
+    }
+
+    fn set_meta(&mut self, no: ListNo, meta: &ListMeta, out: &mut Vec<Change>) {
+        let slot = &mut self.lists[usize::from(no)];
+        slot.severity = severity_name(meta.severity).to_string();
+        slot.labels = meta.labels.clone();
+        let mut info = match meta.kind {
+            ListKind::Block => ListInfo::block(),
+            ListKind::Allow => ListInfo::allow(),
+        }
+        .with_threshold(meta.threshold);
+        info.severity = severity_rank(meta.severity);
+        info.labels = meta.labels.clone();
+        out.push(Change::SetList(no, info));
+    }
+
+    /// Adds or replaces an entry; a disabled entry is removed from the index but remembered.
+    fn upsert(&mut self, no: ListNo, entry: &Entry, now_ms: i64, out: &mut Vec<Change>) {
+        let slot = &mut self.lists[usize::from(no)];
+        let key = entry.key();
+        let number = match slot.numbers.get(&key) {
+            Some(n) => *n,
+            None => {
+                let n = slot.entries.len() as EntryNo;
+                slot.entries.push(None);
+                slot.numbers.insert(key.clone(), n);
+                n
+            }
+        };
+        slot.entries[number as usize] = Some(EntryInfo {
+            key,
+            value: entry.value.clone(),
+            labels: entry.labels.clone(),
+        });
+        let r = EntryRef::new(no, number);
+        match entry_signal(entry) {
+            Some(signal) if !entry.is_disabled_at(now_ms) => out.push(Change::Add(r, signal)),
+            _ => out.push(Change::Delete(r)),
+        }
+    }
+
+    fn delete(&mut self, no: ListNo, key: &str, out: &mut Vec<Change>) {
+        let slot = &mut self.lists[usize::from(no)];
+        if let Some(n) = slot.numbers.remove(key) {
+            slot.entries[n as usize] = None;
+            out.push(Change::Delete(EntryRef::new(no, n)));
+        }
+    }
+
+    /// Turns a list update into index changes, updating the catalog.
+    pub fn changes_for(
+        &mut self,
+        update: &ListUpdate,
+        meta: &ListMeta,
+        now_ms: i64,
+    ) -> Vec<Change> {
+        let mut out = Vec::new();
+        match update {
+            ListUpdate::Full { list, entries, .. } => {
+                let no = self.list_no(list);
+                self.set_meta(no, meta, &mut out);
+                let old: Vec<String> = self.lists[usize::from(no)]
+                    .numbers
+                    .keys()
+                    .cloned()
+                    .collect();
+                let fresh: std::collections::HashSet<String> =
+                    entries.iter().map(Entry::key).collect();
+                for key in old.iter().filter(|k| !fresh.contains(*k)) {
+                    self.delete(no, key, &mut out);
+                }
+                for e in entries {
+                    self.upsert(no, e, now_ms, &mut out);
+                }
+            }
+            ListUpdate::Changes { list, changes, .. } => {
+                let no = self.list_no(list);
+                self.set_meta(no, meta, &mut out);
+                for c in changes {
+                    match c {
+                        ListChange::Deleted { key } => self.delete(no, key, &mut out),
+                        other => {
+                            if let Some(e) = other.entry() {
+                                self.upsert(no, e, now_ms, &mut out);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn describe(&self, r: EntryRef) -> Option<(&ListSlot, &EntryInfo)> {
+        let slot = self.lists.get(usize::from(r.list))?;
+        let info = slot.entries.get(r.entry as usize)?.as_ref()?;
+        Some((slot, info))
+    }
+}
+
+/// The live index and its catalog, kept in step by the list follower.
+#[derive(Clone)]
+pub struct Matcher {
+    index: Arc<LiveIndex>,
+    catalog: Arc<RwLock<Catalog>>,
+}
+
+impl Default for Matcher {
+    fn default() -> Self {
+        Matcher {
+            index: Arc::new(LiveIndex::new(IndexVersion::empty())),
+            catalog: Arc::new(RwLock::new(Catalog::default())),
+        }
+    }
+}
+
+impl Matcher {
+    /// Applies one list update to the catalog and the index.
+    pub fn apply(
+        &self,
+        update: &ListUpdate,
+        meta: &ListMeta,
+    ) -> Result<(), takedown_matcher::index::IndexError> {
+        let mut catalog = self.catalog.write().expect("catalog lock");
+        let changes = catalog.changes_for(update, meta, takedown_hashlists::store::now_ms());
+        self.index.apply(changes)?;
+        Ok(())
+    }
+
+    /// Follows the store until it fails: loads every list, then applies each new version.
+    /// `ready` is called once after the first full load.
+    pub async fn follow(
+        &self,
+        store: Store,
+        poll_every: Duration,
+        ready: impl FnOnce() + Send,
+    ) -> Result<(), StoreError> {
+        let mut follower = Follower::new(store.clone());
+        for update in follower.poll().await? {
+            self.apply_logged(&store, &update).await;
+        }
+        ready();
+        let this = self.clone();
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let run = tokio::spawn(
+            Follower::resume(store.clone(), follower.versions().clone())
+                .run(poll_every, move |u| tx.send(u).is_ok()),
+        );
+        while let Some(update) = rx.recv().await {
+            this.apply_logged(&store, &update).await;
+        }
+        run.await
+            .map_err(|e| StoreError::InvalidValue(format!("follower task: {e}")))?
+    }
+
+    async fn apply_logged(&self, store: &Store, update: &ListUpdate) {
+        let list = match update {
+            ListUpdate::Full { list, .. } | ListUpdate::Changes { list, .. } => list,
+        };
+        match store.meta(list).await {
+            Ok(meta) => {
+                if let Err(e) = self.apply(update, &meta) {
+                    tracing::error!(list = %list, error = %e, "Applying a list update failed.");
+                }
+            }
+            Err(e) => tracing::error!(list = %list, error = %e, "Reading list metadata failed."),
+        }
+    }
+
+    /// Matches a post's signals; returns the match messages.
+    pub fn match_post(&self, post: &PostSignals) -> Vec<MatchMessage> {
+        let index = self.index.load();
+        let catalog = self.catalog.read().expect("catalog lock");
+        let now = OffsetDateTime::now_utc();
+        let mut out = Vec::new();
+        for media in &post.media {
+            for value in &media.signals {
+                let outcome = match value.signal_type {
+                    SignalType::Pdq => match PdqHash::parse(&value.value) {
+                        Ok(h) => index.match_pdq(&h, media.pdq_quality.unwrap_or(0)),
+                        Err(_) => continue,
+                    },
+                    other => match query_signal(other, &value.value) {
+                        Some(signal) => index.match_signal(&signal),
+                        None => continue,
+                    },
+                };
+                let Outcome::Matches(found) = outcome else {
+                    continue;
+                };
+                for m in found {
+                    let Some((slot, entry)) = catalog.describe(m.entry) else {
+                        continue;
+                    };
+                    let Some(list_id) = &slot.id else { continue };
+                    let mut labels = entry.labels.clone();
+                    labels.extend(slot.labels.iter().cloned());
+                    labels.sort();
+                    labels.dedup();
+                    out.push(MatchMessage {
+                        schema: messages::SCHEMA_VERSION,
+                        match_id: messages::match_id(
+                            &post.post_id,
+                            &media.media_id,
+                            list_id.as_str(),
+                            &entry.key,
+                        ),
+                        post_id: post.post_id.clone(),
+                        platform: post.platform.clone(),
+                        post_url: post.url.clone(),
+                        media_id: media.media_id.clone(),
+                        signal_type: value.signal_type,
+                        list_id: list_id.to_string(),
+                        entry: entry.key.clone(),
+                        labels,
+                        severity: slot.severity.clone(),
+                        distance: m.distance,
+                        query_hash: value.value.clone(),
+                        list_hash: entry.value.clone(),
+                        matched_at: now,
+                    });
+                }
+            }
+        }
+        out
+    }
+}
+
+fn query_signal(t: SignalType, value: &str) -> Option<Signal> {
+    Some(match t {
+        SignalType::Md5 => Signal::Md5(Md5Digest::parse(value).ok()?),
+        SignalType::Sha256 => Signal::Sha256(Sha256Digest::parse(value).ok()?),
+        SignalType::Sha512 => Signal::Sha512(Sha512Digest::parse(value).ok()?),
+        _ => return None,
+    })
+}
+
+/// The match stage: `post-signals` in, `matches` out.
+pub struct MatchStage {
+    matcher: Matcher,
+    output_topic: String,
+}
+
+impl MatchStage {
+    /// A stage matching with `matcher` and producing to `output_topic`.
+    pub fn new(matcher: Matcher, output_topic: &str) -> Self {
+        MatchStage {
+            matcher,
+            output_topic: output_topic.to_string(),
+        }
+    }
+}
+
+impl Stage for MatchStage {
+    fn name(&self) -> &'static str {
+        "match"
+    }
+
+    async fn process(&self, input: Input) -> Result<Vec<Output>, Rejection> {
+        let post: PostSignals = messages::parse("post-signals", &input.payload)
+            .map_err(|e| Rejection::new(e.code(), e.to_string()))?;
+        let matches = self.matcher.match_post(&post);
+        if !matches.is_empty() {
+            tracing::debug!(post = %post.post_id, matches = matches.len(), "Post matched.");
+        }
+        Ok(matches
+            .into_iter()
+            .map(|m| Output {
+                topic: self.output_topic.clone(),
+                key: m.post_id.clone(),
+                payload: serde_json::to_vec(&m).expect("matches serialise"),
+            })
+            .collect())
+    }
+}
