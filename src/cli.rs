@@ -22,6 +22,26 @@ pub enum Command {
     Hash(crate::hash_cmd::HashArgs),
     /// Import, export, inspect, curate and sync shared hash lists.
     Lists(crate::lists_cmd::ListsArgs),
+    /// Consume posts, fetch and hash their media, produce post signals.
+    Ingest(crate::stage_cmd::StageArgs),
+    /// Consume post signals, match them against the lists, produce matches.
+    Match(crate::stage_cmd::StageArgs),
+}
+
+/// Sets up logging to stderr: JSON when `TAKEDOWN_LOG_FORMAT=json` (production), text
+/// otherwise; the level from `TAKEDOWN_LOG` (default `info`). Log lines carry ids and codes,
+/// never media bytes, post text or secrets.
+pub fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("TAKEDOWN_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if std::env::var("TAKEDOWN_LOG_FORMAT").as_deref() == Ok("json") {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
 }
 
 /// Runs a parsed command line; the exit code says whether every item succeeded.
@@ -29,5 +49,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Hash(args) => crate::hash_cmd::run(&args),
         Command::Lists(args) => crate::lists_cmd::run(args),
+        Command::Ingest(args) => crate::stage_cmd::run(args, crate::stage_cmd::Role::Ingest),
+        Command::Match(args) => crate::stage_cmd::run(args, crate::stage_cmd::Role::Match),
     }
 }

@@ -6,3 +6,4 @@
 pub mod cli;
 pub mod hash_cmd;
 pub mod lists_cmd;
+pub mod stage_cmd;

@@ -4,6 +4,7 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    takedown::cli::init_logging();
     let cli = takedown::cli::Cli::parse();
     match takedown::cli::run(cli) {
         Ok(code) => code,

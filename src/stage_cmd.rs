@@ -1,0 +1,340 @@
+//! `takedown ingest` and `takedown match`: the streaming roles.
+//!
+//! Settings come from a TOML file (`--config`), overridden by `TAKEDOWN_*` environment
+//! variables, overridden by flags; the file rejects unknown keys so a typo is an error, not a
+//! silently ignored setting. Each role serves `/metrics`, `/livez` and `/readyz`, and on SIGTERM
+//! or Ctrl-C stops taking messages, finishes what it has, commits, and exits.
+
+use anyhow::{Context, anyhow};
+use clap::Args;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+use takedown_ingest::fetch::{Cidr, FetchPolicy};
+use takedown_ingest::ingest_stage::{IngestConfig, IngestStage};
+use takedown_ingest::match_stage::{MatchStage, Matcher};
+use takedown_ingest::metrics::StageMetrics;
+use takedown_ingest::runner::{self, RunnerConfig};
+use takedown_matcher::PreResize;
+
+/// The settings file: every key optional, unknown keys rejected.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    brokers: Option<String>,
+    group_id: Option<String>,
+    input_topic: Option<String>,
+    output_topic: Option<String>,
+    metrics_addr: Option<SocketAddr>,
+    max_in_flight: Option<usize>,
+    redis_url: Option<String>,
+    redis_prefix: Option<String>,
+    allow_fetch: Option<Vec<String>>,
+    allow_ip_literals: Option<bool>,
+    max_media_bytes: Option<usize>,
+    fetch_timeout_ms: Option<u64>,
+    pdq_full_size: Option<bool>,
+    session_timeout_ms: Option<u32>,
+}
+
+/// Flags (and their environment variables) of the streaming roles.
+#[derive(Args, Debug)]
+pub struct StageArgs {
+    /// TOML settings file (flags and environment override it).
+    #[arg(long, env = "TAKEDOWN_CONFIG")]
+    config: Option<PathBuf>,
+    /// Kafka bootstrap servers.
+    #[arg(long, env = "TAKEDOWN_BROKERS")]
+    brokers: Option<String>,
+    /// Consumer group id (default: takedown-<role>).
+    #[arg(long, env = "TAKEDOWN_GROUP_ID")]
+    group_id: Option<String>,
+    /// Input topic (default: posts for ingest, post-signals for match).
+    #[arg(long, env = "TAKEDOWN_INPUT_TOPIC")]
+    input_topic: Option<String>,
+    /// Output topic (default: post-signals for ingest, matches for match).
+    #[arg(long, env = "TAKEDOWN_OUTPUT_TOPIC")]
+    output_topic: Option<String>,
+    /// Address of /metrics, /livez and /readyz (default 127.0.0.1:9464).
+    #[arg(long, env = "TAKEDOWN_METRICS_ADDR")]
+    metrics_addr: Option<SocketAddr>,
+    /// Messages processed at once (default 64).
+    #[arg(long, env = "TAKEDOWN_MAX_IN_FLIGHT")]
+    max_in_flight: Option<usize>,
+    /// Redis URL of the list store (match).
+    #[arg(long, env = "TAKEDOWN_REDIS_URL")]
+    redis_url: Option<String>,
+    /// Prefix of the list store's keys (match).
+    #[arg(long, env = "TAKEDOWN_REDIS_PREFIX")]
+    redis_prefix: Option<String>,
+    /// Address ranges media may be fetched from although not public (ingest; repeatable or
+    /// comma-separated, e.g. an internal CDN).
+    #[arg(long, env = "TAKEDOWN_ALLOW_FETCH", value_delimiter = ',')]
+    allow_fetch: Vec<String>,
+    /// Allow media URLs that name hosts by IP address (ingest).
+    #[arg(long, env = "TAKEDOWN_ALLOW_IP_LITERALS")]
+    allow_ip_literals: Option<bool>,
+    /// Largest media item, in bytes (ingest, default 50 MiB).
+    #[arg(long, env = "TAKEDOWN_MAX_MEDIA_BYTES")]
+    max_media_bytes: Option<usize>,
+    /// Total time one fetch may take, in ms (ingest, default 15000).
+    #[arg(long, env = "TAKEDOWN_FETCH_TIMEOUT_MS")]
+    fetch_timeout_ms: Option<u64>,
+    /// Hash large images at full size (HMA convention) instead of the 512×512 pre-resize.
+    #[arg(long, env = "TAKEDOWN_PDQ_FULL_SIZE")]
+    pdq_full_size: Option<bool>,
+    /// Kafka consumer session timeout, in ms (default 10000).
+    #[arg(long, env = "TAKEDOWN_SESSION_TIMEOUT_MS")]
+    session_timeout_ms: Option<u32>,
+}
+
+/// Settings after merging file, environment and flags.
+#[derive(Debug)]
+struct Settings {
+    brokers: String,
+    group_id: String,
+    input_topic: String,
+    output_topic: String,
+    metrics_addr: SocketAddr,
+    max_in_flight: usize,
+    redis_url: String,
+    redis_prefix: String,
+    allow_fetch: Vec<Cidr>,
+    allow_ip_literals: bool,
+    max_media_bytes: usize,
+    fetch_timeout: Duration,
+    pdq_full_size: bool,
+    session_timeout_ms: u32,
+}
+
+/// Which streaming role.
+#[derive(Debug, Clone, Copy)]
+pub enum Role {
+    /// Posts to signals.
+    Ingest,
+    /// Signals to matches.
+    Match,
+}
+
+impl Role {
+    fn name(self) -> &'static str {
+        match self {
+            Role::Ingest => "ingest",
+            Role::Match => "match",
+        }
+    }
+}
+
+fn resolve(args: StageArgs, role: Role) -> anyhow::Result<Settings> {
+    let file: FileSettings = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            toml::from_str(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?
+        }
+        None => FileSettings::default(),
+    };
+    let (input, output) = match role {
+        Role::Ingest => ("posts", "post-signals"),
+        Role::Match => ("post-signals", "matches"),
+    };
+    let allow = if args.allow_fetch.is_empty() {
+        file.allow_fetch.unwrap_or_default()
+    } else {
+        args.allow_fetch
+    };
+    Ok(Settings {
+        brokers: args
+            .brokers
+            .or(file.brokers)
+            .unwrap_or_else(|| "127.0.0.1:9092".into()),
+        group_id: args
+            .group_id
+            .or(file.group_id)
+            .unwrap_or_else(|| format!("takedown-{}", role.name())),
+        input_topic: args
+            .input_topic
+            .or(file.input_topic)
+            .unwrap_or_else(|| input.into()),
+        output_topic: args
+            .output_topic
+            .or(file.output_topic)
+            .unwrap_or_else(|| output.into()),
+        metrics_addr: args
+            .metrics_addr
+            .or(file.metrics_addr)
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 9464))),
+        max_in_flight: args.max_in_flight.or(file.max_in_flight).unwrap_or(64),
+        redis_url: args
+            .redis_url
+            .or(file.redis_url)
+            .unwrap_or_else(|| "redis://127.0.0.1:6379/".into()),
+        redis_prefix: args
+            .redis_prefix
+            .or(file.redis_prefix)
+            .unwrap_or_else(|| "td".into()),
+        allow_fetch: allow
+            .iter()
+            .map(|c| Cidr::parse(c).map_err(|e| anyhow!("allow_fetch: {e}")))
+            .collect::<anyhow::Result<_>>()?,
+        allow_ip_literals: args
+            .allow_ip_literals
+            .or(file.allow_ip_literals)
+            .unwrap_or(false),
+        max_media_bytes: args
+            .max_media_bytes
+            .or(file.max_media_bytes)
+            .unwrap_or(50 * 1024 * 1024),
+        fetch_timeout: Duration::from_millis(
+            args.fetch_timeout_ms
+                .or(file.fetch_timeout_ms)
+                .unwrap_or(15_000),
+        ),
+        pdq_full_size: args.pdq_full_size.or(file.pdq_full_size).unwrap_or(false),
+        session_timeout_ms: args
+            .session_timeout_ms
+            .or(file.session_timeout_ms)
+            .unwrap_or(10_000),
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+    tracing::info!("Shutdown requested; draining in-flight messages.");
+}
+
+/// Runs a streaming role until SIGTERM.
+pub fn run(args: StageArgs, role: Role) -> anyhow::Result<ExitCode> {
+    let settings = resolve(args, role)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(run_async(settings, role))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn run_async(s: Settings, role: Role) -> anyhow::Result<()> {
+    let metrics = StageMetrics::new(role.name());
+    let listener = tokio::net::TcpListener::bind(s.metrics_addr)
+        .await
+        .with_context(|| format!("binding the metrics address {}", s.metrics_addr))?;
+    let router = metrics.router();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    tracing::info!(
+        role = role.name(),
+        input = %s.input_topic,
+        output = %s.output_topic,
+        metrics = %s.metrics_addr,
+        "Starting."
+    );
+    let mut config = RunnerConfig::new(&s.brokers, &s.group_id, &s.input_topic);
+    config.max_in_flight = s.max_in_flight;
+    config.consumer_settings = vec![(
+        "session.timeout.ms".into(),
+        s.session_timeout_ms.to_string(),
+    )];
+    match role {
+        Role::Ingest => {
+            let mut ingest = IngestConfig::new(&s.output_topic);
+            ingest.limits.max_input_bytes = s.max_media_bytes;
+            ingest.pre_resize = if s.pdq_full_size {
+                PreResize::FullSize
+            } else {
+                PreResize::Reference
+            };
+            ingest.fetch = FetchPolicy {
+                allow: s.allow_fetch.clone(),
+                allow_ip_literals: s.allow_ip_literals,
+                max_bytes: s.max_media_bytes,
+                total_timeout: s.fetch_timeout,
+                ..FetchPolicy::default()
+            };
+            let stage = Arc::new(IngestStage::new(ingest, metrics.clone())?);
+            runner::run(config, stage, metrics, shutdown_signal()).await?;
+        }
+        Role::Match => {
+            let store = takedown_hashlists::store::Store::connect(&s.redis_url, &s.redis_prefix)
+                .await
+                .context("connecting to the list store")?;
+            let matcher = Matcher::default();
+            let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+            let follower = matcher.clone();
+            let follow = tokio::spawn(async move {
+                follower
+                    .follow(store, Duration::from_secs(30), move || {
+                        let _ = ready_tx.send(());
+                    })
+                    .await
+            });
+            // Matching before the lists are loaded would miss matches: wait for them.
+            if ready_rx.await.is_err() {
+                let error = follow.await?.err();
+                return Err(anyhow!("loading the lists failed: {error:?}"));
+            }
+            tracing::info!("Lists loaded.");
+            let stage = Arc::new(MatchStage::new(matcher, &s.output_topic));
+            runner::run(config, stage, metrics, shutdown_signal()).await?;
+            follow.abort();
+        }
+    }
+    tracing::info!("Stopped cleanly.");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Wrapper {
+        #[command(flatten)]
+        args: StageArgs,
+    }
+
+    #[test]
+    fn flags_override_the_file_and_unknown_keys_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("takedown.toml");
+        std::fs::write(
+            &path,
+            "brokers = \"file:1\"\ninput_topic = \"from-file\"\nmax_in_flight = 8\n",
+        )
+        .unwrap();
+        let w = Wrapper::parse_from([
+            "x",
+            "--config",
+            path.to_str().unwrap(),
+            "--brokers",
+            "flag:2",
+        ]);
+        let s = resolve(w.args, Role::Ingest).unwrap();
+        assert_eq!(
+            (s.brokers.as_str(), s.input_topic.as_str(), s.max_in_flight),
+            ("flag:2", "from-file", 8)
+        );
+        assert_eq!(s.output_topic, "post-signals");
+
+        std::fs::write(&path, "brokerz = \"typo\"\n").unwrap();
+        let w = Wrapper::parse_from(["x", "--config", path.to_str().unwrap()]);
+        let err = resolve(w.args, Role::Match).unwrap_err().to_string();
+        assert!(err.contains("brokerz"), "{err}");
+    }
+}
