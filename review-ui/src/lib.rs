@@ -15,9 +15,11 @@
 //!
 //! See `docs/review.md`.
 
+pub mod api;
 pub mod audit;
 mod lua;
 pub mod model;
 pub mod order;
 pub mod sla;
 pub mod store;
+pub mod sweeper;

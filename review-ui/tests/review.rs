@@ -569,3 +569,166 @@ async fn aof_restart_mid_run_loses_no_acknowledged_decision() {
     s.decide(&id, "m", &remove()).await.unwrap();
     assert!(audit::verify(&s).await.unwrap().ok());
 }
+
+#[tokio::test]
+async fn http_api_enforces_roles_validates_orders_and_runs_claim_to_decision() {
+    use takedown_review_ui::api::{add_token, router};
+    use takedown_review_ui::model::Role;
+    let redis = RedisServer::start().unwrap();
+    let (s, _) = store(&redis).await;
+    let authority = add_token(&s, "fr-oclctic", Role::AuthorityClient)
+        .await
+        .unwrap();
+    let moderator = add_token(&s, "alice", Role::Moderator).await.unwrap();
+    let auditor = add_token(&s, "audit", Role::Auditor).await.unwrap();
+    let stored: Vec<String> = redis::cmd("HKEYS")
+        .arg(s.key("tokens"))
+        .query_async(&mut s.connection())
+        .await
+        .unwrap();
+    assert!(!stored.contains(&moderator), "tokens are stored hashed");
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router(s)).await.unwrap() });
+    let http = reqwest::Client::new();
+    let post = |path: &str, token: &str, body: Vec<u8>| {
+        http.post(format!("{base}{path}"))
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+
+    assert_eq!(
+        http.get(format!("{base}/livez"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        http.get(format!("{base}/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let spec: serde_json::Value = http
+        .get(format!("{base}/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(spec["paths"]["/api/v1/removal-orders"].is_object());
+
+    let order = order_json(&["https://example.org/v/1"], "FR-77");
+    let r = http
+        .post(format!("{base}/api/v1/removal-orders"))
+        .body(order.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let r = post("/api/v1/removal-orders", &moderator, order.clone())
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "moderators cannot submit orders");
+
+    let mut bad: serde_json::Value = serde_json::from_slice(&order).unwrap();
+    bad["section_a"]
+        .as_object_mut()
+        .unwrap()
+        .remove("issued_at");
+    bad["section_b"]["urls"][0] = "not a url".into();
+    let r = post(
+        "/api/v1/removal-orders",
+        &authority,
+        bad.to_string().into_bytes(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 422);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["code"], "invalid_order");
+    let fields: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["section_a.issued_at", "section_b.urls[0]"]);
+    let r = post("/api/v1/removal-orders", &authority, b"not json".to_vec())
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+
+    let r = post("/api/v1/removal-orders", &authority, order.clone())
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let created: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(created["order"]["received_at"], "2026-06-01T12:00:00Z");
+    assert!(
+        created["scrutiny"]["request_by"]
+            .as_str()
+            .unwrap()
+            .starts_with("2026-06-03T12:00")
+    );
+    assert!(created["annex_iii_draft"].is_null());
+    let case_id = created["order"]["case_ids"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let claimed: serde_json::Value = post("/api/v1/queue/claim", &moderator, vec![])
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(claimed["id"], case_id.as_str());
+    assert_eq!(claimed["holder"], "alice");
+    let path = format!("/api/v1/cases/{case_id}/decision");
+    let r = post(&path, &moderator, br#"{"outcome":"remove"}"#.to_vec())
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["errors"][0]["field"], "grounds");
+    let r = post(
+        &path,
+        &auditor,
+        br#"{"outcome":"remove","grounds":["art2_7_a"]}"#.to_vec(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 403, "auditors change nothing");
+    let r = post(
+        &path,
+        &moderator,
+        br#"{"outcome":"remove","grounds":["art2_7_a"]}"#.to_vec(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    let decided: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(decided["in_time"], true);
+    assert_eq!(decided["action"]["kind"], "remove");
+
+    let verify: serde_json::Value = http
+        .get(format!("{base}/api/v1/audit/verify"))
+        .bearer_auth(&auditor)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(verify["problems"], serde_json::json!([]));
+    assert!(verify["sealed_ok"].as_u64().unwrap() >= 4);
+}
