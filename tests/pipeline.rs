@@ -1,0 +1,429 @@
+//! The whole pipeline as operators run it: `takedown ingest` and `takedown match` processes on
+//! a real broker and list store, 1,000 posts of every kind, and the ingest process killed with
+//! SIGKILL mid-stream and restarted. Every post must be accounted for (signals or dead letter),
+//! and the distinct match ids must be exactly the expected ones.
+
+use base64::Engine;
+use image::{ImageEncoder, Rgb, RgbImage};
+use rdkafka::Message;
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use std::collections::{HashMap, HashSet};
+use std::io::Cursor;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+use takedown_core::SignalType;
+use takedown_core::messages::{Match, PostSignals, match_id};
+use takedown_hashlists::formats::{self, Format};
+use takedown_hashlists::model::{ListId, ListMeta};
+use takedown_hashlists::store::{ImportOptions, Store};
+use takedown_matcher::{DecodeLimits, PreResize, SignalComputer};
+use takedown_test_services::{KafkaBroker, RedisServer, unique_name};
+
+/// A deterministic picture: coloured blocks from a seed (generated, never real content).
+fn picture(seed: u64, width: u32, height: u32) -> RgbImage {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let cells: Vec<[u8; 3]> = (0..64)
+        .map(|_| {
+            let v = next();
+            [v as u8, (v >> 8) as u8, (v >> 16) as u8]
+        })
+        .collect();
+    RgbImage::from_fn(width, height, |px, py| {
+        let cell = (py * 8 / height) * 8 + px * 8 / width;
+        Rgb(cells[cell as usize])
+    })
+}
+
+fn png(img: &RgbImage) -> Vec<u8> {
+    let mut out = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut out)
+        .write_image(
+            img.as_raw(),
+            img.width(),
+            img.height(),
+            image::ExtendedColorType::Rgb8,
+        )
+        .unwrap();
+    out
+}
+
+fn jpeg(img: &RgbImage, quality: u8) -> Vec<u8> {
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
+        .write_image(
+            img.as_raw(),
+            img.width(),
+            img.height(),
+            image::ExtendedColorType::Rgb8,
+        )
+        .unwrap();
+    out
+}
+
+fn post(id: &str, media: serde_json::Value) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "post_id": id, "platform": "test", "author_id": "a", "created_at": "2026-11-23T10:00:00Z",
+        "text": "hello", "media": media,
+    }))
+    .unwrap()
+}
+
+fn inline(bytes: &[u8]) -> serde_json::Value {
+    serde_json::json!([{"media_id": "m", "data_base64": base64::engine::general_purpose::STANDARD.encode(bytes)}])
+}
+
+struct Role {
+    child: Child,
+}
+
+impl Role {
+    fn start(role: &str, env: &[(&str, String)]) -> Role {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_takedown"));
+        cmd.arg(role)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        Role {
+            child: cmd.spawn().unwrap(),
+        }
+    }
+
+    fn kill9(&mut self) {
+        let _ = self.child.kill(); // SIGKILL on Unix: no drain, no commit
+        let _ = self.child.wait();
+    }
+
+    fn terminate(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Role {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_posts_survive_a_killed_consumer() {
+    let broker = KafkaBroker::start().unwrap();
+    let redis = RedisServer::start().unwrap();
+    let prefix = unique_name("td");
+    let (posts, signals, matches) = (
+        unique_name("posts"),
+        unique_name("post-signals"),
+        unique_name("matches"),
+    );
+    for t in [
+        &posts,
+        &signals,
+        &matches,
+        &format!("{posts}.dlq"),
+        &format!("{signals}.dlq"),
+    ] {
+        broker.create_topic(t, 4).await.unwrap();
+    }
+
+    // The list: ten generated pictures.
+    let listed: Vec<RgbImage> = (0..10).map(|i| picture(1000 + i, 320, 240)).collect();
+    let mut computer = SignalComputer::new(DecodeLimits::default(), PreResize::Reference);
+    let mut list_text = String::new();
+    for img in &listed {
+        let s = computer.compute(&png(img), &[SignalType::Pdq]).unwrap();
+        list_text.push_str(&format!("pdq {}\n", s.pdq.unwrap().hash));
+    }
+    let store = Store::connect(&redis.url(), &prefix).await.unwrap();
+    let list = ListId::parse("demo").unwrap();
+    store
+        .put_list(&ListMeta::new(list.clone(), "test"))
+        .await
+        .unwrap();
+    let records = formats::read(Format::Plain, Cursor::new(list_text.into_bytes()))
+        .unwrap()
+        .records;
+    store
+        .import(
+            &list,
+            records,
+            &ImportOptions {
+                actor: "t".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+
+    // A slow media host on loopback.
+    let app = axum::Router::new().route(
+        "/slow.jpg",
+        axum::routing::get(|| async {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            "late"
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let slow_url = format!("http://{}/slow.jpg", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    // 1,000 posts: (key, payload, expected dead-letter code, matches list item?)
+    let truncated = {
+        let j = jpeg(&picture(7, 200, 150), 90);
+        j[..j.len() / 2].to_vec()
+    };
+    let bomb = {
+        let mut p = png(&picture(8, 16, 16));
+        p[16..20].copy_from_slice(&100_000u32.to_be_bytes());
+        p[20..24].copy_from_slice(&100_000u32.to_be_bytes());
+        let mut crc = !0u32;
+        for &b in &p[12..29] {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        p[29..33].copy_from_slice(&(!crc).to_be_bytes());
+        p
+    };
+    let mut cases: Vec<(String, Vec<u8>, Option<&str>, Option<usize>)> = Vec::new();
+    for i in 0..1000usize {
+        let id = format!("post-{i:04}");
+        let case = match i % 20 {
+            0..=3 => (post(&id, inline(&png(&listed[i % 10]))), None, Some(i % 10)),
+            4..=7 => (
+                post(&id, inline(&jpeg(&listed[i % 10], 60))),
+                None,
+                Some(i % 10),
+            ),
+            8 | 9 => {
+                let small = image::imageops::resize(
+                    &listed[i % 10],
+                    240,
+                    180,
+                    image::imageops::FilterType::Triangle,
+                );
+                (post(&id, inline(&jpeg(&small, 80))), None, Some(i % 10))
+            }
+            10..=15 => (
+                post(&id, inline(&jpeg(&picture(5000 + i as u64, 320, 240), 85))),
+                None,
+                None,
+            ),
+            16 => (
+                b"{\"post_id\": oops".to_vec(),
+                Some("invalid_message"),
+                None,
+            ),
+            17 => (post(&id, inline(&bomb)), Some("dimensions_too_large"), None),
+            18 => (post(&id, inline(&truncated)), Some("decode_failed"), None),
+            _ => {
+                if i % 40 == 19 {
+                    (
+                        post(
+                            &id,
+                            serde_json::json!([{"media_id": "m", "url": "http://169.254.169.254/latest/meta-data/"}]),
+                        ),
+                        Some("fetch_forbidden"),
+                        None,
+                    )
+                } else {
+                    (
+                        post(&id, serde_json::json!([{"media_id": "m", "url": slow_url}])),
+                        Some("fetch_failed"),
+                        None,
+                    )
+                }
+            }
+        };
+        cases.push((id, case.0, case.1, case.2));
+    }
+
+    let metrics_port = free_port();
+    let common = vec![
+        ("TAKEDOWN_BROKERS", broker.bootstrap_servers().to_string()),
+        ("TAKEDOWN_SESSION_TIMEOUT_MS", "6000".to_string()),
+        ("TAKEDOWN_LOG", "warn".to_string()),
+    ];
+    let mut ingest_env = common.clone();
+    ingest_env.extend([
+        ("TAKEDOWN_INPUT_TOPIC", posts.clone()),
+        ("TAKEDOWN_OUTPUT_TOPIC", signals.clone()),
+        ("TAKEDOWN_GROUP_ID", unique_name("ingest")),
+        ("TAKEDOWN_ALLOW_FETCH", "127.0.0.1/32".to_string()),
+        ("TAKEDOWN_FETCH_TIMEOUT_MS", "500".to_string()),
+        ("TAKEDOWN_METRICS_ADDR", format!("127.0.0.1:{metrics_port}")),
+    ]);
+    let mut match_env = common.clone();
+    match_env.extend([
+        ("TAKEDOWN_INPUT_TOPIC", signals.clone()),
+        ("TAKEDOWN_OUTPUT_TOPIC", matches.clone()),
+        ("TAKEDOWN_GROUP_ID", unique_name("match")),
+        ("TAKEDOWN_REDIS_URL", redis.url()),
+        ("TAKEDOWN_REDIS_PREFIX", prefix.clone()),
+        (
+            "TAKEDOWN_METRICS_ADDR",
+            format!("127.0.0.1:{}", free_port()),
+        ),
+    ]);
+    let mut matcher = Role::start("match", &match_env);
+    let mut ingest = Role::start("ingest", &ingest_env);
+
+    let producer: FutureProducer = broker.producer_config().create().unwrap();
+    for (key, payload, _, _) in &cases {
+        producer
+            .send(
+                FutureRecord::to(&posts).key(key).payload(payload),
+                Duration::from_secs(10),
+            )
+            .await
+            .unwrap();
+    }
+
+    let reader = |topic: &str| {
+        let c: StreamConsumer = broker
+            .consumer_config(&unique_name("reader"))
+            .create()
+            .unwrap();
+        c.subscribe(&[topic]).unwrap();
+        c
+    };
+    let signals_reader = reader(&signals);
+    let dlq_reader = reader(&format!("{posts}.dlq"));
+    let expected_signals: HashSet<&str> = cases
+        .iter()
+        .filter(|c| c.2 != Some("invalid_message"))
+        .map(|c| c.0.as_str())
+        .collect();
+    let expected_dead: HashMap<&str, &str> = cases
+        .iter()
+        .filter_map(|c| c.2.map(|code| (c.0.as_str(), code)))
+        .collect();
+
+    let mut seen_signals: HashMap<String, usize> = HashMap::new();
+    let mut dead: HashMap<String, String> = HashMap::new();
+    let mut killed = false;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(240);
+    while seen_signals.len() < expected_signals.len() || dead.len() < expected_dead.len() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "accounted for in time: {} signals, {} dead",
+            seen_signals.len(),
+            dead.len()
+        );
+        if !killed && seen_signals.len() >= 300 {
+            ingest.kill9();
+            ingest = Role::start("ingest", &ingest_env);
+            killed = true;
+        }
+        tokio::select! {
+            m = signals_reader.recv() => {
+                let m = m.unwrap();
+                let s: PostSignals = serde_json::from_slice(m.payload().unwrap()).unwrap();
+                *seen_signals.entry(s.post_id).or_default() += 1;
+            }
+            m = dlq_reader.recv() => {
+                let m = m.unwrap();
+                let key = String::from_utf8_lossy(m.key().unwrap_or_default()).to_string();
+                let code = takedown_ingest::runner::header_text(&m, "error.code").unwrap_or_default();
+                // The malformed posts' keys are their Kafka keys.
+                dead.insert(key, code);
+            }
+            _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+        }
+    }
+    assert!(killed, "the consumer was killed mid-stream");
+    for (key, code) in &expected_dead {
+        assert_eq!(dead.get(*key).map(String::as_str), Some(*code), "{key}");
+    }
+    assert_eq!(
+        dead.len(),
+        expected_dead.len(),
+        "no good post was dead-lettered"
+    );
+    let signal_keys: HashSet<&str> = seen_signals.keys().map(String::as_str).collect();
+    assert_eq!(
+        signal_keys, expected_signals,
+        "every hashable post has signals"
+    );
+
+    // Matches: the distinct match ids are exactly the expected ones.
+    let expected_ids: HashSet<String> = cases
+        .iter()
+        .filter_map(|c| {
+            c.3.map(|n| {
+                let entry = format!("pdq:{}", list_line_hash(&store, n));
+                (c.0.clone(), entry)
+            })
+        })
+        .map(|(post_id, entry)| match_id(&post_id, "m", "demo", &entry))
+        .collect();
+    let match_reader = reader(&matches);
+    let mut ids: HashMap<String, usize> = HashMap::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    while ids.len() < expected_ids.len() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{} of {} matches",
+            ids.len(),
+            expected_ids.len()
+        );
+        if let Ok(Ok(m)) = tokio::time::timeout(Duration::from_secs(5), match_reader.recv()).await {
+            let m: Match = serde_json::from_slice(m.payload().unwrap()).unwrap();
+            assert!(m.distance <= 31);
+            *ids.entry(m.match_id).or_default() += 1;
+        }
+    }
+    // Nothing unexpected trails behind.
+    while let Ok(Ok(m)) = tokio::time::timeout(Duration::from_secs(3), match_reader.recv()).await {
+        let m: Match = serde_json::from_slice(m.payload().unwrap()).unwrap();
+        *ids.entry(m.match_id).or_default() += 1;
+    }
+    let got: HashSet<String> = ids.keys().cloned().collect();
+    assert_eq!(got, expected_ids, "exactly the expected matches");
+    let redelivered = seen_signals.values().filter(|n| **n > 1).count();
+    println!(
+        "posts redelivered after the kill: {redelivered}; duplicate match records: {}",
+        ids.values().map(|n| n - 1).sum::<usize>()
+    );
+
+    ingest.terminate();
+    matcher.terminate();
+}
+
+/// The listed PDQ hash of picture `n` (line `n` of the list file, in import order).
+fn list_line_hash(_store: &Store, n: usize) -> String {
+    let img = picture(1000 + n as u64, 320, 240);
+    let mut computer = SignalComputer::new(DecodeLimits::default(), PreResize::Reference);
+    computer
+        .compute(&png(&img), &[SignalType::Pdq])
+        .unwrap()
+        .pdq
+        .unwrap()
+        .hash
+        .to_string()
+}
