@@ -79,6 +79,10 @@ fn inline(bytes: &[u8]) -> serde_json::Value {
     serde_json::json!([{"media_id": "m", "data_base64": base64::engine::general_purpose::STANDARD.encode(bytes)}])
 }
 
+/// A post to send: its key, its bytes, the dead-letter code it must get (if any), and the
+/// listed picture it must match (if any).
+type Case = (String, Vec<u8>, Option<&'static str>, Option<usize>);
+
 struct Role {
     child: Child,
 }
@@ -210,7 +214,7 @@ async fn a_thousand_posts_survive_a_killed_consumer() {
         p[29..33].copy_from_slice(&(!crc).to_be_bytes());
         p
     };
-    let mut cases: Vec<(String, Vec<u8>, Option<&str>, Option<usize>)> = Vec::new();
+    let mut cases: Vec<Case> = Vec::new();
     for i in 0..1000usize {
         let id = format!("post-{i:04}");
         let case = match i % 20 {
