@@ -26,6 +26,8 @@ pub enum Command {
     Ingest(crate::stage_cmd::StageArgs),
     /// Consume post signals, match them against the lists, produce matches.
     Match(crate::stage_cmd::StageArgs),
+    /// Serve the review API: cases, queue, legal deadlines, removal orders, audit.
+    Review(crate::review_cmd::ReviewArgs),
 }
 
 /// Sets up logging to stderr: JSON when `TAKEDOWN_LOG_FORMAT=json` (production), text
@@ -51,5 +53,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Lists(args) => crate::lists_cmd::run(args),
         Command::Ingest(args) => crate::stage_cmd::run(args, crate::stage_cmd::Role::Ingest),
         Command::Match(args) => crate::stage_cmd::run(args, crate::stage_cmd::Role::Match),
+        Command::Review(args) => crate::review_cmd::run(args),
     }
 }

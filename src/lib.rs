@@ -6,4 +6,5 @@
 pub mod cli;
 pub mod hash_cmd;
 pub mod lists_cmd;
+pub mod review_cmd;
 pub mod stage_cmd;
