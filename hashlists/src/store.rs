@@ -619,6 +619,7 @@ impl Store {
             lease: Some(lease),
             base_version: 0,
             staged: Vec::new(),
+            started_empty: false,
             info: VersionInfo {
                 actor: actor.to_string(),
                 ..VersionInfo::default()
@@ -940,6 +941,8 @@ pub struct Writer {
     base_version: u64,
     /// Ids of the change-log records staged so far.
     staged: Vec<String>,
+    /// The list had no entries when this writer took the lock.
+    started_empty: bool,
     info: VersionInfo,
 }
 
@@ -958,6 +961,9 @@ impl Writer {
     async fn recover(&mut self) -> Result<(), StoreError> {
         self.store.materialize(&self.list).await?;
         self.base_version = self.store.version(&self.list).await?;
+        let mut conn = self.store.conn.clone();
+        let entries: u64 = conn.hlen(&self.keys.entries).await?;
+        self.started_empty = entries == 0;
         let mut conn = self.store.conn.clone();
         let orphans: redis::streams::StreamRangeReply = conn
             .xrange(&self.keys.log, format!("{}-0", self.base_version + 1), "+")
@@ -1022,11 +1028,17 @@ impl Writer {
         let mut keys: Vec<String> = index.keys().cloned().collect();
         keys.sort_by_key(|k| index[k]);
         let mut conn = self.store.conn.clone();
-        let current: Vec<Option<String>> = redis::cmd("HMGET")
-            .arg(&self.keys.entries)
-            .arg(&keys)
-            .query_async(&mut conn)
-            .await?;
+        // A list that was empty when this writer started has nothing to compare with (the
+        // initial load of a large list): skip the lookup.
+        let current: Vec<Option<String>> = if self.started_empty {
+            vec![None; keys.len()]
+        } else {
+            redis::cmd("HMGET")
+                .arg(&self.keys.entries)
+                .arg(&keys)
+                .query_async(&mut conn)
+                .await?
+        };
         if let Some(seen) = seen_key {
             conn.sadd::<_, _, ()>(seen, &keys).await?;
         }
