@@ -18,6 +18,7 @@ use takedown_hashlists::formats::{self, Format};
 use takedown_hashlists::model::{ListId, ListMeta};
 use takedown_hashlists::store::{ImportOptions, Store};
 use takedown_matcher::{DecodeLimits, PreResize, SignalComputer};
+use takedown_test_services::fixtures::png_claiming;
 use takedown_test_services::{KafkaBroker, RedisServer, unique_name};
 
 /// A deterministic picture: coloured blocks from a seed (generated, never real content).
@@ -196,24 +197,7 @@ async fn a_thousand_posts_survive_a_killed_consumer() {
         let j = jpeg(&picture(7, 200, 150), 90);
         j[..j.len() / 2].to_vec()
     };
-    let bomb = {
-        let mut p = png(&picture(8, 16, 16));
-        p[16..20].copy_from_slice(&100_000u32.to_be_bytes());
-        p[20..24].copy_from_slice(&100_000u32.to_be_bytes());
-        let mut crc = !0u32;
-        for &b in &p[12..29] {
-            crc ^= u32::from(b);
-            for _ in 0..8 {
-                crc = if crc & 1 == 1 {
-                    (crc >> 1) ^ 0xEDB8_8320
-                } else {
-                    crc >> 1
-                };
-            }
-        }
-        p[29..33].copy_from_slice(&(!crc).to_be_bytes());
-        p
-    };
+    let bomb = png_claiming(100_000, 100_000);
     let mut cases: Vec<Case> = Vec::new();
     for i in 0..1000usize {
         let id = format!("post-{i:04}");

@@ -14,6 +14,7 @@ use takedown_ingest::fetch::{Cidr, FetchPolicy};
 use takedown_ingest::ingest_stage::{IngestConfig, IngestStage};
 use takedown_ingest::metrics::StageMetrics;
 use takedown_ingest::runner::{self, RunnerConfig, header_text};
+use takedown_test_services::fixtures::png_claiming;
 use takedown_test_services::{KafkaBroker, unique_name};
 
 fn testdata(name: &str) -> Vec<u8> {
@@ -36,37 +37,6 @@ fn post(id: &str, media: serde_json::Value) -> String {
 fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
-
-/// A PNG claiming 100,000 × 100,000 pixels (a decompression bomb's header).
-fn bomb() -> Vec<u8> {
-    let mut img = Vec::new();
-    image::codecs::png::PngEncoder::new(&mut img)
-        .write_image(&[0u8; 16 * 16], 16, 16, image::ExtendedColorType::L8)
-        .unwrap();
-    // Patch width and height in IHDR (bytes 16..24) and its CRC (bytes 29..33).
-    img[16..20].copy_from_slice(&100_000u32.to_be_bytes());
-    img[20..24].copy_from_slice(&100_000u32.to_be_bytes());
-    let crc = crc32(&img[12..29]);
-    img[29..33].copy_from_slice(&crc.to_be_bytes());
-    img
-}
-
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in data {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
-use image::ImageEncoder;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_post_is_hashed_or_dead_lettered_with_the_right_code() {
@@ -131,7 +101,7 @@ async fn every_post_is_hashed_or_dead_lettered_with_the_right_code() {
             "bomb",
             post(
                 "bomb",
-                serde_json::json!([{"media_id": "m", "data_base64": b64(&bomb())}]),
+                serde_json::json!([{"media_id": "m", "data_base64": b64(&png_claiming(100_000, 100_000))}]),
             ),
             Some("dimensions_too_large"),
         ),

@@ -34,6 +34,7 @@
 //! # }
 //! ```
 
+pub mod fixtures;
 mod kafka;
 mod process;
 mod redis;
@@ -47,7 +48,10 @@ pub use crate::kafka::{KafkaBroker, TANSU_BIN_ENV, TANSU_LOG_ENV, TEST_KAFKA_ENV
 pub use crate::redis::{REDIS_SERVER_BIN_ENV, RedisOptions, RedisServer};
 
 /// Why a test service could not be started or used.
-#[derive(Debug, thiserror::Error)]
+///
+/// Its `Debug` output is its message, so that a test's `.expect(..)` or `?` shows the
+/// service's log lines as lines rather than as one escaped string.
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The service's program is not installed where we looked.
@@ -98,6 +102,12 @@ pub enum Error {
         /// The client's error.
         source: rdkafka::error::KafkaError,
     },
+}
+
+impl std::fmt::Debug for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
 }
 
 /// This crate's result type.
