@@ -15,3 +15,4 @@ pub mod signals;
 pub use decode::{DecodeError, DecodeLimits, DecodedImage};
 pub use pdq::{PdqHasher, PdqOutput, PreResize};
 pub use signals::{SignalComputer, Signals};
+pub mod index;
