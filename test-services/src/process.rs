@@ -69,6 +69,8 @@ pub(crate) struct Supervised {
     stop_pipe: Option<ChildStdin>,
     /// Where the service's output goes, for diagnostics.
     log_path: PathBuf,
+    /// Where in the log this run's output starts (a restart appends to the same file).
+    log_start: u64,
 }
 
 impl Supervised {
@@ -86,6 +88,10 @@ impl Supervised {
             .append(true)
             .open(spec.log_path)
             .map_err(io_err("creating its log file"))?;
+        let log_start = log
+            .metadata()
+            .map_err(io_err("creating its log file"))?
+            .len();
         let log_err = log.try_clone().map_err(io_err("creating its log file"))?;
         let mut command = Command::new("/bin/sh");
         command
@@ -111,6 +117,7 @@ impl Supervised {
             watchdog,
             stop_pipe,
             log_path: spec.log_path.to_owned(),
+            log_start,
         })
     }
 
@@ -128,9 +135,9 @@ impl Supervised {
         &self.log_path
     }
 
-    /// The last lines of the service's log.
+    /// The last lines this run of the service wrote to its log.
     pub(crate) fn log_tail(&self) -> String {
-        log_tail(&self.log_path, LOG_TAIL_LINES)
+        log_tail(&self.log_path, self.log_start, LOG_TAIL_LINES)
     }
 
     /// Kills the service (SIGKILL) and waits until it is gone. Idempotent.
@@ -177,14 +184,14 @@ pub(crate) fn free_port() -> io::Result<u16> {
     Ok(listener.local_addr()?.port())
 }
 
-/// The last `lines` lines of a log file (at most the last 64 KiB of it), or a note saying why
-/// there are none.
-pub(crate) fn log_tail(path: &Path, lines: usize) -> String {
+/// The last `lines` lines of a log file from byte `from` on (at most the last 64 KiB of it),
+/// or a note saying why there are none.
+pub(crate) fn log_tail(path: &Path, from: u64, lines: usize) -> String {
     const MAX_BYTES: u64 = 64 * 1024;
     let read = || -> io::Result<String> {
         let mut file = File::open(path)?;
         let len = file.metadata()?.len();
-        file.seek(SeekFrom::Start(len.saturating_sub(MAX_BYTES)))?;
+        file.seek(SeekFrom::Start(len.saturating_sub(MAX_BYTES).max(from)))?;
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes)?;
         Ok(String::from_utf8_lossy(&bytes).into_owned())
@@ -208,11 +215,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("log");
         std::fs::write(&path, "one\ntwo\nthree\n").unwrap();
-        assert_eq!(log_tail(&path, 2), "two\nthree");
-        assert_eq!(log_tail(&path, 10), "one\ntwo\nthree");
+        assert_eq!(log_tail(&path, 0, 2), "two\nthree");
+        assert_eq!(log_tail(&path, 0, 10), "one\ntwo\nthree");
+        assert_eq!(log_tail(&path, 4, 10), "two\nthree");
+        assert_eq!(log_tail(&path, 14, 10), "(the log is empty)");
         std::fs::write(&path, "").unwrap();
-        assert_eq!(log_tail(&path, 2), "(the log is empty)");
-        assert!(log_tail(&dir.path().join("missing"), 2).starts_with("(cannot read"));
+        assert_eq!(log_tail(&path, 0, 2), "(the log is empty)");
+        assert!(log_tail(&dir.path().join("missing"), 0, 2).starts_with("(cannot read"));
     }
 
     #[test]

@@ -274,3 +274,19 @@ async fn redis_without_aof_loses_everything_across_a_crash() {
         .expect("reconnects");
     assert_eq!(con.get("case:1").await.expect("GET"), None);
 }
+
+/// A server that cannot come back says why, with its log; once the way is clear it can.
+#[test]
+fn redis_restart_reports_why_it_failed() {
+    let mut redis = RedisServer::start().expect("redis starts");
+    redis.stop();
+    let squatter = std::net::TcpListener::bind(redis.addr()).expect("the port is free");
+    let error = redis.restart().expect_err("the port is taken");
+    let message = error.to_string();
+    assert!(message.contains("Address already in use"), "{message}");
+    assert!(!redis.is_running());
+
+    drop(squatter);
+    redis.restart().expect("redis restarts");
+    assert!(TcpStream::connect(redis.addr()).is_ok());
+}
