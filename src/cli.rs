@@ -28,6 +28,18 @@ pub enum Command {
     Match(crate::stage_cmd::StageArgs),
     /// Serve the review API: cases, queue, legal deadlines, removal orders, audit.
     Review(crate::review_cmd::ReviewArgs),
+    /// Measure Takedown's parts.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+/// The benchmarks.
+#[derive(Subcommand, Debug)]
+pub enum BenchCommand {
+    /// Build the PDQ index from a hash file, run queries, check recall against brute force.
+    Match(crate::bench_cmd::BenchMatchArgs),
+    /// Write a reproducible realistic data set (entries and queries) for `bench match`.
+    GenHashes(crate::bench_cmd::BenchGenArgs),
 }
 
 /// Sets up logging to stderr: JSON when `TAKEDOWN_LOG_FORMAT=json` (production), text
@@ -54,5 +66,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Ingest(args) => crate::stage_cmd::run(args, crate::stage_cmd::Role::Ingest),
         Command::Match(args) => crate::stage_cmd::run(args, crate::stage_cmd::Role::Match),
         Command::Review(args) => crate::review_cmd::run(args),
+        Command::Bench(BenchCommand::Match(args)) => {
+            crate::bench_cmd::run(&args)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(BenchCommand::GenHashes(args)) => {
+            crate::bench_cmd::run_gen(&args)?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }

@@ -3,6 +3,7 @@
 //! One binary, many roles; each role is a subcommand. This library holds the command
 //! implementations so that tests can drive them without a process where that is simpler.
 
+pub mod bench_cmd;
 pub mod cli;
 pub mod hash_cmd;
 pub mod lists_cmd;
