@@ -333,19 +333,9 @@ impl<S: Stage> Task<S> {
         let (topic, partition, offset) = (input.topic.clone(), input.partition, input.offset);
         let metrics = self.shared.metrics.clone();
         match self.stage.process(input.clone()).await {
-            Ok(outputs) => {
-                for out in outputs {
-                    self.produce(&out.topic, Some(out.key.as_bytes()), &out.payload, None)
-                        .await;
-                    metrics.produced.inc();
-                }
-            }
+            Ok(outputs) => self.produce_outputs(&outputs).await,
             Err(rejection) => {
-                for out in &rejection.partial {
-                    self.produce(&out.topic, Some(out.key.as_bytes()), &out.payload, None)
-                        .await;
-                    metrics.produced.inc();
-                }
+                self.produce_outputs(&rejection.partial).await;
                 tracing::info!(
                     stage = self.stage.name(),
                     code = %rejection.code,
@@ -397,6 +387,15 @@ impl<S: Stage> Task<S> {
             .observe(started.elapsed().as_secs_f64());
         metrics.in_flight.dec();
         self.finish(&(topic, partition), offset);
+    }
+
+    /// Produces a stage's outputs, each acknowledged before the next.
+    async fn produce_outputs(&self, outputs: &[Output]) {
+        for out in outputs {
+            self.produce(&out.topic, Some(out.key.as_bytes()), &out.payload, None)
+                .await;
+            self.shared.metrics.produced.inc();
+        }
     }
 
     /// Produces one record, retrying until the broker acknowledges it.
