@@ -5,8 +5,9 @@
 //! with stable codes; internal errors become a generic 500.
 
 use crate::audit;
+use crate::intake::{check_contested, parse_complaint, parse_notice};
 use crate::model::{DecisionInput, Role};
-use crate::order::{AnnexIII, CannotComply, parse_order};
+use crate::order::{AnnexII, AnnexIII, AnnexIIItem, CannotComply, FieldError, parse_order};
 use crate::sla::SCRUTINY_REQUEST_WINDOW;
 use crate::store::{ReviewStore, StoreError};
 use axum::Json;
@@ -20,6 +21,7 @@ use redis::AsyncCommands;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
 
 /// Who is calling.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -166,8 +168,28 @@ const READERS: &[Role] = &[
     Role::Auditor,
 ];
 
-/// The API router over `store`.
+/// What the API says about the provider in its replies to authorities.
+#[derive(Debug, Clone)]
+pub struct ApiOptions {
+    /// The hosting service provider's name (Annex II, Section C).
+    pub provider_name: String,
+}
+
+impl Default for ApiOptions {
+    fn default() -> Self {
+        ApiOptions {
+            provider_name: "the hosting service provider".into(),
+        }
+    }
+}
+
+/// The API router over `store`, with default [`ApiOptions`].
 pub fn router(store: ReviewStore) -> Router {
+    router_with(store, ApiOptions::default())
+}
+
+/// The API router over `store`.
+pub fn router_with(store: ReviewStore, options: ApiOptions) -> Router {
     Router::new()
         .route("/livez", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
@@ -183,6 +205,16 @@ pub fn router(store: ReviewStore) -> Router {
         .route("/api/v1/actions/{id}/enforced", post(enforced))
         .route("/api/v1/audit/verify", get(verify))
         .route("/api/v1/audit/head", get(head))
+        .route("/api/v1/removal-orders/{id}/annex-ii", get(annex_ii))
+        .route("/api/v1/notices", post(post_notice))
+        .route("/api/v1/notices/{id}", get(get_notice))
+        .route("/api/v1/complaints", post(post_complaint))
+        .route("/api/v1/complaints/{id}", get(get_complaint))
+        .route("/api/v1/cases/{id}/audit", get(case_audit))
+        .route("/api/v1/cases/{id}/embargo/extend", post(extend_embargo))
+        .route("/api/v1/cases/{id}/legal-hold", post(set_hold))
+        .route("/api/v1/cases/{id}/legal-hold/release", post(release_hold))
+        .layer(axum::Extension(Arc::new(options)))
         .with_state(store)
 }
 
@@ -204,6 +236,24 @@ async fn openapi() -> Response {
         .into_response()
 }
 
+/// A 422 naming every wrong field.
+fn field_errors(code: &'static str, what: &str, errors: Vec<FieldError>) -> ApiError {
+    let mut e = ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        code,
+        format!(
+            "invalid {what}: {}",
+            errors
+                .iter()
+                .map(|e| e.field.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    );
+    e.errors = Some(json!(errors));
+    e
+}
+
 async fn post_order(
     State(store): State<ReviewStore>,
     headers: HeaderMap,
@@ -212,22 +262,8 @@ async fn post_order(
     // The receipt time is taken before anything else can delay it.
     let received_at = store.clock().now();
     let who = authorize(&store, &headers, &[Role::AuthorityClient, Role::Legal]).await?;
-    let order = parse_order(&body).map_err(|errors| {
-        let mut e = ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_order",
-            format!(
-                "invalid removal order: {}",
-                errors
-                    .iter()
-                    .map(|e| e.field.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        );
-        e.errors = Some(json!(errors));
-        e
-    })?;
+    let order = parse_order(&body)
+        .map_err(|errors| field_errors("invalid_order", "removal order", errors))?;
     let (record, created) = store
         .receive_order(&body, order, &who.name, received_at)
         .await?;
@@ -393,4 +429,305 @@ async fn head(State(store): State<ReviewStore>, headers: HeaderMap) -> Result<Re
         Json(json!({"head": head.map(|(id, hash)| json!({"id": id, "hash": hash}))}))
             .into_response(),
     )
+}
+
+fn not_found(what: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        format!("{what} not found"),
+    )
+}
+
+#[derive(Deserialize)]
+struct FormatQuery {
+    format: Option<String>,
+}
+
+/// Annex II for an order whose every case's takedown action the platform has enforced;
+/// `?format=text` renders the plain-text form.
+async fn annex_ii(
+    State(store): State<ReviewStore>,
+    axum::Extension(options): axum::Extension<Arc<ApiOptions>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    axum::extract::Query(query): axum::extract::Query<FormatQuery>,
+) -> Result<Response, ApiError> {
+    let who = authorize(
+        &store,
+        &headers,
+        &[Role::Legal, Role::Auditor, Role::AuthorityClient],
+    )
+    .await?;
+    let record = store.order(&id).await?;
+    if who.role == Role::AuthorityClient && record.submitted_by != who.name {
+        return Err(not_found(&format!("order {id}")));
+    }
+    let mut items = Vec::new();
+    let mut problems = Vec::new();
+    for (i, case_id) in record.case_ids.iter().enumerate() {
+        let view = store.case(case_id).await?;
+        let url = view.case.subject.url.clone().unwrap_or_default();
+        let field = format!("case_ids[{i}]");
+        let mut problem = |reason: &str| {
+            problems.push(FieldError {
+                field: field.clone(),
+                reason: format!("{case_id} ({url}): {reason}"),
+            })
+        };
+        let Some(decision) = &view.case.decision else {
+            problem("not decided yet");
+            continue;
+        };
+        let action = match &decision.input.outcome {
+            crate::model::Outcome::Remove => "removed",
+            crate::model::Outcome::Disable { territories }
+                if territories.iter().any(|t| t == "EU")
+                    || crate::order::MEMBER_STATES
+                        .iter()
+                        .all(|m| territories.iter().any(|t| t == m)) =>
+            {
+                "disabled_in_all_member_states"
+            }
+            crate::model::Outcome::Disable { .. } => {
+                problem("access was disabled in some Member States only");
+                continue;
+            }
+            _ => {
+                problem("the decision did not remove or disable the content");
+                continue;
+            }
+        };
+        let enforced = match &decision.action_id {
+            Some(action_id) => store
+                .action_times(action_id)
+                .await?
+                .get("enforced_at")
+                .copied(),
+            None => None,
+        };
+        let Some(time_of_action) = enforced else {
+            problem("the platform has not reported the action enforced yet");
+            continue;
+        };
+        items.push(AnnexIIItem {
+            url,
+            action: action.to_string(),
+            time_of_action,
+        });
+    }
+    if !problems.is_empty() {
+        let mut e = ApiError::new(
+            StatusCode::CONFLICT,
+            "not_enforced",
+            "Annex II is available once every URL of the order was removed or disabled and enforced",
+        );
+        e.errors = Some(json!(problems));
+        return Err(e);
+    }
+    let a = &record.order.section_a;
+    let reply = AnnexII {
+        authority_reference: a.reference.clone(),
+        provider_reference: record.order_id.clone(),
+        received_at: record.received_at,
+        items,
+        provider_name: options.provider_name.clone(),
+        signature: who.name.clone(),
+        date: store.clock().now(),
+    };
+    if query.format.as_deref() == Some("text") {
+        return Ok((
+            [("content-type", "text/plain; charset=utf-8")],
+            reply.to_text(a),
+        )
+            .into_response());
+    }
+    Ok(Json(reply).into_response())
+}
+
+async fn post_notice(
+    State(store): State<ReviewStore>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let received_at = store.clock().now();
+    let who = authorize(&store, &headers, &[Role::Legal, Role::AuthorityClient]).await?;
+    let notice = parse_notice(&body).map_err(|e| field_errors("invalid_notice", "notice", e))?;
+    let (record, created) = store
+        .receive_notice(&body, notice, &who.name, received_at)
+        .await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        Json(json!({"notice": record, "case_id": record.case_id})),
+    )
+        .into_response())
+}
+
+async fn get_notice(
+    State(store): State<ReviewStore>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let who = authorize(
+        &store,
+        &headers,
+        &[Role::Legal, Role::Auditor, Role::AuthorityClient],
+    )
+    .await?;
+    let record = store.notice(&id).await?;
+    if who.role == Role::AuthorityClient && record.submitted_by != who.name {
+        return Err(not_found(&format!("notice {id}")));
+    }
+    Ok(Json(record).into_response())
+}
+
+async fn post_complaint(
+    State(store): State<ReviewStore>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let received_at = store.clock().now();
+    let who = authorize(&store, &headers, &[Role::Legal]).await?;
+    let complaint =
+        parse_complaint(&body).map_err(|e| field_errors("invalid_complaint", "complaint", e))?;
+    let contested = match store.case(&complaint.case_id).await {
+        Ok(view) => view.case,
+        Err(StoreError::NotFound(_)) => {
+            return Err(field_errors(
+                "invalid_complaint",
+                "complaint",
+                vec![FieldError {
+                    field: "case_id".into(),
+                    reason: "no such case".into(),
+                }],
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    check_contested(&contested, received_at)
+        .map_err(|e| field_errors("invalid_complaint", "complaint", vec![e]))?;
+    let (record, created) = store
+        .receive_complaint(&body, complaint, &contested, &who.name, received_at)
+        .await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        Json(json!({"complaint": record, "case_id": record.case_id})),
+    )
+        .into_response())
+}
+
+async fn get_complaint(
+    State(store): State<ReviewStore>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    authorize(&store, &headers, &[Role::Legal, Role::Auditor]).await?;
+    Ok(Json(store.complaint(&id).await?).into_response())
+}
+
+/// The audit entries of a case and of its takedown actions, oldest first.
+async fn case_audit(
+    State(store): State<ReviewStore>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    authorize(
+        &store,
+        &headers,
+        &[Role::Legal, Role::Auditor, Role::SeniorModerator],
+    )
+    .await?;
+    let view = store.case(&id).await?;
+    let mut subjects = vec![id.clone()];
+    subjects.extend(
+        view.case
+            .history
+            .iter()
+            .chain(view.case.decision.iter())
+            .filter_map(|d| d.action_id.clone()),
+    );
+    let entries = audit::for_subjects(&store, &subjects, 10_000).await?;
+    Ok(Json(json!({"case_id": id, "entries": entries})).into_response())
+}
+
+async fn extend_embargo(
+    State(store): State<ReviewStore>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let who = authorize(&store, &headers, &[Role::Legal, Role::SeniorModerator]).await?;
+    Ok(Json(store.extend_embargo(&id, &who.name).await?).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HoldBody {
+    requested_by: String,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    until: Option<time::OffsetDateTime>,
+}
+
+fn hold_body(body: &[u8]) -> Result<HoldBody, ApiError> {
+    let hold: HoldBody = serde_json::from_slice(body).map_err(|e| {
+        field_errors(
+            "invalid_hold",
+            "legal hold",
+            vec![FieldError {
+                field: "$".into(),
+                reason: e.to_string(),
+            }],
+        )
+    })?;
+    if hold.requested_by.trim().is_empty() {
+        return Err(field_errors(
+            "invalid_hold",
+            "legal hold",
+            vec![FieldError {
+                field: "requested_by".into(),
+                reason: "who asked (authority, court, reference)".into(),
+            }],
+        ));
+    }
+    Ok(hold)
+}
+
+async fn set_hold(
+    State(store): State<ReviewStore>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let who = authorize(&store, &headers, &[Role::Legal]).await?;
+    let hold = hold_body(&body)?;
+    let hold = crate::sla::LegalHold {
+        requested_by: hold.requested_by,
+        until: hold.until,
+    };
+    Ok(Json(store.legal_hold(&id, &who.name, hold).await?).into_response())
+}
+
+async fn release_hold(
+    State(store): State<ReviewStore>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let who = authorize(&store, &headers, &[Role::Legal]).await?;
+    let hold = hold_body(&body)?;
+    Ok(Json(
+        store
+            .release_hold(&id, &who.name, &hold.requested_by)
+            .await?,
+    )
+    .into_response())
 }

@@ -90,13 +90,26 @@ pub async fn for_subject(
     subject: &str,
     limit: usize,
 ) -> Result<Vec<AuditEntry>, StoreError> {
+    for_subjects(store, &[subject.to_string()], limit).await
+}
+
+/// The entries about any of `subjects` (a case and its actions), oldest first. Scans the
+/// whole trail: an audit tool, not a hot path.
+pub async fn for_subjects(
+    store: &ReviewStore,
+    subjects: &[String],
+    limit: usize,
+) -> Result<Vec<AuditEntry>, StoreError> {
     let mut out = Vec::new();
     let mut after: Option<String> = None;
     loop {
         let page = read(store, after.as_deref(), 5000).await?;
         let Some(last) = page.last() else { break };
         after = Some(last.id.clone());
-        out.extend(page.into_iter().filter(|e| e.field("subject") == subject));
+        out.extend(
+            page.into_iter()
+                .filter(|e| subjects.iter().any(|s| s == e.field("subject"))),
+        );
         if out.len() >= limit {
             out.truncate(limit);
             break;

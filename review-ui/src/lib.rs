@@ -9,14 +9,19 @@
 //! - [`store`]: the Redis state: idempotent case creation, the priority queue with leases,
 //!   deadlines fired exactly once across replicas, decisions with their outbox, preservation.
 //! - [`audit`]: the append-only, hash-chained audit trail and its verification.
+//! - [`intake`]: DSA notices and complaints, validated field by field.
+//! - [`intake_stage`]: the `matches` consumer (a stage of the ingest crate's Kafka runner).
 //! - [`actions`]: publishing takedown actions to Kafka (and an optional webhook), reviewer
 //!   feedback to the hash lists.
 //! - [`api`]: the HTTP JSON API with hashed API tokens and roles.
 //!
 //! See `docs/review.md`.
 
+pub mod actions;
 pub mod api;
 pub mod audit;
+pub mod intake;
+pub mod intake_stage;
 mod lua;
 pub mod model;
 pub mod order;

@@ -196,15 +196,34 @@ return {#due / 2, fired}
     )
 }
 
-/// Stores a removal order once. KEYS: audit, seq, order. ARGV: order id, now, actor, then
-/// field/value pairs. Returns 1 if stored, 0 if it existed.
-pub fn create_order() -> redis::Script {
+/// Stores a received record (a removal order, notice or complaint) once. KEYS: audit, seq,
+/// record. ARGV: record id, now, actor, audit action, then field/value pairs (one named
+/// `sha256`). Returns 1 if stored, 0 if it existed.
+pub fn create_record() -> redis::Script {
     with_prelude(
         r#"
 if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
-for i = 4, #ARGV, 2 do redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1]) end
-audit(ARGV[1], ARGV[3], ARGV[2], 'order.received', '{}',
+for i = 5, #ARGV, 2 do redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1]) end
+audit(ARGV[1], ARGV[3], ARGV[2], ARGV[4], '{}',
   cjson.encode({sha256 = redis.call('HGET', KEYS[3], 'sha256')}), '')
+return 1
+"#,
+    )
+}
+
+/// Marks a takedown action published once Kafka acknowledged it: sets `published_at` once
+/// (audited), takes it out of the Kafka outbox and, when a webhook is configured, puts it in
+/// the webhook outbox, all in one step so a crash cannot lose the webhook delivery.
+/// KEYS: audit, seq, action hash, outbox, webhook outbox. ARGV: action id, actor, now,
+/// published time, webhook flag ('1' or '0'). Returns 1 if marked now, 0 if it was already.
+pub fn mark_published() -> redis::Script {
+    with_prelude(
+        r#"
+redis.call('ZREM', KEYS[4], ARGV[1])
+if redis.call('HSETNX', KEYS[3], 'published_at', ARGV[4]) == 0 then return 0 end
+if ARGV[5] == '1' then redis.call('ZADD', KEYS[5], 'NX', ARGV[3], ARGV[1]) end
+audit(ARGV[1], ARGV[2], ARGV[3], 'action.published_at', '{}',
+  cjson.encode({published_at = ARGV[4]}), '')
 return 1
 "#,
     )

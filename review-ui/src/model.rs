@@ -483,6 +483,20 @@ impl Role {
     ];
 }
 
+impl std::str::FromStr for Role {
+    type Err = String;
+
+    /// Parses the snake_case name (`senior_moderator`).
+    fn from_str(s: &str) -> Result<Self, String> {
+        serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|_| {
+            format!(
+                "unknown role {s:?}: one of moderator, senior_moderator, legal, admin, auditor, \
+                 authority_client"
+            )
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -606,6 +620,20 @@ mod tests {
         assert_eq!(
             serde_json::from_str::<DecisionInput>(&round).unwrap(),
             input
+        );
+    }
+
+    #[test]
+    fn roles_parse_by_their_api_names() {
+        for role in Role::ALL {
+            let name = serde_json::to_value(role).unwrap();
+            assert_eq!(name.as_str().unwrap().parse::<Role>(), Ok(role));
+        }
+        assert!(
+            "root"
+                .parse::<Role>()
+                .unwrap_err()
+                .contains("senior_moderator")
         );
     }
 

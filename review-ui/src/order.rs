@@ -352,6 +352,70 @@ pub struct AnnexII {
     pub date: OffsetDateTime,
 }
 
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+impl AnnexII {
+    /// The reply as plain text, in the order of the Annex II form; `order` is Section A of
+    /// the order it answers.
+    pub fn to_text(&self, order: &SectionA) -> String {
+        let mut out = String::new();
+        out.push_str(
+            "ANNEX II - FEEDBACK FOLLOWING REMOVAL OF TERRORIST CONTENT OR DISABLING OF ACCESS \
+             THERETO\n(Article 3(6) of Regulation (EU) 2021/784)\n\n",
+        );
+        out.push_str("SECTION A\n");
+        out.push_str(&format!(
+            "Addressee of the removal order: {}\n",
+            order.addressee
+        ));
+        out.push_str(&format!(
+            "Competent authority that issued the removal order: {} ({})\n",
+            order.issuing_authority, order.issuing_member_state
+        ));
+        out.push_str(&format!(
+            "File reference of the competent authority: {}\n",
+            self.authority_reference
+        ));
+        out.push_str(&format!(
+            "File reference of the addressee: {}\n",
+            self.provider_reference
+        ));
+        out.push_str(&format!(
+            "Time and date of receipt of the removal order: {}\n\n",
+            rfc3339(self.received_at)
+        ));
+        out.push_str("SECTION B\nMeasures taken in compliance with the removal order:\n");
+        for item in &self.items {
+            let measure = if item.action == "removed" {
+                "the terrorist content has been removed"
+            } else {
+                "access to the terrorist content has been disabled in all Member States"
+            };
+            out.push_str(&format!(
+                "- {}: {measure}; time and date of the measure taken: {}\n",
+                item.url,
+                rfc3339(item.time_of_action)
+            ));
+        }
+        out.push_str("\nSECTION C\n");
+        out.push_str(&format!(
+            "Name of the hosting service provider: {}\n",
+            self.provider_name
+        ));
+        out.push_str(&format!(
+            "Member State of main establishment or of the legal representative: {}\n",
+            order.member_state_of_establishment
+        ));
+        out.push_str(&format!("Contact point: {}\n", order.contact_point));
+        out.push_str(&format!("Signature: {}\n", self.signature));
+        out.push_str(&format!("Date: {}\n", rfc3339(self.date)));
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

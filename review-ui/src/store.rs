@@ -7,6 +7,7 @@
 //! exists without its audit entry. Rust computes documents; Lua checks the version it read
 //! (compare-and-set) and applies them.
 
+use crate::intake::{Complaint, IntakeRecord, Notice};
 use crate::lua;
 use crate::model::{
     Case, CaseState, DecisionError, DecisionInput, DecisionRecord, MatchRecord, Outcome, Source,
@@ -22,6 +23,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use takedown_core::clock::Clock;
 use takedown_core::messages::Match;
+use takedown_hashlists::store::Verdict;
 use time::{Duration, OffsetDateTime};
 
 /// Why a store operation failed.
@@ -81,8 +83,9 @@ struct Scripts {
     reap: redis::Script,
     transition: redis::Script,
     sweep: redis::Script,
-    create_order: redis::Script,
+    create_record: redis::Script,
     set_once: redis::Script,
+    mark_published: redis::Script,
 }
 
 /// The review store. Cheap to clone; clones share one multiplexed connection.
@@ -216,8 +219,9 @@ impl ReviewStore {
                 reap: lua::reap_leases(),
                 transition: lua::transition(),
                 sweep: lua::sweep(),
-                create_order: lua::create_order(),
+                create_record: lua::create_record(),
                 set_once: lua::set_once(),
+                mark_published: lua::mark_published(),
             }),
         })
     }
@@ -573,6 +577,23 @@ impl ReviewStore {
                 ops.push(["HSET", &case_key, "queue", &senior, "score", &score]);
                 ops.push(["ZADD", &senior, &score, case_id]);
             }
+            let verdict = match input.outcome {
+                Outcome::Remove | Outcome::Disable { .. } => Some("tp"),
+                Outcome::NotTerroristContent { .. } => Some("fp"),
+                _ => None,
+            };
+            if let Some(verdict) = verdict
+                && !view.matches.is_empty()
+            {
+                let job = format!("{case_id}|{}|{verdict}", case.history.len());
+                ops.push([
+                    "ZADD",
+                    &self.key("feedback"),
+                    "NX",
+                    &ms(now).to_string(),
+                    &job,
+                ]);
+            }
             if let (Some(kind), Some(action_id)) = (input.outcome.action_kind(), &action_id) {
                 let order_id = case.sources.iter().find_map(|s| match s {
                     Source::RemovalOrder { order_id, .. } => Some(order_id.clone()),
@@ -782,8 +803,7 @@ impl ReviewStore {
         submitted_by: &str,
         received_at: OffsetDateTime,
     ) -> Result<(OrderRecord, bool), StoreError> {
-        use sha2::Digest;
-        let sha = hex::encode(sha2::Sha256::digest(raw));
+        let sha = sha256_hex(raw);
         let order_id = derive_id("ro", &[submitted_by, &order.section_a.reference]);
         let mut case_ids = Vec::new();
         let mut cases = Vec::new();
@@ -831,27 +851,19 @@ impl ReviewStore {
             order,
             case_ids,
         };
-        let [audit, seq] = self.audit_keys();
-        let stored: i64 = self
-            .scripts
-            .create_order
-            .key(audit)
-            .key(seq)
-            .key(self.key(&format!("order:{order_id}")))
-            .arg(&order_id)
-            .arg(ms(self.clock.now()))
-            .arg(submitted_by)
-            .arg("raw")
-            .arg(raw)
-            .arg("sha256")
-            .arg(&sha)
-            .arg("received_at")
-            .arg(ms(received_at))
-            .arg("record")
-            .arg(serde_json::to_string(&record)?)
-            .invoke_async(&mut self.conn.clone())
+        let stored = self
+            .store_record(
+                &format!("order:{order_id}"),
+                &order_id,
+                submitted_by,
+                "order.received",
+                raw,
+                &sha,
+                received_at,
+                &serde_json::to_string(&record)?,
+            )
             .await?;
-        if stored == 0 {
+        if !stored {
             return Ok((self.order(&order_id).await?, false));
         }
         for case in &cases {
@@ -1021,6 +1033,419 @@ impl ReviewStore {
         Ok(purged)
     }
 
+    /// Stores a received record once under `key` (raw body, digest, receipt time, JSON
+    /// record), audited as `action`; returns whether it was new.
+    #[allow(clippy::too_many_arguments)]
+    async fn store_record(
+        &self,
+        key: &str,
+        id: &str,
+        actor: &str,
+        action: &str,
+        raw: &[u8],
+        sha: &str,
+        received_at: OffsetDateTime,
+        record: &str,
+    ) -> Result<bool, StoreError> {
+        let [audit, seq] = self.audit_keys();
+        let stored: i64 = self
+            .scripts
+            .create_record
+            .key(audit)
+            .key(seq)
+            .key(self.key(key))
+            .arg(id)
+            .arg(ms(self.clock.now()))
+            .arg(actor)
+            .arg(action)
+            .arg("raw")
+            .arg(raw)
+            .arg("sha256")
+            .arg(sha)
+            .arg("received_at")
+            .arg(ms(received_at))
+            .arg("record")
+            .arg(record)
+            .invoke_async(&mut self.conn.clone())
+            .await?;
+        Ok(stored == 1)
+    }
+
+    async fn record<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<T, StoreError> {
+        let record: Option<String> = self.conn.clone().hget(self.key(key), "record").await?;
+        let record = record.ok_or_else(|| StoreError::NotFound(key.replace(':', " ")))?;
+        Ok(serde_json::from_str(&record)?)
+    }
+
+    /// Stores a DSA Art. 16 notice once and opens its case (trusted flaggers first).
+    /// Returns the record (the original one for a repeated notice) and whether it was new.
+    pub async fn receive_notice(
+        &self,
+        raw: &[u8],
+        notice: Notice,
+        submitted_by: &str,
+        received_at: OffsetDateTime,
+    ) -> Result<(IntakeRecord<Notice>, bool), StoreError> {
+        let id = crate::intake::notice_id(submitted_by, &notice);
+        let class = if notice.trusted_flagger {
+            SlaClass::TrustedNotice
+        } else {
+            SlaClass::Notice
+        };
+        let case = self.new_case(
+            derive_id("n", &[&id]),
+            Subject {
+                platform: notice.platform.clone(),
+                post_id: notice.post_id.clone(),
+                media_id: notice.media_id.clone(),
+                url: Some(notice.url.clone()),
+            },
+            Source::Notice {
+                notice_id: id.clone(),
+                trusted_flagger: notice.trusted_flagger,
+            },
+            class,
+            received_at,
+        )?;
+        let record = IntakeRecord {
+            id: id.clone(),
+            submitted_by: submitted_by.to_string(),
+            received_at,
+            sha256: sha256_hex(raw),
+            body: notice,
+            case_id: case.id.clone(),
+        };
+        let key = format!("notice:{id}");
+        let json = serde_json::to_string(&record)?;
+        let new = self
+            .store_record(
+                &key,
+                &id,
+                submitted_by,
+                "notice.received",
+                raw,
+                &record.sha256,
+                received_at,
+                &json,
+            )
+            .await?;
+        if !new {
+            return Ok((self.record(&key).await?, false));
+        }
+        self.create_case(&case, submitted_by).await?;
+        Ok((record, true))
+    }
+
+    /// Stores a complaint against the decision on `contested` once and opens its case
+    /// (two weeks). The caller checks that the decision can be contested
+    /// ([`crate::intake::check_contested`]).
+    pub async fn receive_complaint(
+        &self,
+        raw: &[u8],
+        complaint: Complaint,
+        contested: &Case,
+        submitted_by: &str,
+        received_at: OffsetDateTime,
+    ) -> Result<(IntakeRecord<Complaint>, bool), StoreError> {
+        let id = crate::intake::complaint_id(submitted_by, &complaint);
+        let case = self.new_case(
+            derive_id("c", &[&id]),
+            contested.subject.clone(),
+            Source::Complaint {
+                complaint_id: id.clone(),
+                against_case: contested.id.clone(),
+            },
+            SlaClass::Complaint,
+            received_at,
+        )?;
+        let record = IntakeRecord {
+            id: id.clone(),
+            submitted_by: submitted_by.to_string(),
+            received_at,
+            sha256: sha256_hex(raw),
+            body: complaint,
+            case_id: case.id.clone(),
+        };
+        let key = format!("complaint:{id}");
+        let json = serde_json::to_string(&record)?;
+        let new = self
+            .store_record(
+                &key,
+                &id,
+                submitted_by,
+                "complaint.received",
+                raw,
+                &record.sha256,
+                received_at,
+                &json,
+            )
+            .await?;
+        if !new {
+            return Ok((self.record(&key).await?, false));
+        }
+        self.create_case(&case, submitted_by).await?;
+        Ok((record, true))
+    }
+
+    /// A stored notice.
+    pub async fn notice(&self, id: &str) -> Result<IntakeRecord<Notice>, StoreError> {
+        self.record(&format!("notice:{id}")).await
+    }
+
+    /// A stored complaint.
+    pub async fn complaint(&self, id: &str) -> Result<IntakeRecord<Complaint>, StoreError> {
+        self.record(&format!("complaint:{id}")).await
+    }
+
+    fn new_case(
+        &self,
+        id: String,
+        subject: Subject,
+        source: Source,
+        class: SlaClass,
+        received_at: OffsetDateTime,
+    ) -> Result<Case, StoreError> {
+        Ok(Case {
+            id,
+            subject,
+            sources: vec![source],
+            state: CaseState::Open,
+            rank: rank(class, None, false),
+            senior_only: false,
+            threat_to_life: false,
+            sla: self.opts.sla.start(class, received_at)?,
+            embargo: None,
+            decision: None,
+            history: vec![],
+            preservation: None,
+            created_at: self.clock.now(),
+            first_claimed_at: None,
+        })
+    }
+
+    /// Extends the case's Art. 11(3) embargo by its one further six weeks.
+    pub async fn extend_embargo(&self, case_id: &str, actor: &str) -> Result<CaseView, StoreError> {
+        self.update(case_id, actor, |_, new, _| {
+            let embargo = new
+                .embargo
+                .as_mut()
+                .ok_or(StoreError::State("the case has no embargo"))?;
+            embargo.extend()?;
+            Ok(("embargo.extended", String::new()))
+        })
+        .await
+    }
+
+    /// Releases the open legal holds placed by `requested_by`: they end now, and the purge
+    /// is scheduled again if no other open hold remains.
+    pub async fn release_hold(
+        &self,
+        case_id: &str,
+        actor: &str,
+        requested_by: &str,
+    ) -> Result<CaseView, StoreError> {
+        let now = self.clock.now();
+        let preserve = self.key("preserve");
+        self.update(case_id, actor, |_, new, ops| {
+            let p = new
+                .preservation
+                .as_mut()
+                .ok_or(StoreError::State("nothing is preserved for this case"))?;
+            let mut released = 0;
+            for hold in &mut p.holds {
+                if hold.requested_by == requested_by && hold.until.is_none_or(|u| u > now) {
+                    hold.until = Some(now);
+                    released += 1;
+                }
+            }
+            if released == 0 {
+                return Err(StoreError::State("no current legal hold by that requester"));
+            }
+            match p.purge_at() {
+                Some(at) => ops.push(["ZADD", &preserve, &ms(at).to_string(), case_id]),
+                None => ops.push(["ZREM", &preserve, case_id]),
+            }
+            Ok(("preservation.released", requested_by.to_string()))
+        })
+        .await
+    }
+
+    /// Marks an action acknowledged by Kafka: `published_at` set once, out of the outbox,
+    /// and into the webhook outbox when `webhook` is on. Returns whether it was new.
+    pub async fn mark_published(
+        &self,
+        action_id: &str,
+        at: OffsetDateTime,
+        webhook: bool,
+    ) -> Result<bool, StoreError> {
+        let [audit, seq] = self.audit_keys();
+        let set: i64 = self
+            .scripts
+            .mark_published
+            .key(audit)
+            .key(seq)
+            .key(self.key(&format!("action:{action_id}")))
+            .key(self.key("outbox"))
+            .key(self.key("outbox:webhook"))
+            .arg(action_id)
+            .arg("publisher")
+            .arg(ms(self.clock.now()))
+            .arg(ms(at))
+            .arg(if webhook { "1" } else { "0" })
+            .invoke_async(&mut self.conn.clone())
+            .await?;
+        Ok(set == 1)
+    }
+
+    /// Actions whose webhook delivery is due at the clock's now, oldest first, with the
+    /// number of attempts made so far.
+    pub async fn due_webhooks(
+        &self,
+        limit: usize,
+    ) -> Result<Vec<(TakedownAction, u32)>, StoreError> {
+        let mut conn = self.conn.clone();
+        let ids: Vec<String> = conn
+            .zrangebyscore_limit(
+                self.key("outbox:webhook"),
+                "-inf",
+                ms(self.clock.now()),
+                0,
+                limit as isize,
+            )
+            .await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let (json, attempts): (Option<String>, Option<u32>) = redis::pipe()
+                .hget(self.key(&format!("action:{id}")), "json")
+                .hget(self.key(&format!("action:{id}")), "webhook_attempts")
+                .query_async(&mut conn)
+                .await?;
+            match json {
+                Some(json) => out.push((serde_json::from_str(&json)?, attempts.unwrap_or(0))),
+                None => {
+                    let _: () = conn.zrem(self.key("outbox:webhook"), &id).await?;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Records a failed webhook attempt and when to try again.
+    pub async fn webhook_failed(
+        &self,
+        action_id: &str,
+        retry_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let _: () = redis::pipe()
+            .hincr(
+                self.key(&format!("action:{action_id}")),
+                "webhook_attempts",
+                1,
+            )
+            .ignore()
+            .cmd("ZADD")
+            .arg(self.key("outbox:webhook"))
+            .arg("XX")
+            .arg(ms(retry_at))
+            .arg(action_id)
+            .ignore()
+            .query_async(&mut self.conn.clone())
+            .await?;
+        Ok(())
+    }
+
+    /// Records the webhook's acknowledgement (`webhook_at`, once, audited) and takes the
+    /// action out of the webhook outbox.
+    pub async fn webhook_delivered(&self, action_id: &str) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        self.mark_action(action_id, "webhook_at", now, "webhook")
+            .await?;
+        let _: () = self
+            .conn
+            .clone()
+            .zrem(self.key("outbox:webhook"), action_id)
+            .await?;
+        Ok(())
+    }
+
+    /// Reviewer feedback waiting to reach the hash lists: `(job, case id, verdict)`, oldest
+    /// first. A job is queued by each final decision on a case with matches.
+    pub async fn pending_feedback(
+        &self,
+        limit: usize,
+    ) -> Result<Vec<(String, String, Verdict)>, StoreError> {
+        let jobs: Vec<String> = self
+            .conn
+            .clone()
+            .zrange(self.key("feedback"), 0, limit as isize - 1)
+            .await?;
+        Ok(jobs
+            .into_iter()
+            .filter_map(|job| {
+                let (case, rest) = job.split_once('|')?;
+                let verdict = match rest.rsplit('|').next()? {
+                    "tp" => Verdict::TruePositive,
+                    "fp" => Verdict::FalsePositive,
+                    _ => return None,
+                };
+                Some((job.clone(), case.to_string(), verdict))
+            })
+            .collect())
+    }
+
+    /// Marks one match of a feedback job as sent; returns false if it already was (a job
+    /// resumed after a crash skips what it sent).
+    pub async fn feedback_sent(&self, job: &str, match_id: &str) -> Result<bool, StoreError> {
+        let new: i64 = self
+            .conn
+            .clone()
+            .hset_nx(self.key(&format!("feedback:{job}")), match_id, 1)
+            .await?;
+        Ok(new == 1)
+    }
+
+    /// Whether one match of a feedback job was sent.
+    pub async fn feedback_was_sent(&self, job: &str, match_id: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .conn
+            .clone()
+            .hexists(self.key(&format!("feedback:{job}")), match_id)
+            .await?)
+    }
+
+    /// Finishes a feedback job (audited against its case).
+    pub async fn feedback_done(
+        &self,
+        job: &str,
+        case_id: &str,
+        sent: usize,
+    ) -> Result<(), StoreError> {
+        let [audit, seq] = self.audit_keys();
+        let mut conn = self.conn.clone();
+        let _: i64 = self
+            .scripts
+            .set_once
+            .key(audit)
+            .key(seq)
+            .key(self.key(&format!("feedback:{job}")))
+            .arg(case_id)
+            .arg("feedback")
+            .arg(ms(self.clock.now()))
+            .arg("entries_sent")
+            .arg(sent)
+            .arg("feedback.sent")
+            .invoke_async(&mut conn)
+            .await?;
+        let _: () = redis::pipe()
+            .zrem(self.key("feedback"), job)
+            .ignore()
+            .expire(self.key(&format!("feedback:{job}")), 86_400)
+            .ignore()
+            .query_async(&mut conn)
+            .await?;
+        Ok(())
+    }
+
     /// Counts of open work: (main queue, senior queue, leases, deadlines).
     pub async fn counts(&self) -> Result<(u64, u64, u64, u64), StoreError> {
         Ok(redis::pipe()
@@ -1040,6 +1465,11 @@ impl ReviewStore {
             .zrange(self.queue_key(false), 0, n as isize - 1)
             .await?)
     }
+}
+
+fn sha256_hex(raw: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(raw))
 }
 
 fn summary(case: &Case) -> String {

@@ -732,3 +732,702 @@ async fn http_api_enforces_roles_validates_orders_and_runs_claim_to_decision() {
     assert_eq!(verify["problems"], serde_json::json!([]));
     assert!(verify["sealed_ok"].as_u64().unwrap() >= 4);
 }
+
+/// Reads up to `expected` records of `topic` within `within`: (key, payload, dead-letter
+/// headers).
+async fn read_topic(
+    broker: &takedown_test_services::KafkaBroker,
+    topic: &str,
+    expected: usize,
+    within: std::time::Duration,
+) -> Vec<(String, String, Option<String>, Option<String>)> {
+    use rdkafka::Message;
+    use rdkafka::consumer::{Consumer, StreamConsumer};
+    use takedown_ingest::runner::header_text;
+    let consumer: StreamConsumer = broker
+        .consumer_config(&unique_name("reader"))
+        .create()
+        .unwrap();
+    consumer.subscribe(&[topic]).unwrap();
+    let mut out = Vec::new();
+    let deadline = tokio::time::Instant::now() + within;
+    while out.len() < expected {
+        let Ok(Ok(m)) = tokio::time::timeout_at(deadline, consumer.recv()).await else {
+            break;
+        };
+        out.push((
+            String::from_utf8_lossy(m.key().unwrap_or_default()).to_string(),
+            String::from_utf8_lossy(m.payload().unwrap_or_default()).to_string(),
+            header_text(&m, "error.code"),
+            header_text(&m, "error.message"),
+        ));
+    }
+    out
+}
+
+/// Requests a test webhook received: (signature header, body).
+type Received = Arc<std::sync::Mutex<Vec<(Option<String>, Vec<u8>)>>>;
+
+/// A webhook receiver that fails the first `failures` requests with 503 and records every
+/// request's signature header and body.
+async fn webhook_receiver(failures: usize) -> (String, Received) {
+    use axum::http::{HeaderMap, StatusCode};
+    let seen: Received = Arc::default();
+    let record = seen.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: HeaderMap, body: axum::body::Bytes| {
+            let record = record.clone();
+            async move {
+                let mut seen = record.lock().unwrap();
+                let signature = headers
+                    .get("x-takedown-signature")
+                    .map(|v| v.to_str().unwrap().to_string());
+                seen.push((signature, body.to_vec()));
+                if seen.len() <= failures {
+                    StatusCode::SERVICE_UNAVAILABLE
+                } else {
+                    StatusCode::NO_CONTENT
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, seen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outbox_reaches_kafka_once_acked_and_the_signed_webhook_with_retries_across_restarts() {
+    use takedown_review_ui::actions::{
+        Publisher, PublisherConfig, Secret, WebhookConfig, signature,
+    };
+    let broker = takedown_test_services::KafkaBroker::start().unwrap();
+    let topic = unique_name("takedowns");
+    broker.create_topic(&topic, 2).await.unwrap();
+    let mut redis = RedisServer::start_with(RedisOptions {
+        appendonly: true,
+        ..RedisOptions::default()
+    })
+    .unwrap();
+    let clock = Arc::new(ManualClock::new(T0));
+    let prefix = unique_name("rv");
+    let s = store_at(&redis, &prefix, clock.clone()).await;
+    let (hook_url, seen) = webhook_receiver(3).await;
+    let config = || {
+        let mut c = PublisherConfig::new(broker.bootstrap_servers(), &topic);
+        let mut hook = WebhookConfig::new(&hook_url, Secret::new("s3cret"));
+        hook.backoff = std::time::Duration::from_millis(10);
+        c.webhook = Some(hook);
+        c
+    };
+    let mut actions = Vec::new();
+    for i in 0..3 {
+        s.ingest_match(&a_match(&format!("p{i}"), "m", "l", "aa", "high"))
+            .await
+            .unwrap();
+        let id = s.claim_next("m", false).await.unwrap().unwrap();
+        actions.push(s.decide(&id, "m", &remove()).await.unwrap().action.unwrap());
+    }
+    // Nothing reaches Kafka before the publisher runs; the outbox survives a Redis restart.
+    redis.restart().unwrap();
+    let s = store_at(&redis, &prefix, clock.clone()).await;
+    let mut pending = s.pending_actions(10).await.unwrap();
+    pending.sort_by(|a, b| a.action_id.cmp(&b.action_id));
+    actions.sort_by(|a, b| a.action_id.cmp(&b.action_id));
+    assert_eq!(pending, actions);
+    let publisher = Publisher::new(s.clone(), config(), None).unwrap();
+    assert_eq!(publisher.publish_pending().await.unwrap(), 3);
+    assert!(s.pending_actions(10).await.unwrap().is_empty());
+    for a in &actions {
+        assert_eq!(
+            s.action_times(&a.action_id).await.unwrap()["published_at"],
+            T0
+        );
+    }
+    // A restarted publisher finds nothing left to send.
+    let publisher = Publisher::new(s.clone(), config(), None).unwrap();
+    assert_eq!(publisher.publish_pending().await.unwrap(), 0);
+    let got = read_topic(&broker, &topic, 4, std::time::Duration::from_secs(10)).await;
+    let mut keys: Vec<&str> = got.iter().map(|(k, ..)| k.as_str()).collect();
+    keys.sort();
+    let mut want: Vec<&str> = actions.iter().map(|a| a.action_id.as_str()).collect();
+    want.sort();
+    assert_eq!(keys, want, "each action once, keyed by its id");
+    for (key, payload, ..) in &got {
+        let sent: takedown_review_ui::model::TakedownAction =
+            serde_json::from_str(payload).unwrap();
+        assert_eq!(&sent.action_id, key);
+    }
+
+    // The webhook fails three times: the first action's three attempts in the first pass;
+    // it is retried after its backoff, the other two get through at once.
+    assert_eq!(publisher.deliver_webhooks().await.unwrap(), 2);
+    assert_eq!(seen.lock().unwrap().len(), 5);
+    assert_eq!(
+        publisher.deliver_webhooks().await.unwrap(),
+        0,
+        "not due again before its backoff"
+    );
+    clock.advance(Duration::minutes(1));
+    assert_eq!(publisher.deliver_webhooks().await.unwrap(), 1);
+    clock.advance(Duration::minutes(10));
+    assert_eq!(
+        publisher.deliver_webhooks().await.unwrap(),
+        0,
+        "delivered once"
+    );
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 6, "3 failures, then the three actions");
+    for (sig, body) in &seen {
+        assert_eq!(
+            sig.as_deref(),
+            Some(signature(&Secret::new("s3cret"), body).as_str())
+        );
+    }
+    let times = s.action_times(&actions[1].action_id).await.unwrap();
+    assert_eq!(times["webhook_at"], T0);
+    let times = s.action_times(&actions[0].action_id).await.unwrap();
+    assert_eq!(times["webhook_at"], T0 + Duration::minutes(1));
+    assert!(audit::verify(&s).await.unwrap().ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn matches_consumer_opens_cases_and_dead_letters_malformed_matches_with_the_field() {
+    use rdkafka::producer::{FutureProducer, FutureRecord};
+    use takedown_ingest::metrics::StageMetrics;
+    use takedown_ingest::runner::{self, RunnerConfig};
+    use takedown_review_ui::intake_stage::MatchIntake;
+    let broker = takedown_test_services::KafkaBroker::start().unwrap();
+    let input = unique_name("matches");
+    broker.create_topic(&input, 2).await.unwrap();
+    broker
+        .create_topic(&format!("{input}.dlq"), 1)
+        .await
+        .unwrap();
+    let redis = RedisServer::start().unwrap();
+    let (s, _) = store(&redis).await;
+
+    let good = a_match("p1", "m1", "gifct", "00ff", "high");
+    let second_list = a_match("p1", "m1", "tat", "11ee", "critical");
+    let other_post = a_match("p2", "m1", "gifct", "00ff", "low");
+    let mut no_media = serde_json::to_value(&good).unwrap();
+    no_media.as_object_mut().unwrap().remove("media_id");
+    let mut bad_severity = serde_json::to_value(&other_post).unwrap();
+    bad_severity["severity"] = "urgent".into();
+    let json = |m: &Match| serde_json::to_string(m).unwrap();
+    let messages = [
+        ("p1", json(&good)),
+        ("p1", json(&good)), // redelivered
+        ("p1", json(&second_list)),
+        ("p2", json(&other_post)),
+        ("p1", no_media.to_string()),
+        ("p3", "not json".to_string()),
+        ("p2", bad_severity.to_string()),
+    ];
+    let producer: FutureProducer = broker.producer_config().create().unwrap();
+    for (key, value) in &messages {
+        producer
+            .send(
+                FutureRecord::to(&input).key(*key).payload(value),
+                std::time::Duration::from_secs(10),
+            )
+            .await
+            .unwrap();
+    }
+    let mut rc = RunnerConfig::new(broker.bootstrap_servers(), &unique_name("review"), &input);
+    rc.consumer_settings = vec![
+        ("session.timeout.ms".into(), "6000".into()),
+        ("heartbeat.interval.ms".into(), "500".into()),
+    ];
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let stage = Arc::new(MatchIntake::new(s.clone()));
+    let run = tokio::spawn(runner::run(rc, stage, StageMetrics::new("review"), async {
+        let _ = stopped.await;
+    }));
+    let dead = read_topic(
+        &broker,
+        &format!("{input}.dlq"),
+        3,
+        std::time::Duration::from_secs(60),
+    )
+    .await;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    while s.counts().await.unwrap().0 < 2 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let _ = stop.send(());
+    run.await.unwrap().unwrap();
+
+    let mut errors: Vec<(String, String)> = dead
+        .iter()
+        .map(|(_, _, code, message)| (code.clone().unwrap(), message.clone().unwrap()))
+        .collect();
+    errors.sort();
+    assert_eq!(errors.len(), 3, "{errors:?}");
+    assert_eq!(errors[0].0, "invalid_message");
+    assert!(
+        errors
+            .iter()
+            .any(|(_, m)| m.contains("missing field `media_id`")),
+        "{errors:?}"
+    );
+    assert!(
+        errors.iter().any(|(_, m)| m.contains("expected ident")),
+        "{errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|(c, m)| c == "invalid_value" && m.contains("severity")),
+        "{errors:?}"
+    );
+    let (case, _) = s.ingest_match(&good).await.unwrap();
+    let view = s.case(&case).await.unwrap();
+    assert_eq!(
+        view.matches.len(),
+        2,
+        "one case for both lists, the redelivery ignored"
+    );
+    assert_eq!(view.case.rank, 3);
+    assert_eq!(s.counts().await.unwrap().0, 2);
+}
+
+#[tokio::test]
+async fn decisions_feed_true_and_false_positives_back_to_the_hash_lists_once() {
+    use takedown_hashlists::ListId;
+    use takedown_hashlists::store::Store as ListStore;
+    use takedown_review_ui::actions::{Publisher, PublisherConfig};
+    let redis = RedisServer::start().unwrap();
+    let (s, _) = store(&redis).await;
+    let lists = ListStore::connect(&redis.url(), &unique_name("td"))
+        .await
+        .unwrap();
+    let (e1, e2, e3) = ("ab".repeat(32), "cd".repeat(32), "ef".repeat(32));
+    let (removed, _) = s
+        .ingest_match(&a_match("p1", "m", "gifct", &e1, "high"))
+        .await
+        .unwrap();
+    s.ingest_match(&a_match("p1", "m", "tat", &e2, "high"))
+        .await
+        .unwrap();
+    let (cleared, _) = s
+        .ingest_match(&a_match("p2", "m", "gifct", &e3, "high"))
+        .await
+        .unwrap();
+    let (escalated, _) = s
+        .ingest_match(&a_match("p3", "m", "gifct", &e3, "high"))
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        s.claim_next("m", false).await.unwrap();
+    }
+    s.decide(&removed, "m", &remove()).await.unwrap();
+    let nt = DecisionInput {
+        outcome: Outcome::NotTerroristContent { exemption: None },
+        grounds: vec![],
+        tos_clauses: vec![],
+        justification: "a museum photo".into(),
+    };
+    s.decide(&cleared, "m", &nt).await.unwrap();
+    let escalate = DecisionInput {
+        outcome: Outcome::Escalate,
+        justification: "unsure".into(),
+        ..nt.clone()
+    };
+    s.decide(&escalated, "m", &escalate).await.unwrap();
+
+    // The publisher needs no broker for feedback.
+    let publisher = Publisher::new(
+        s.clone(),
+        PublisherConfig::new("127.0.0.1:9", "unused"),
+        Some(lists.clone()),
+    )
+    .unwrap();
+    assert_eq!(publisher.send_feedback().await.unwrap(), 3);
+    assert_eq!(publisher.send_feedback().await.unwrap(), 0, "sent once");
+    let fb = |list: &str, e: &str| {
+        let lists = lists.clone();
+        let (list, key) = (ListId::parse(list).unwrap(), format!("pdq:{e}"));
+        async move { lists.feedback(&list, &key).await.unwrap() }
+    };
+    let (g1, t2, g3) = (
+        fb("gifct", &e1).await,
+        fb("tat", &e2).await,
+        fb("gifct", &e3).await,
+    );
+    assert_eq!((g1.true_positives, g1.false_positives), (1, 0));
+    assert_eq!((t2.true_positives, t2.false_positives), (1, 0));
+    assert_eq!(
+        (g3.true_positives, g3.false_positives),
+        (0, 1),
+        "the escalated case gave no verdict yet"
+    );
+    let trail = audit::for_subject(&s, &removed, 100).await.unwrap();
+    assert!(trail.iter().any(|e| {
+        e.fields
+            .iter()
+            .any(|(k, v)| k == "action" && v == "feedback.sent")
+    }));
+}
+
+#[tokio::test]
+async fn http_notices_complaints_annex_ii_embargo_holds_and_case_audit() {
+    use takedown_review_ui::api::{ApiOptions, add_token, router_with};
+    use takedown_review_ui::model::Role;
+    let redis = RedisServer::start().unwrap();
+    let (s, clock) = store(&redis).await;
+    let legal = add_token(&s, "legal1", Role::Legal).await.unwrap();
+    let authority = add_token(&s, "fr-oclctic", Role::AuthorityClient)
+        .await
+        .unwrap();
+    let moderator = add_token(&s, "alice", Role::Moderator).await.unwrap();
+    let senior = add_token(&s, "sam", Role::SeniorModerator).await.unwrap();
+    let auditor = add_token(&s, "audit", Role::Auditor).await.unwrap();
+    let admin = add_token(&s, "root", Role::Admin).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = router_with(
+        s.clone(),
+        ApiOptions {
+            provider_name: "Example Ltd".into(),
+        },
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let http = reqwest::Client::new();
+    let post = |path: &str, token: &str, body: serde_json::Value| {
+        http.post(format!("{base}{path}"))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+    };
+    let get = |path: &str, token: &str| http.get(format!("{base}{path}")).bearer_auth(token).send();
+    let fields = |body: &serde_json::Value| -> Vec<String> {
+        body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["field"].as_str().unwrap().to_string())
+            .collect()
+    };
+
+    // Every new route is documented.
+    let spec: serde_json::Value = get("/api/v1/openapi.json", &auditor)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for path in [
+        "/api/v1/notices",
+        "/api/v1/notices/{id}",
+        "/api/v1/complaints",
+        "/api/v1/complaints/{id}",
+        "/api/v1/removal-orders/{id}/annex-ii",
+        "/api/v1/cases/{id}/audit",
+        "/api/v1/cases/{id}/embargo/extend",
+        "/api/v1/cases/{id}/legal-hold",
+        "/api/v1/cases/{id}/legal-hold/release",
+    ] {
+        assert!(
+            spec["paths"][path].is_object(),
+            "{path} missing in openapi.json"
+        );
+    }
+
+    // Notices: fields named, roles checked, trusted flaggers first, idempotent by reference.
+    let notice = |trusted: bool, reference: &str| {
+        serde_json::json!({"platform": "web", "url": format!("https://example.org/n/{reference}"),
+            "explanation": "recruitment video", "good_faith": true, "trusted_flagger": trusted,
+            "reference": reference, "notifier": {"name": "NGO", "email": "tf@example.org"}})
+    };
+    let r = post(
+        "/api/v1/notices",
+        &legal,
+        serde_json::json!({"platform": "web", "url": "x"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 422);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["code"], "invalid_notice");
+    assert_eq!(
+        fields(&body),
+        ["url", "explanation", "notifier", "good_faith"]
+    );
+    let r = post("/api/v1/notices", &moderator, notice(true, "N1"))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    s.ingest_match(&a_match("p-hm", "m", "l", "01", "critical"))
+        .await
+        .unwrap();
+    let r = post("/api/v1/notices", &legal, notice(false, "N0"))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let plain: serde_json::Value = r.json().await.unwrap();
+    let r = post("/api/v1/notices", &legal, notice(true, "N1"))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let trusted: serde_json::Value = r.json().await.unwrap();
+    let trusted_case = trusted["case_id"].as_str().unwrap().to_string();
+    let r = post("/api/v1/notices", &legal, notice(true, "N1"))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "the same reference is the same notice");
+    let view = s.case(&trusted_case).await.unwrap();
+    assert_eq!(view.due_at, Some(T0 + Duration::hours(24)));
+    let plain_view = s.case(plain["case_id"].as_str().unwrap()).await.unwrap();
+    assert_eq!(plain_view.due_at, Some(T0 + Duration::hours(48)));
+    let head = s.queue_head(3).await.unwrap();
+    assert_eq!(
+        head[0], trusted_case,
+        "trusted flaggers before hash matches and notices"
+    );
+    assert_eq!(head[2], plain_view.case.id);
+    let notice_id = trusted["notice"]["id"].as_str().unwrap();
+    let r = get(&format!("/api/v1/notices/{notice_id}"), &auditor)
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    // A removal order with an embargo, removed, then enforced: Annex II.
+    let r = http
+        .post(format!("{base}/api/v1/removal-orders"))
+        .bearer_auth(&authority)
+        .body(order_json(&["https://example.org/v/9"], "FR-9"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let created: serde_json::Value = r.json().await.unwrap();
+    let order_id = created["order"]["order_id"].as_str().unwrap().to_string();
+    let case_id = created["order"]["case_ids"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let annex = format!("/api/v1/removal-orders/{order_id}/annex-ii");
+    let r = get(&annex, &legal).await.unwrap();
+    assert_eq!(r.status(), 409);
+    clock.advance(Duration::minutes(20));
+    let claimed: serde_json::Value = post("/api/v1/queue/claim", &moderator, serde_json::json!({}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(claimed["id"], case_id.as_str());
+    let decided: serde_json::Value = post(
+        &format!("/api/v1/cases/{case_id}/decision"),
+        &moderator,
+        serde_json::json!({"outcome": "remove", "grounds": ["art2_7_a"]}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let action_id = decided["action"]["action_id"].as_str().unwrap().to_string();
+    let r = get(&annex, &legal).await.unwrap();
+    assert_eq!(r.status(), 409);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["code"], "not_enforced");
+    assert_eq!(fields(&body), ["case_ids[0]"]);
+    let r = post(
+        &format!("/api/v1/actions/{action_id}/enforced"),
+        &admin,
+        serde_json::json!({"enforced_at": "2026-06-01T12:25:00Z"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = get(&annex, &moderator).await.unwrap();
+    assert_eq!(r.status(), 403);
+    let reply: serde_json::Value = get(&annex, &authority).await.unwrap().json().await.unwrap();
+    assert_eq!(reply["authority_reference"], "FR-9");
+    assert_eq!(reply["received_at"], "2026-06-01T12:00:00Z");
+    assert_eq!(reply["items"][0]["action"], "removed");
+    assert_eq!(
+        reply["items"][0]["time_of_action"], "2026-06-01T12:25:00Z",
+        "the enforcement time, not the decision time"
+    );
+    assert_eq!(reply["provider_name"], "Example Ltd");
+    let text = get(&format!("{annex}?format=text"), &legal)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.starts_with("ANNEX II"), "{text}");
+    assert!(text.contains("https://example.org/v/9: the terrorist content has been removed; time and date of the measure taken: 2026-06-01T12:25:00Z"), "{text}");
+    assert!(
+        text.contains("File reference of the competent authority: FR-9"),
+        "{text}"
+    );
+
+    // The embargo: six weeks from receipt, extended once to twelve.
+    let extend = format!("/api/v1/cases/{case_id}/embargo/extend");
+    assert_eq!(
+        post(&extend, &moderator, serde_json::json!({}))
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    let view: serde_json::Value = post(&extend, &senior, serde_json::json!({}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(view["embargo"]["until"], "2026-08-24T12:00:00Z", "84 days");
+    let r = post(&extend, &legal, serde_json::json!({})).await.unwrap();
+    assert_eq!(r.status(), 409, "only one extension");
+
+    // Legal hold: an open-ended hold stops the purge; releasing it schedules it again.
+    let hold = format!("/api/v1/cases/{case_id}/legal-hold");
+    let r = post(&hold, &legal, serde_json::json!({"requested_by": ""}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert_eq!(fields(&r.json().await.unwrap()), ["requested_by"]);
+    assert_eq!(
+        post(
+            &hold,
+            &moderator,
+            serde_json::json!({"requested_by": "court"})
+        )
+        .await
+        .unwrap()
+        .status(),
+        403
+    );
+    let r = post(
+        &hold,
+        &legal,
+        serde_json::json!({"requested_by": "Paris court 12/345"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    let purge_at = |s: ReviewStore, id: String| async move {
+        let score: Option<f64> = redis::cmd("ZSCORE")
+            .arg(s.key("preserve"))
+            .arg(&id)
+            .query_async(&mut s.connection())
+            .await
+            .unwrap();
+        score
+    };
+    assert_eq!(purge_at(s.clone(), case_id.clone()).await, None);
+    clock.advance(Duration::days(1));
+    let r = post(
+        &format!("{hold}/release"),
+        &legal,
+        serde_json::json!({"requested_by": "Paris court 12/345"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    let keep = datetime!(2026-12-01 12:20 UTC);
+    assert_eq!(
+        purge_at(s.clone(), case_id.clone()).await,
+        Some((keep.unix_timestamp() * 1000) as f64)
+    );
+    let r = post(
+        &format!("{hold}/release"),
+        &legal,
+        serde_json::json!({"requested_by": "Paris court 12/345"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 409, "nothing left to release");
+
+    // Complaints: against a decided case only, fourteen days.
+    let complaint = |case: &str| {
+        serde_json::json!({"case_id": case, "explanation": "it was news reporting",
+            "complainant": {"name": "Uploader", "email": "u@example.org"}})
+    };
+    let r = post("/api/v1/complaints", &legal, complaint("nope"))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert_eq!(fields(&r.json().await.unwrap()), ["case_id"]);
+    let r = post("/api/v1/complaints", &legal, complaint(&trusted_case))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422, "not decided yet");
+    let r = post(
+        "/api/v1/complaints",
+        &legal,
+        serde_json::json!({"case_id": case_id}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        fields(&r.json().await.unwrap()),
+        ["explanation", "complainant"]
+    );
+    let r = post("/api/v1/complaints", &moderator, complaint(&case_id))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = post("/api/v1/complaints", &legal, complaint(&case_id))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let body: serde_json::Value = r.json().await.unwrap();
+    let complaint_case = s.case(body["case_id"].as_str().unwrap()).await.unwrap();
+    assert_eq!(
+        complaint_case.due_at,
+        Some(clock_now(&s) + Duration::days(14))
+    );
+    assert_eq!(
+        complaint_case.case.subject.url.as_deref(),
+        Some("https://example.org/v/9")
+    );
+
+    // The case's audit trail, including its action's enforcement.
+    let audit_path = format!("/api/v1/cases/{case_id}/audit");
+    assert_eq!(get(&audit_path, &moderator).await.unwrap().status(), 403);
+    let trail: serde_json::Value = get(&audit_path, &auditor)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let actions: Vec<&str> = trail["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            e["fields"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|f| f[0] == "action")
+                .unwrap()[1]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "case.created",
+            "case.claimed",
+            "case.decided",
+            "action.enforced_at",
+            "embargo.extended",
+            "preservation.hold",
+            "preservation.released"
+        ]
+    );
+}
+
+fn clock_now(s: &ReviewStore) -> OffsetDateTime {
+    s.clock().now()
+}
