@@ -28,6 +28,8 @@ pub enum Command {
     Match(crate::stage_cmd::StageArgs),
     /// Serve the review API: cases, queue, legal deadlines, removal orders, audit.
     Review(crate::review_cmd::ReviewArgs),
+    /// Check the review audit trail's hash chain.
+    Audit(crate::review_cmd::AuditArgs),
     /// Measure Takedown's parts.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -66,6 +68,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Ingest(args) => crate::stage_cmd::run(args, crate::stage_cmd::Role::Ingest),
         Command::Match(args) => crate::stage_cmd::run(args, crate::stage_cmd::Role::Match),
         Command::Review(args) => crate::review_cmd::run(args),
+        Command::Audit(args) => crate::review_cmd::run_audit(args),
         Command::Bench(BenchCommand::Match(args)) => {
             crate::bench_cmd::run(&args)?;
             Ok(ExitCode::SUCCESS)

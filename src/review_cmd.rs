@@ -1,15 +1,21 @@
-//! `takedown review`: serves the review API and runs this replica's sweeper.
+//! `takedown review`: serves the review API and runs this replica's sweeper, its `matches`
+//! consumer and its outbox publisher; `takedown review tokens add` issues API tokens and
+//! `takedown audit verify` checks the audit chain.
 //!
 //! Configuration precedence is environment (`TAKEDOWN_*`) < flags; the Redis URL is read from
-//! the environment so credentials in it never appear in argv.
+//! the environment so credentials in it never appear in argv, and the webhook secret is read
+//! from the environment only (`TAKEDOWN_WEBHOOK_SECRET`), never from a flag.
 
 use anyhow::Context;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 use takedown_core::clock::SystemClock;
+use takedown_review_ui::actions::{Publisher, PublisherConfig, Secret, WebhookConfig};
+use takedown_review_ui::intake_stage::MatchIntake;
+use takedown_review_ui::model::Role;
 use takedown_review_ui::store::{ReviewStore, StoreOptions};
-use takedown_review_ui::{api, sweeper};
+use takedown_review_ui::{api, audit, sweeper};
 
 /// Serve the review queue, SLA engine and HTTP API.
 #[derive(clap::Args, Debug)]
@@ -38,16 +44,154 @@ pub struct ReviewArgs {
     /// classes not named keep their legal defaults.
     #[arg(long, env = "TAKEDOWN_REVIEW_SLA")]
     pub sla: Option<std::path::PathBuf>,
+    /// Kafka bootstrap servers; without them no matches are consumed and no takedown
+    /// actions are published (they wait in the Redis outbox).
+    #[arg(long, env = "TAKEDOWN_BROKERS")]
+    pub brokers: Option<String>,
+    /// Topic of matches to turn into cases (dead letters go to `<topic>.dlq`).
+    #[arg(long, env = "TAKEDOWN_MATCHES_TOPIC", default_value = "matches")]
+    pub matches_topic: String,
+    /// Topic takedown actions are published to.
+    #[arg(long, env = "TAKEDOWN_TAKEDOWNS_TOPIC", default_value = "takedowns")]
+    pub takedowns_topic: String,
+    /// Consumer group of the matches consumer.
+    #[arg(long, env = "TAKEDOWN_GROUP_ID", default_value = "takedown-review")]
+    pub group_id: String,
+    /// Kafka consumer session timeout, in ms.
+    #[arg(long, env = "TAKEDOWN_SESSION_TIMEOUT_MS", default_value_t = 10_000)]
+    pub session_timeout_ms: u64,
+    /// Address of the consumer's /metrics, /livez and /readyz (off when not given).
+    #[arg(long, env = "TAKEDOWN_METRICS_ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
+    /// URL takedown actions are also POSTed to, signed with HMAC-SHA256 under the secret in
+    /// `TAKEDOWN_WEBHOOK_SECRET` (environment only).
+    #[arg(long, env = "TAKEDOWN_WEBHOOK_URL")]
+    pub webhook_url: Option<String>,
+    /// Key prefix of the hash-list store that receives reviewer feedback.
+    #[arg(long, env = "TAKEDOWN_REDIS_PREFIX", default_value = "td")]
+    pub lists_prefix: String,
+    /// The provider's name in Annex II replies.
+    #[arg(
+        long,
+        env = "TAKEDOWN_PROVIDER_NAME",
+        default_value = "the hosting service provider"
+    )]
+    pub provider_name: String,
+    /// A tool instead of the server.
+    #[command(subcommand)]
+    pub command: Option<ReviewCommand>,
+}
+
+/// Tools of the review role.
+#[derive(clap::Subcommand, Debug)]
+pub enum ReviewCommand {
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Tokens(TokensCommand),
+}
+
+/// API token tools.
+#[derive(clap::Subcommand, Debug)]
+pub enum TokensCommand {
+    /// Issue a token; it is printed once and only its SHA-256 is stored.
+    Add {
+        /// Account or authority name.
+        #[arg(long)]
+        name: String,
+        /// moderator, senior_moderator, legal, admin, auditor or authority_client.
+        #[arg(long)]
+        role: Role,
+    },
+}
+
+/// Check the audit trail.
+#[derive(clap::Args, Debug)]
+pub struct AuditArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: AuditCommand,
+    /// Redis URL (environment only: it may hold a password).
+    #[arg(
+        long,
+        env = "TAKEDOWN_REDIS_URL",
+        hide_env_values = true,
+        default_value = "redis://127.0.0.1:6379",
+        global = true
+    )]
+    pub redis_url: String,
+    /// Key prefix of the review store.
+    #[arg(
+        long,
+        env = "TAKEDOWN_REVIEW_PREFIX",
+        default_value = "td:review",
+        global = true
+    )]
+    pub prefix: String,
+}
+
+/// Audit tools.
+#[derive(clap::Subcommand, Debug)]
+pub enum AuditCommand {
+    /// Recompute the hash chain; exit 1 naming each altered, missing or inserted entry.
+    Verify,
+}
+
+/// Runs `takedown audit`.
+pub fn run_audit(args: AuditArgs) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async {
+        let opts = StoreOptions {
+            prefix: args.prefix,
+            ..StoreOptions::default()
+        };
+        let store = ReviewStore::connect(&args.redis_url, opts, Arc::new(SystemClock))
+            .await
+            .context("connecting to Redis")?;
+        match args.command {
+            AuditCommand::Verify => {
+                let v = audit::verify(&store)
+                    .await
+                    .context("reading the audit trail")?;
+                let head = audit::head(&store).await?;
+                println!(
+                    "{} entries: {} sealed and intact, {} not sealed yet; head {}",
+                    v.entries,
+                    v.sealed_ok,
+                    v.unsealed,
+                    head.map_or("none".to_string(), |(id, hash)| format!("{id} {hash}"))
+                );
+                if v.ok() {
+                    return Ok(ExitCode::SUCCESS);
+                }
+                eprintln!("audit trail TAMPERED: {} problem(s)", v.problems.len());
+                for p in &v.problems {
+                    eprintln!("  {p}");
+                }
+                Ok(ExitCode::from(1))
+            }
+        }
+    })
 }
 
 /// Runs the review role until SIGINT/SIGTERM.
-pub fn run(args: ReviewArgs) -> anyhow::Result<ExitCode> {
+pub fn run(mut args: ReviewArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    runtime.block_on(serve(args))?;
+    match args.command.take() {
+        Some(ReviewCommand::Tokens(TokensCommand::Add { name, role })) => {
+            runtime.block_on(async {
+                let store = connect(&args).await?;
+                let token = api::add_token(&store, &name, role).await?;
+                eprintln!("Token for {name} ({role:?}); it is shown once and stored only hashed:");
+                println!("{token}");
+                anyhow::Ok(())
+            })?;
+        }
+        None => runtime.block_on(serve(args))?,
+    }
     Ok(ExitCode::SUCCESS)
 }
 
-async fn serve(args: ReviewArgs) -> anyhow::Result<()> {
+async fn connect(args: &ReviewArgs) -> anyhow::Result<ReviewStore> {
     let sla = match &args.sla {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -59,29 +203,113 @@ async fn serve(args: ReviewArgs) -> anyhow::Result<()> {
         None => Default::default(),
     };
     let opts = StoreOptions {
-        prefix: args.prefix,
+        prefix: args.prefix.clone(),
         lease: time::Duration::seconds(args.lease_secs),
         sla,
     };
-    let store = ReviewStore::connect(&args.redis_url, opts, Arc::new(SystemClock))
+    ReviewStore::connect(&args.redis_url, opts, Arc::new(SystemClock))
         .await
-        .context("connecting to Redis")?;
+        .context("connecting to Redis")
+}
+
+async fn serve(args: ReviewArgs) -> anyhow::Result<()> {
+    let store = connect(&args).await?;
+    let webhook = match &args.webhook_url {
+        Some(url) => {
+            let secret = Secret::from_env("TAKEDOWN_WEBHOOK_SECRET")
+                .context("--webhook-url needs the HMAC secret in TAKEDOWN_WEBHOOK_SECRET")?;
+            Some(WebhookConfig::new(url, secret))
+        }
+        None => None,
+    };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let sweeper = tokio::spawn(sweeper::run(
         store.clone(),
         std::time::Duration::from_millis(args.poll_ms),
-        stop_rx,
+        stop_rx.clone(),
     ));
+    let mut kafka_tasks = Vec::new();
+    match &args.brokers {
+        Some(brokers) => {
+            let lists =
+                takedown_hashlists::store::Store::connect(&args.redis_url, &args.lists_prefix)
+                    .await
+                    .context("connecting to the hash-list store for reviewer feedback")?;
+            let mut config = PublisherConfig::new(brokers, &args.takedowns_topic);
+            config.webhook = webhook;
+            let publisher = Publisher::new(store.clone(), config, Some(lists))?;
+            kafka_tasks.push(tokio::spawn(publisher.run(stop_rx.clone())));
+
+            let metrics = takedown_ingest::metrics::StageMetrics::new("review");
+            if let Some(addr) = args.metrics_addr {
+                let listener = tokio::net::TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("binding the metrics address {addr}"))?;
+                let router = metrics.router();
+                tokio::spawn(async move { axum::serve(listener, router).await });
+            }
+            let mut rc = takedown_ingest::runner::RunnerConfig::new(
+                brokers,
+                &args.group_id,
+                &args.matches_topic,
+            );
+            rc.consumer_settings = vec![(
+                "session.timeout.ms".into(),
+                args.session_timeout_ms.to_string(),
+            )];
+            let stage = Arc::new(MatchIntake::new(store.clone()));
+            let mut stopped = stop_rx.clone();
+            kafka_tasks.push(tokio::spawn(async move {
+                let shutdown = async move {
+                    let _ = stopped.changed().await;
+                };
+                if let Err(e) = takedown_ingest::runner::run(rc, stage, metrics, shutdown).await {
+                    tracing::error!("The matches consumer stopped: {e}.");
+                }
+            }));
+        }
+        None => {
+            if webhook.is_some() {
+                anyhow::bail!(
+                    "--webhook-url needs --brokers: actions reach the webhook after Kafka"
+                );
+            }
+            tracing::warn!(
+                "No --brokers: matches are not consumed and takedown actions stay in the outbox."
+            );
+        }
+    }
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;
-    eprintln!("takedown review listening on {}", args.listen);
-    axum::serve(listener, api::router(store))
+    tracing::info!(listen = %args.listen, "Review API listening.");
+    let options = api::ApiOptions {
+        provider_name: args.provider_name.clone(),
+    };
+    axum::serve(listener, api::router_with(store, options))
         .with_graceful_shutdown(async move {
-            let _ = tokio::signal::ctrl_c().await;
+            shutdown_signal().await;
             let _ = stop_tx.send(true);
         })
         .await?;
+    for task in kafka_tasks {
+        task.await?;
+    }
     sweeper.await??;
     Ok(())
+}
+
+/// SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(term) => term,
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
 }
