@@ -171,9 +171,10 @@ for i = 1, #due, 2 do
   redis.call('ZREM', KEYS[3], m)
   local id, run, kind = string.match(m, '^(.*)|(%d+)|(%w+)$')
   local ck = ARGV[3] .. ':case:' .. id
-  if id and redis.call('HGET', ck, 'state') == 'open' then
-    local holder = redis.call('HGET', ck, 'holder')
-    local lease = tonumber(redis.call('HGET', ck, 'lease_until') or '0')
+  local f = id and redis.call('HMGET', ck, 'state', 'holder', 'lease_until') or {}
+  if f[1] == 'open' then
+    local holder = f[2]
+    local lease = tonumber(f[3] or '0')
     local cause
     if holder and lease >= tonumber(ARGV[1]) then
       cause = 'claimed by ' .. holder .. ', not decided'

@@ -1431,3 +1431,40 @@ async fn http_notices_complaints_annex_ii_embargo_holds_and_case_audit() {
 fn clock_now(s: &ReviewStore) -> OffsetDateTime {
     s.clock().now()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sweeper_loop_fires_what_falls_due_then_seals_and_stops_on_request() {
+    let redis = RedisServer::start().unwrap();
+    let (s, clock) = store(&redis).await;
+    for i in 0..3 {
+        s.ingest_match(&a_match(&format!("p{i}"), "m", "l", "aa", "high"))
+            .await
+            .unwrap();
+    }
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let sweeper = tokio::spawn(takedown_review_ui::sweeper::run(
+        s.clone(),
+        std::time::Duration::from_millis(50),
+        stop_rx,
+    ));
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(s.counts().await.unwrap().3, 3, "nothing due yet");
+    clock.set(T0 + Duration::hours(24));
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let v = audit::verify(&s).await.unwrap();
+        if s.counts().await.unwrap().3 == 0 && v.unsealed == 0 {
+            assert!(v.ok(), "{:?}", v.problems);
+            assert_eq!(v.entries, 6, "three cases created, three breaches");
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "sweeper did not catch up"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(s.sla_events(10).await.unwrap().len(), 3);
+    stop_tx.send(true).unwrap();
+    sweeper.await.unwrap().unwrap();
+}
