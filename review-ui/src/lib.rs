@@ -28,3 +28,4 @@ pub mod order;
 pub mod sla;
 pub mod store;
 pub mod sweeper;
+pub mod web;

@@ -1,0 +1,468 @@
+//! Accounts, sessions and CSRF tokens of the web UI.
+//!
+//! This module exists so that one place decides who is logged in and what they may do:
+//! every page handler takes a [`Session`] (which only exists for a live session in Redis) and
+//! names the roles it allows. Passwords are argon2id hashes (PHC strings) in
+//! `<prefix>:web:users`; a session id is 32 random bytes whose SHA-256 names the Redis key,
+//! so a copy of Redis yields no usable cookie. Secrets (passwords, session ids, CSRF tokens)
+//! are never logged or put in audit entries.
+
+use super::{AppState, WebError, ops};
+use crate::model::Role;
+use crate::store::{ReviewStore, StoreError};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use askama::Template;
+use axum::Router;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{AppendHeaders, Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use redis::AsyncCommands;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// The session cookie.
+const SESSION_COOKIE: &str = "td_session";
+/// The login form's double-submit CSRF cookie (there is no session yet to hold a token).
+const LOGIN_COOKIE: &str = "td_login";
+/// Failed logins per account allowed in [`LOCKOUT_SECS`].
+const MAX_FAILURES: i64 = 10;
+const LOCKOUT_SECS: i64 = 900;
+
+/// Why an account could not be added.
+#[derive(Debug, thiserror::Error)]
+pub enum UserError {
+    /// The name is not 1–64 of `a-z 0-9 . _ -`.
+    #[error("account names are 1-64 characters of a-z, 0-9, '.', '_' and '-'")]
+    InvalidName,
+    /// The role cannot log in to the UI.
+    #[error("authority clients use API tokens, not UI accounts")]
+    InvalidRole,
+    /// The password is too short.
+    #[error("passwords need at least 12 characters")]
+    WeakPassword,
+    /// Hashing failed.
+    #[error("password hashing failed")]
+    Hash,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[derive(Serialize, Deserialize)]
+struct Account {
+    name: String,
+    role: Role,
+    /// The argon2id PHC string.
+    phc: String,
+}
+
+/// The argon2id parameters: OWASP's 19 MiB, 2 passes, 1 lane.
+fn hasher() -> Argon2<'static> {
+    let params = Params::new(19 * 1024, 2, 1, None).unwrap_or_default();
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+fn hash_password(password: &str) -> Result<String, UserError> {
+    let mut salt = [0u8; 16];
+    rand::fill(&mut salt);
+    let salt = SaltString::encode_b64(&salt).map_err(|_| UserError::Hash)?;
+    Ok(hasher()
+        .hash_password(password.as_bytes(), &salt)
+        .map_err(|_| UserError::Hash)?
+        .to_string())
+}
+
+fn verify_password(password: &str, phc: &str) -> bool {
+    PasswordHash::new(phc)
+        .map(|h| hasher().verify_password(password.as_bytes(), &h).is_ok())
+        .unwrap_or(false)
+}
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+}
+
+/// Adds a UI account, or replaces its role and password; audited as `user.added` by
+/// `actor`. Hashing takes tens of milliseconds on purpose.
+pub async fn add_user(
+    store: &ReviewStore,
+    name: &str,
+    role: Role,
+    password: &str,
+    actor: &str,
+) -> Result<(), UserError> {
+    if !valid_name(name) {
+        return Err(UserError::InvalidName);
+    }
+    if role == Role::AuthorityClient {
+        return Err(UserError::InvalidRole);
+    }
+    if password.chars().count() < 12 {
+        return Err(UserError::WeakPassword);
+    }
+    let owned = password.to_string();
+    let phc = tokio::task::spawn_blocking(move || hash_password(&owned))
+        .await
+        .map_err(|_| UserError::Hash)??;
+    let account = serde_json::to_string(&Account {
+        name: name.to_string(),
+        role,
+        phc,
+    })
+    .map_err(StoreError::from)?;
+    let _: () = store
+        .connection()
+        .hset(store.key("web:users"), name, account)
+        .await
+        .map_err(StoreError::from)?;
+    let role_json = serde_json::json!({ "role": role }).to_string();
+    ops::Scripts::new()
+        .audit(store, name, actor, "user.added", &role_json, "")
+        .await?;
+    Ok(())
+}
+
+/// The accounts (name, role), sorted by name.
+pub(crate) async fn accounts(store: &ReviewStore) -> Result<Vec<(String, Role)>, WebError> {
+    let all: Vec<(String, String)> = store.connection().hgetall(store.key("web:users")).await?;
+    let mut out = all
+        .into_iter()
+        .filter_map(|(name, json)| {
+            serde_json::from_str::<Account>(&json)
+                .ok()
+                .map(|a| (name, a.role))
+        })
+        .collect::<Vec<_>>();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
+}
+
+#[derive(Serialize, Deserialize)]
+struct SessionDoc {
+    name: String,
+    role: Role,
+    csrf: String,
+    created_ms: i64,
+}
+
+/// A logged-in user, extracted from the session cookie of a request.
+pub(crate) struct Session {
+    /// The account name.
+    pub name: String,
+    /// The role.
+    pub role: Role,
+    /// The session's CSRF token, put into every form.
+    pub csrf: String,
+}
+
+impl Session {
+    /// Refuses unless the role is one of `allowed` (admins may do everything).
+    pub fn require(&self, allowed: &[Role]) -> Result<(), WebError> {
+        if self.role == Role::Admin || allowed.contains(&self.role) {
+            Ok(())
+        } else {
+            Err(WebError::Forbidden)
+        }
+    }
+
+    /// Refuses unless `token` is this session's CSRF token.
+    pub fn check_csrf(&self, token: Option<&str>) -> Result<(), WebError> {
+        match token {
+            Some(t) if constant_time_eq(t.as_bytes(), self.csrf.as_bytes()) => Ok(()),
+            _ => Err(WebError::Csrf),
+        }
+    }
+
+    /// Whether the role may see a page or use an action (for showing links).
+    pub fn can(&self, allowed: &[Role]) -> bool {
+        self.require(allowed).is_ok()
+    }
+
+    /// The role's name as shown.
+    pub fn role_name(&self) -> &'static str {
+        role_name(self.role)
+    }
+}
+
+/// The name of a role as shown and as typed on the command line.
+pub fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Moderator => "moderator",
+        Role::SeniorModerator => "senior_moderator",
+        Role::Legal => "legal",
+        Role::Admin => "admin",
+        Role::Auditor => "auditor",
+        Role::AuthorityClient => "authority_client",
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn random_hex() -> String {
+    let mut bytes = [0u8; 32];
+    rand::fill(&mut bytes);
+    hex::encode(bytes)
+}
+
+fn session_key(store: &ReviewStore, sid: &str) -> String {
+    store.key(&format!(
+        "web:session:{}",
+        hex::encode(Sha256::digest(sid.as_bytes()))
+    ))
+}
+
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+fn set_cookie(name: &str, value: &str, max_age: i64) -> String {
+    format!("{name}={value}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age={max_age}")
+}
+
+impl FromRequestParts<AppState> for Session {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, WebError> {
+        let sid = cookie(&parts.headers, SESSION_COOKIE).ok_or(WebError::Unauthenticated)?;
+        let key = session_key(&state.store, sid);
+        let mut conn = state.store.connection();
+        let doc: Option<String> = conn.get(&key).await?;
+        let doc: SessionDoc = match doc.map(|d| serde_json::from_str(&d)) {
+            Some(Ok(doc)) => doc,
+            _ => return Err(WebError::Unauthenticated),
+        };
+        let now = ms(state.store.clock().now());
+        if now - doc.created_ms > state.cfg.session_max.whole_milliseconds() as i64 {
+            let _: () = conn.del(&key).await?;
+            return Err(WebError::Unauthenticated);
+        }
+        // Sliding idle expiry.
+        let _: () = conn
+            .expire(&key, state.cfg.session_idle.whole_seconds())
+            .await?;
+        Ok(Session {
+            name: doc.name,
+            role: doc.role,
+            csrf: doc.csrf,
+        })
+    }
+}
+
+fn ms(t: time::OffsetDateTime) -> i64 {
+    (t.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/login", get(login_page).post(login))
+        .route("/logout", post(logout))
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage<'a> {
+    csrf: &'a str,
+    error: Option<&'a str>,
+    name: &'a str,
+}
+
+fn login_form(status: StatusCode, error: Option<&str>, name: &str) -> Result<Response, WebError> {
+    let token = random_hex();
+    let html = LoginPage {
+        csrf: &token,
+        error,
+        name,
+    }
+    .render()?;
+    Ok((
+        status,
+        [(header::SET_COOKIE, set_cookie(LOGIN_COOKIE, &token, 600))],
+        Html(html),
+    )
+        .into_response())
+}
+
+async fn login_page() -> Result<Response, WebError> {
+    login_form(StatusCode::OK, None, "")
+}
+
+/// Reads an `application/x-www-form-urlencoded` body into pairs; repeated keys stay.
+pub(crate) fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
+    form_urlencoded::parse(body).into_owned().collect()
+}
+
+/// The first value of `key` in form pairs.
+pub(crate) fn field<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, WebError> {
+    let pairs = form_pairs(&body);
+    let name = field(&pairs, "name").unwrap_or("").trim().to_string();
+    let password = field(&pairs, "password").unwrap_or("").to_string();
+    let token_ok = match (cookie(&headers, LOGIN_COOKIE), field(&pairs, "csrf")) {
+        (Some(c), Some(f)) => constant_time_eq(c.as_bytes(), f.as_bytes()),
+        _ => false,
+    };
+    if !token_ok {
+        return login_form(
+            StatusCode::FORBIDDEN,
+            Some("The login form expired; please try again."),
+            &name,
+        );
+    }
+    let store = &state.store;
+    let mut conn = store.connection();
+    let fail_key = store.key(&format!("web:login_failures:{name}"));
+    let failures: Option<i64> = conn.get(&fail_key).await?;
+    let account: Option<String> = if valid_name(&name) {
+        conn.hget(store.key("web:users"), &name).await?
+    } else {
+        None
+    };
+    let account: Option<Account> = account.and_then(|a| serde_json::from_str(&a).ok());
+    // Unknown accounts cost as much as known ones, so timing does not reveal names.
+    let phc = account.as_ref().map(|a| a.phc.clone());
+    let ok = tokio::task::spawn_blocking(move || match phc {
+        Some(phc) => verify_password(&password, &phc),
+        None => {
+            static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+            let dummy = DUMMY.get_or_init(|| hash_password("no such account").unwrap_or_default());
+            let _ = verify_password(&password, dummy);
+            false
+        }
+    })
+    .await
+    .unwrap_or(false);
+    let locked = failures.unwrap_or(0) >= MAX_FAILURES;
+    let Some(account) = account.filter(|_| ok && !locked) else {
+        if valid_name(&name) {
+            let _: i64 = conn.incr(&fail_key, 1).await?;
+            let _: () = conn.expire(&fail_key, LOCKOUT_SECS).await?;
+            state
+                .ops
+                .audit(store, &name, &name, "ui.login_failed", "{}", "")
+                .await?;
+        }
+        let msg = if locked {
+            "Too many failed attempts; try again in 15 minutes."
+        } else {
+            "Wrong name or password."
+        };
+        return login_form(StatusCode::UNAUTHORIZED, Some(msg), &name);
+    };
+    let _: () = conn.del(&fail_key).await?;
+    let sid = random_hex();
+    let doc = SessionDoc {
+        name: account.name.clone(),
+        role: account.role,
+        csrf: random_hex(),
+        created_ms: ms(store.clock().now()),
+    };
+    let _: () = conn
+        .set_ex(
+            session_key(store, &sid),
+            serde_json::to_string(&doc)?,
+            state.cfg.session_idle.whole_seconds().max(1) as u64,
+        )
+        .await?;
+    state
+        .ops
+        .audit(store, &account.name, &account.name, "ui.login", "{}", "")
+        .await?;
+    let max = state.cfg.session_max.whole_seconds();
+    Ok((
+        AppendHeaders([
+            (header::SET_COOKIE, set_cookie(SESSION_COOKIE, &sid, max)),
+            (header::SET_COOKIE, set_cookie(LOGIN_COOKIE, "", 0)),
+        ]),
+        Redirect::to("/queue"),
+    )
+        .into_response())
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    session: Session,
+    body: axum::body::Bytes,
+) -> Result<Response, WebError> {
+    session.check_csrf(field(&form_pairs(&body), "csrf"))?;
+    if let Some(sid) = cookie(&headers, SESSION_COOKIE) {
+        let _: () = state
+            .store
+            .connection()
+            .del(session_key(&state.store, sid))
+            .await?;
+    }
+    state
+        .ops
+        .audit(
+            &state.store,
+            &session.name,
+            &session.name,
+            "ui.logout",
+            "{}",
+            "",
+        )
+        .await?;
+    Ok((
+        [(header::SET_COOKIE, set_cookie(SESSION_COOKIE, "", 0))],
+        Redirect::to("/login"),
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_hash_with_argon2id_and_verify() {
+        let phc = hash_password("correct horse battery").unwrap();
+        assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(verify_password("correct horse battery", &phc));
+        assert!(!verify_password("correct horse batterY", &phc));
+        assert!(!verify_password("x", "not a phc string"));
+    }
+
+    #[test]
+    fn cookies_are_found_among_others() {
+        let mut h = HeaderMap::new();
+        h.insert(header::COOKIE, "a=1; td_session=abc; b=2".parse().unwrap());
+        assert_eq!(cookie(&h, SESSION_COOKIE), Some("abc"));
+        assert_eq!(cookie(&h, LOGIN_COOKIE), None);
+    }
+
+    #[test]
+    fn names_are_restricted() {
+        assert!(valid_name("ana.m-1_x"));
+        assert!(!valid_name(""));
+        assert!(!valid_name("Ana"));
+        assert!(!valid_name("a b"));
+        assert!(!valid_name(&"a".repeat(65)));
+    }
+}

@@ -1,0 +1,120 @@
+//! Redis writes the web UI needs that the review store does not offer: an audit entry for
+//! an event that is not a case transition (login, a media view, a preference), and claiming
+//! one named case (from its page, or the cases of a cluster for a bulk decision).
+//!
+//! They live here rather than in `store.rs` so the UI does not change the store's scripts;
+//! they follow the same conventions: the audit entry is appended by the same Lua call as the
+//! change, with the gapless sequence number, and times come from the injected clock.
+
+use crate::store::{ReviewStore, StoreError};
+
+const AUDIT: &str = r#"
+local seq = redis.call('INCR', KEYS[2])
+redis.call('XADD', KEYS[1], '*', 'seq', seq, 'subject', ARGV[1], 'actor', ARGV[2], 'at', ARGV[3],
+  'action', ARGV[4], 'before', '{}', 'after', ARGV[5], 'cause', ARGV[6])
+return seq
+"#;
+
+/// KEYS: audit, seq, case, leases. ARGV: case id, actor, now, lease end.
+/// Returns 1 claimed, 0 the case is not open, -1 someone else holds a current lease.
+const CLAIM_ONE: &str = r#"
+if redis.call('HGET', KEYS[3], 'state') ~= 'open' then return 0 end
+local holder = redis.call('HGET', KEYS[3], 'holder')
+local lease = tonumber(redis.call('HGET', KEYS[3], 'lease_until') or '0')
+if holder and holder ~= ARGV[2] and lease >= tonumber(ARGV[3]) then return -1 end
+local q = redis.call('HGET', KEYS[3], 'queue')
+if q then redis.call('ZREM', q, ARGV[1]) end
+redis.call('HSET', KEYS[3], 'holder', ARGV[2], 'lease_until', ARGV[4])
+redis.call('HSETNX', KEYS[3], 'first_claimed_at', ARGV[3])
+redis.call('HINCRBY', KEYS[3], 'ver', 1)
+redis.call('ZADD', KEYS[4], ARGV[4], ARGV[1])
+local seq = redis.call('INCR', KEYS[2])
+redis.call('XADD', KEYS[1], '*', 'seq', seq, 'subject', ARGV[1], 'actor', ARGV[2], 'at', ARGV[3],
+  'action', 'case.claimed', 'before', '{}',
+  'after', cjson.encode({holder = ARGV[2], lease_until = tonumber(ARGV[4])}), 'cause', 'claimed by id')
+return 1
+"#;
+
+/// The loaded scripts.
+pub(crate) struct Scripts {
+    audit: redis::Script,
+    claim_one: redis::Script,
+}
+
+fn now_ms(store: &ReviewStore) -> i64 {
+    (store.clock().now().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// How claiming a named case went.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Claim {
+    /// The actor holds the case now.
+    Claimed,
+    /// The case is not open (decided, suspended, purged).
+    NotOpen,
+    /// Someone else holds a current lease.
+    HeldByOther,
+}
+
+impl Scripts {
+    pub fn new() -> Self {
+        Scripts {
+            audit: redis::Script::new(AUDIT),
+            claim_one: redis::Script::new(CLAIM_ONE),
+        }
+    }
+
+    /// Appends an audit entry about `subject` by `actor` (no transition; `after` is JSON).
+    pub async fn audit(
+        &self,
+        store: &ReviewStore,
+        subject: &str,
+        actor: &str,
+        action: &str,
+        after: &str,
+        cause: &str,
+    ) -> Result<(), StoreError> {
+        let _: i64 = self
+            .audit
+            .key(store.key("audit"))
+            .key(store.key("audit:seq"))
+            .arg(subject)
+            .arg(actor)
+            .arg(now_ms(store))
+            .arg(action)
+            .arg(after)
+            .arg(cause)
+            .invoke_async(&mut store.connection())
+            .await?;
+        Ok(())
+    }
+
+    /// Claims the case `id` for `actor` with the store's lease length, taking it out of its
+    /// queue; a lease of the same actor is renewed, an expired one of someone else replaced.
+    pub async fn claim_one(
+        &self,
+        store: &ReviewStore,
+        id: &str,
+        actor: &str,
+    ) -> Result<Claim, StoreError> {
+        let now = now_ms(store);
+        let until = now + store.options().lease.whole_milliseconds() as i64;
+        let code: i64 = self
+            .claim_one
+            .key(store.key("audit"))
+            .key(store.key("audit:seq"))
+            .key(store.key(&format!("case:{id}")))
+            .key(store.key("leases"))
+            .arg(id)
+            .arg(actor)
+            .arg(now)
+            .arg(until)
+            .invoke_async(&mut store.connection())
+            .await?;
+        Ok(match code {
+            1 => Claim::Claimed,
+            -1 => Claim::HeldByOther,
+            _ => Claim::NotOpen,
+        })
+    }
+}

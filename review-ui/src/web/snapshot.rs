@@ -1,0 +1,361 @@
+//! An in-memory index of the open cases, rebuilt in the background, behind the queue's
+//! filters and counts and the SLA dashboard.
+//!
+//! It exists because the queue must answer in well under 100 ms with 100,000 open cases, and
+//! filtering by list, label or jurisdiction needs each case's document and matches: reading
+//! them all per request is far too slow, so one pass reads them in pipelined batches and the
+//! pages filter the result in memory. The unfiltered queue never uses it (it reads the live
+//! sorted sets), and the rows a filtered page shows are re-read live, so the snapshot's age
+//! (at most `snapshot_every` while pages are in use) only affects which cases a filter finds
+//! and the counts, each shown with the time they were taken.
+
+use crate::model::{Case, CaseState, MatchRecord, Source};
+use crate::store::{ReviewStore, StoreError};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+use time::OffsetDateTime;
+
+/// Where an open case stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Status {
+    /// In the main queue.
+    Queued,
+    /// In the senior queue.
+    Escalated,
+    /// Held by a moderator.
+    Claimed,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Queued => "queued",
+            Status::Escalated => "escalated",
+            Status::Claimed => "claimed",
+        }
+    }
+}
+
+/// One open case as the filters see it.
+#[derive(Debug, Clone)]
+pub(crate) struct Row {
+    pub id: String,
+    pub score: f64,
+    pub status: Status,
+    pub source: &'static str,
+    pub lists: Vec<String>,
+    pub labels: Vec<String>,
+    pub jurisdiction: Option<String>,
+    pub due_at: Option<OffsetDateTime>,
+    pub breached: bool,
+}
+
+/// The open cases at one moment, in queue order, with counts by facet.
+pub(crate) struct Snapshot {
+    /// When it was taken (store clock).
+    pub taken_at: OffsetDateTime,
+    /// When it was taken (for staleness).
+    built: Instant,
+    /// How long building took.
+    pub build_time: Duration,
+    pub rows: Vec<Row>,
+    /// Facet name → value → count.
+    pub facets: BTreeMap<&'static str, BTreeMap<String, u64>>,
+}
+
+/// The name of a case's first source, as the filters use it.
+pub(crate) fn source_name(case: &Case) -> &'static str {
+    match case.sources.first() {
+        Some(Source::HashMatch) | None => "hash_match",
+        Some(Source::RemovalOrder { .. }) => "removal_order",
+        Some(Source::Notice {
+            trusted_flagger: true,
+            ..
+        }) => "trusted_notice",
+        Some(Source::Notice { .. }) => "notice",
+        Some(Source::AuRemovalNotice { .. }) => "au_removal_notice",
+        Some(Source::Complaint { .. }) => "complaint",
+    }
+}
+
+/// The jurisdiction a case's source names: the issuing Member State of an order, AU for an
+/// Australian notice.
+pub(crate) fn jurisdiction(case: &Case) -> Option<String> {
+    case.sources.iter().find_map(|s| match s {
+        Source::RemovalOrder { issuing_state, .. } => Some(issuing_state.clone()),
+        Source::AuRemovalNotice { .. } => Some("AU".into()),
+        _ => None,
+    })
+}
+
+/// Builds snapshots and keeps the last one.
+pub(crate) struct Snapshots {
+    every: Duration,
+    current: RwLock<Option<Arc<Snapshot>>>,
+    building: AtomicBool,
+    first: tokio::sync::Mutex<()>,
+}
+
+impl Snapshots {
+    pub fn new(every: Duration) -> Self {
+        Snapshots {
+            every,
+            current: RwLock::new(None),
+            building: AtomicBool::new(false),
+            first: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    fn current(&self) -> Option<Arc<Snapshot>> {
+        self.current.read().map(|c| c.clone()).unwrap_or(None)
+    }
+
+    fn set(&self, snap: Snapshot) {
+        if let Ok(mut c) = self.current.write() {
+            *c = Some(Arc::new(snap));
+        }
+    }
+
+    /// The current snapshot; the first call builds it, later calls start a background
+    /// rebuild when it is older than `every` and return the current one meanwhile.
+    pub async fn get(self: &Arc<Self>, store: &ReviewStore) -> Result<Arc<Snapshot>, StoreError> {
+        if let Some(snap) = self.current() {
+            if snap.built.elapsed() >= self.every && !self.building.swap(true, Ordering::AcqRel) {
+                let this = self.clone();
+                let store = store.clone();
+                tokio::spawn(async move {
+                    match build(&store).await {
+                        Ok(snap) => this.set(snap),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "web ui: rebuilding the case index failed")
+                        }
+                    }
+                    this.building.store(false, Ordering::Release);
+                });
+            }
+            return Ok(snap);
+        }
+        let _first = self.first.lock().await;
+        if let Some(snap) = self.current() {
+            return Ok(snap);
+        }
+        self.set(build(store).await?);
+        self.current()
+            .ok_or(StoreError::State("the case index could not be kept"))
+    }
+}
+
+const BATCH: usize = 1000;
+
+/// Sorted-set members with their scores.
+type Scored = Vec<(String, f64)>;
+
+/// Decodes one reply of a pipeline.
+pub(crate) fn decode<T: redis::FromRedisValue>(v: &redis::Value) -> Result<T, StoreError> {
+    T::from_redis_value_ref(v).map_err(|e| StoreError::Redis(e.into()))
+}
+
+/// Reads every open case (queues and leases) with its matches.
+pub(crate) async fn build(store: &ReviewStore) -> Result<Snapshot, StoreError> {
+    let started = Instant::now();
+    let taken_at = store.clock().now();
+    let mut conn = store.connection();
+    let (queued, senior, leased): (Scored, Scored, Vec<String>) = redis::pipe()
+        .zrange_withscores(store.key("queue"), 0, -1)
+        .zrange_withscores(store.key("queue:senior"), 0, -1)
+        .zrange(store.key("leases"), 0, -1)
+        .query_async(&mut conn)
+        .await?;
+    let mut ids: Vec<(String, Status)> = Vec::with_capacity(queued.len() + senior.len());
+    ids.extend(queued.into_iter().map(|(id, _)| (id, Status::Queued)));
+    ids.extend(senior.into_iter().map(|(id, _)| (id, Status::Escalated)));
+    ids.extend(leased.into_iter().map(|id| (id, Status::Claimed)));
+    let mut rows = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(BATCH) {
+        let mut pipe = redis::pipe();
+        for (id, _) in chunk {
+            pipe.cmd("HMGET")
+                .arg(store.key(&format!("case:{id}")))
+                .arg(&["doc", "score", "breached_at"][..])
+                .lrange(store.key(&format!("case:{id}:matches")), 0, -1);
+        }
+        let replies: Vec<redis::Value> = pipe.query_async(&mut conn).await?;
+        for ((id, status), pair) in chunk.iter().zip(replies.chunks(2)) {
+            let (fields, matches): (Vec<Option<String>>, Vec<String>) =
+                (decode(&pair[0])?, decode(&pair[1])?);
+            if let Some(row) = row(id, *status, &fields, &matches)? {
+                rows.push(row);
+            }
+        }
+    }
+    rows.sort_by(|a, b| a.score.total_cmp(&b.score));
+    let mut facets: BTreeMap<&'static str, BTreeMap<String, u64>> = BTreeMap::new();
+    for r in &rows {
+        let mut count = |facet, value: &str| {
+            *facets
+                .entry(facet)
+                .or_default()
+                .entry(value.to_string())
+                .or_default() += 1;
+        };
+        count("source", r.source);
+        count("status", r.status.as_str());
+        if r.breached {
+            count("status", "breached");
+        }
+        for l in &r.lists {
+            count("list", l);
+        }
+        for l in &r.labels {
+            count("label", l);
+        }
+        if let Some(j) = &r.jurisdiction {
+            count("jurisdiction", j);
+        }
+    }
+    Ok(Snapshot {
+        taken_at,
+        built: Instant::now(),
+        build_time: started.elapsed(),
+        rows,
+        facets,
+    })
+}
+
+fn row(
+    id: &str,
+    status: Status,
+    fields: &[Option<String>],
+    matches: &[String],
+) -> Result<Option<Row>, StoreError> {
+    let Some(doc) = fields.first().cloned().flatten() else {
+        return Ok(None);
+    };
+    let case: Case = serde_json::from_str(&doc)?;
+    if case.state != CaseState::Open {
+        return Ok(None);
+    }
+    let score = fields
+        .get(1)
+        .cloned()
+        .flatten()
+        .and_then(|s| s.parse::<f64>().ok())
+        .unwrap_or(f64::MAX);
+    let breached = fields.get(2).cloned().flatten().is_some();
+    let mut lists = Vec::new();
+    let mut labels = Vec::new();
+    for m in matches {
+        let m: MatchRecord = serde_json::from_str(m)?;
+        if !lists.contains(&m.list_id) {
+            lists.push(m.list_id);
+        }
+        for l in m.labels {
+            if !labels.contains(&l) {
+                labels.push(l);
+            }
+        }
+    }
+    Ok(Some(Row {
+        id: id.to_string(),
+        score,
+        status,
+        source: source_name(&case),
+        jurisdiction: jurisdiction(&case),
+        due_at: case.sla.due_at(),
+        breached,
+        lists,
+        labels,
+    }))
+}
+
+/// Filters chosen on the queue page (empty = any).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Filter {
+    pub source: String,
+    pub list: String,
+    pub label: String,
+    pub jurisdiction: String,
+    pub status: String,
+}
+
+impl Filter {
+    pub fn from_query(q: &HashMap<String, String>) -> Self {
+        let get = |k: &str| q.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
+        Filter {
+            source: get("source"),
+            list: get("list"),
+            label: get("label"),
+            jurisdiction: get("jurisdiction"),
+            status: get("status"),
+        }
+    }
+
+    /// Whether only the status (queued or claimed, or nothing) is chosen: then the live
+    /// sorted sets answer without the snapshot.
+    pub fn is_live(&self) -> bool {
+        self.source.is_empty()
+            && self.list.is_empty()
+            && self.label.is_empty()
+            && self.jurisdiction.is_empty()
+            && matches!(self.status.as_str(), "" | "open")
+    }
+
+    pub fn matches(&self, r: &Row) -> bool {
+        (self.source.is_empty() || r.source == self.source)
+            && (self.list.is_empty() || r.lists.contains(&self.list))
+            && (self.label.is_empty() || r.labels.contains(&self.label))
+            && (self.jurisdiction.is_empty()
+                || r.jurisdiction.as_deref() == Some(self.jurisdiction.as_str()))
+            && match self.status.as_str() {
+                "" | "open" => r.status != Status::Claimed,
+                "breached" => r.breached,
+                s => r.status.as_str() == s,
+            }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(status: Status, lists: &[&str], breached: bool) -> Row {
+        Row {
+            id: "x".into(),
+            score: 0.0,
+            status,
+            source: "hash_match",
+            lists: lists.iter().map(|s| s.to_string()).collect(),
+            labels: vec!["l1".into()],
+            jurisdiction: None,
+            due_at: None,
+            breached,
+        }
+    }
+
+    #[test]
+    fn filters_combine() {
+        let f = Filter {
+            list: "gifct".into(),
+            ..Filter::default()
+        };
+        assert!(!f.is_live());
+        assert!(f.matches(&r(Status::Queued, &["gifct"], false)));
+        assert!(f.matches(&r(Status::Escalated, &["gifct"], false)));
+        assert!(!f.matches(&r(Status::Claimed, &["gifct"], false)));
+        assert!(!f.matches(&r(Status::Queued, &["tat"], false)));
+        let breached = Filter {
+            status: "breached".into(),
+            ..Filter::default()
+        };
+        assert!(breached.matches(&r(Status::Claimed, &[], true)));
+        assert!(!breached.matches(&r(Status::Queued, &[], false)));
+        let labelled = Filter {
+            label: "l2".into(),
+            ..Filter::default()
+        };
+        assert!(!labelled.matches(&r(Status::Queued, &[], false)));
+        assert!(Filter::default().is_live());
+    }
+}

@@ -1,0 +1,150 @@
+// Takedown review UI: live SLA countdowns, media reveal, keyboard shortcuts.
+// Vendored, no dependencies, loaded with `defer`; the CSP forbids inline scripts, so every
+// behaviour is attached here from data attributes the server renders.
+(function () {
+  "use strict";
+
+  // --- Countdowns --------------------------------------------------------------------
+  // Each [data-deadline] holds the deadline in Unix ms; the page's data-now holds the
+  // server's clock at render time, so the countdown follows the server's (injectable) clock
+  // plus the real time elapsed since the page loaded, whatever the browser's clock says.
+  var loaded = Date.now();
+  var nowHolder = document.querySelector("[data-now]");
+  var serverNow = nowHolder ? Number(nowHolder.getAttribute("data-now")) : loaded;
+
+  function pad(n) { return n < 10 ? "0" + n : String(n); }
+
+  function format(ms) {
+    var s = Math.trunc(ms / 1000);
+    var sign = s < 0 ? "-" : "";
+    s = Math.abs(s);
+    var d = Math.floor(s / 86400), h = Math.floor(s / 3600) % 24, m = Math.floor(s / 60) % 60;
+    var sec = s % 60;
+    return d > 0 ? sign + d + "d " + pad(h) + ":" + pad(m) + ":" + pad(sec)
+                 : sign + h + ":" + pad(m) + ":" + pad(sec);
+  }
+
+  // Same thresholds as view::urgency on the server.
+  function urgency(left, period) {
+    if (left <= 0) return "breached";
+    if (left * 4 < period) return "critical";
+    if (left * 2 < period) return "warn";
+    return "ok";
+  }
+
+  var CLASSES = ["ok", "warn", "critical", "breached"];
+
+  function tick() {
+    var now = serverNow + (Date.now() - loaded);
+    document.querySelectorAll(".countdown[data-deadline]").forEach(function (el) {
+      var deadline = Number(el.getAttribute("data-deadline"));
+      if (!deadline) return;
+      var left = deadline - now;
+      el.textContent = format(left);
+      var u = urgency(left, Number(el.getAttribute("data-period")) || 1);
+      CLASSES.forEach(function (c) { el.classList.toggle(c, c === u); });
+    });
+  }
+  tick();
+  setInterval(tick, 1000);
+
+  // --- Media reveal ----------------------------------------------------------------------
+  var csrf = document.body.getAttribute("data-csrf") || "";
+
+  function setRevealed(fig, on) {
+    if (fig.classList.contains("revealed") === on) return;
+    fig.classList.toggle("revealed", on);
+    var button = fig.querySelector(".reveal");
+    if (button) button.setAttribute("aria-pressed", on ? "true" : "false");
+    if (on) {
+      // Every reveal is audited on the server.
+      fetch("/cases/" + encodeURIComponent(fig.getAttribute("data-case")) + "/media/revealed", {
+        method: "POST", credentials: "same-origin", headers: { "x-csrf-token": csrf }
+      });
+    }
+  }
+
+  document.querySelectorAll("figure.media").forEach(function (fig) {
+    var hold = fig.getAttribute("data-reveal") === "hold";
+    if (hold) {
+      fig.addEventListener("pointerdown", function (e) { e.preventDefault(); setRevealed(fig, true); });
+      ["pointerup", "pointerleave", "pointercancel"].forEach(function (t) {
+        fig.addEventListener(t, function () { setRevealed(fig, false); });
+      });
+    } else {
+      fig.addEventListener("click", function () { setRevealed(fig, !fig.classList.contains("revealed")); });
+    }
+  });
+
+  function currentFigure() {
+    var active = document.activeElement;
+    if (active && active.closest) {
+      var f = active.closest("figure.media");
+      if (f) return f;
+    }
+    return document.querySelector("figure.media");
+  }
+
+  // --- Keyboard ----------------------------------------------------------------------------
+  var help = document.getElementById("help");
+  function toggleHelp() {
+    if (!help) return;
+    if (help.open) help.close(); else help.showModal();
+  }
+  document.querySelectorAll("[data-help]").forEach(function (b) { b.addEventListener("click", toggleHelp); });
+
+  function move(step) {
+    var items = Array.prototype.slice.call(document.querySelectorAll("a.case-link, [data-item]"));
+    if (!items.length) return;
+    var i = items.indexOf(document.activeElement);
+    var next = i < 0 ? (step > 0 ? 0 : items.length - 1) : Math.min(items.length - 1, Math.max(0, i + step));
+    items[next].focus();
+    var row = items[next].closest("tr");
+    document.querySelectorAll("tr.selected").forEach(function (r) { r.classList.remove("selected"); });
+    if (row) row.classList.add("selected");
+  }
+
+  function choose(id, focusSelector) {
+    var radio = document.getElementById(id);
+    if (!radio) return;
+    radio.checked = true;
+    var target = document.querySelector(focusSelector) || radio;
+    target.focus();
+  }
+
+  function submit(id) {
+    var form = document.getElementById(id);
+    if (form) form.requestSubmit();
+  }
+
+  var holding = null;
+  document.addEventListener("keydown", function (e) {
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    var t = e.target;
+    var typing = t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable);
+    if (typing && t.type !== "radio" && t.type !== "checkbox") return;
+    switch (e.key) {
+      case "j": move(1); break;
+      case "k": move(-1); break;
+      case "c": submit("claim-this"); submit("claim-next"); break;
+      case "r": choose("o-remove", "#g-a"); break;
+      case "n": choose("o-ntc", "#justification"); break;
+      case "e": choose("o-escalate", "#justification"); break;
+      case "?": toggleHelp(); break;
+      case " ":
+        var fig = currentFigure();
+        if (!fig || (t && (t.tagName === "BUTTON" || t.type === "checkbox" || t.type === "radio"))) return;
+        if (fig.getAttribute("data-reveal") === "hold") {
+          if (!e.repeat) { setRevealed(fig, true); holding = fig; }
+        } else {
+          setRevealed(fig, !fig.classList.contains("revealed"));
+        }
+        break;
+      default: return;
+    }
+    e.preventDefault();
+  });
+  document.addEventListener("keyup", function (e) {
+    if (e.key === " " && holding) { setRevealed(holding, false); holding = null; }
+  });
+})();
