@@ -30,6 +30,8 @@ pub enum Command {
     Review(crate::review_cmd::ReviewArgs),
     /// Check the review audit trail's hash chain.
     Audit(crate::review_cmd::AuditArgs),
+    /// Manage the moderator web UI's accounts.
+    Users(crate::review_cmd::UsersArgs),
     /// Measure Takedown's parts.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -69,6 +71,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Match(args) => crate::stage_cmd::run(args, crate::stage_cmd::Role::Match),
         Command::Review(args) => crate::review_cmd::run(args),
         Command::Audit(args) => crate::review_cmd::run_audit(args),
+        Command::Users(args) => crate::review_cmd::run_users(args),
         Command::Bench(BenchCommand::Match(args)) => {
             crate::bench_cmd::run(&args)?;
             Ok(ExitCode::SUCCESS)

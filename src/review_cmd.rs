@@ -1,6 +1,7 @@
-//! `takedown review`: serves the review API and runs this replica's sweeper, its `matches`
-//! consumer and its outbox publisher; `takedown review tokens add` issues API tokens and
-//! `takedown audit verify` checks the audit chain.
+//! `takedown review`: serves the review API and the moderator web UI and runs this replica's
+//! sweeper, its `matches` consumer and its outbox publisher; `takedown review tokens add`
+//! issues API tokens, `takedown users add` UI accounts, and `takedown audit verify` checks
+//! the audit chain.
 //!
 //! Configuration precedence is environment (`TAKEDOWN_*`) < flags; the Redis URL is read from
 //! the environment so credentials in it never appear in argv, and the webhook secret is read
@@ -15,7 +16,7 @@ use takedown_review_ui::actions::{Publisher, PublisherConfig, Secret, WebhookCon
 use takedown_review_ui::intake_stage::MatchIntake;
 use takedown_review_ui::model::Role;
 use takedown_review_ui::store::{ReviewStore, StoreOptions};
-use takedown_review_ui::{api, audit, sweeper};
+use takedown_review_ui::{api, audit, sweeper, web};
 
 /// Serve the review queue, SLA engine and HTTP API.
 #[derive(clap::Args, Debug)]
@@ -134,6 +135,97 @@ pub struct AuditArgs {
 pub enum AuditCommand {
     /// Recompute the hash chain; exit 1 naming each altered, missing or inserted entry.
     Verify,
+}
+
+/// Manage the web UI's local accounts.
+#[derive(clap::Args, Debug)]
+pub struct UsersArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: UsersCommand,
+    /// Redis URL (environment only: it may hold a password).
+    #[arg(
+        long,
+        env = "TAKEDOWN_REDIS_URL",
+        hide_env_values = true,
+        default_value = "redis://127.0.0.1:6379",
+        global = true
+    )]
+    pub redis_url: String,
+    /// Key prefix of the review store.
+    #[arg(
+        long,
+        env = "TAKEDOWN_REVIEW_PREFIX",
+        default_value = "td:review",
+        global = true
+    )]
+    pub prefix: String,
+}
+
+/// Account tools.
+#[derive(clap::Subcommand, Debug)]
+pub enum UsersCommand {
+    /// Add an account, or reset its role and password. The password (at least 12
+    /// characters) comes from `TAKEDOWN_USER_PASSWORD` or the first line of standard input,
+    /// never from the command line; only its argon2id hash is stored.
+    Add {
+        /// Account name (a-z, 0-9, '.', '_', '-').
+        #[arg(long)]
+        name: String,
+        /// moderator, senior_moderator, legal, admin or auditor.
+        #[arg(long)]
+        role: Role,
+    },
+}
+
+/// Reads the new account's password from the environment or standard input (without echo
+/// on a terminal).
+fn read_password() -> anyhow::Result<String> {
+    use std::io::IsTerminal;
+    if let Ok(pw) = std::env::var("TAKEDOWN_USER_PASSWORD") {
+        return Ok(pw);
+    }
+    let stdin = std::io::stdin();
+    let tty = stdin.is_terminal();
+    let stty = |arg: &str| {
+        std::process::Command::new("stty")
+            .arg(arg)
+            .stdin(std::process::Stdio::inherit())
+            .status()
+    };
+    if tty {
+        eprint!("Password (not shown): ");
+        let _ = stty("-echo");
+    }
+    let mut line = String::new();
+    let read = stdin.read_line(&mut line);
+    if tty {
+        let _ = stty("echo");
+        eprintln!();
+    }
+    read.context("reading the password from standard input")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+/// Runs `takedown users`.
+pub fn run_users(args: UsersArgs) -> anyhow::Result<ExitCode> {
+    let UsersCommand::Add { name, role } = args.command;
+    let password = read_password()?;
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async {
+        let opts = StoreOptions {
+            prefix: args.prefix,
+            ..StoreOptions::default()
+        };
+        let store = ReviewStore::connect(&args.redis_url, opts, Arc::new(SystemClock))
+            .await
+            .context("connecting to Redis")?;
+        web::add_user(&store, &name, role, &password, "cli")
+            .await
+            .with_context(|| format!("adding account {name}"))?;
+        eprintln!("Account {name} ({role:?}) saved.");
+        Ok(ExitCode::SUCCESS)
+    })
 }
 
 /// Runs `takedown audit`.
@@ -286,7 +378,16 @@ async fn serve(args: ReviewArgs) -> anyhow::Result<()> {
     let options = api::ApiOptions {
         provider_name: args.provider_name.clone(),
     };
-    axum::serve(listener, api::router_with(store, options))
+    // The moderator UI beside the API; its list-entry pages curate the same hash lists.
+    let lists = takedown_hashlists::store::Store::connect(&args.redis_url, &args.lists_prefix)
+        .await
+        .context("connecting to the hash-list store for the UI's list pages")?;
+    let ui = web::WebConfig {
+        lists: Some(lists),
+        ..web::WebConfig::default()
+    };
+    let app = api::router_with(store.clone(), options).merge(web::router(store, ui));
+    axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown_signal().await;
             let _ = stop_tx.send(true);
