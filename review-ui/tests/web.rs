@@ -667,3 +667,141 @@ async fn pages_carry_security_headers_and_forms_need_tokens() {
         .unwrap();
     assert_eq!(anon.headers()["location"], "/login");
 }
+
+/// Logs `name` in over plain HTTP (the login form's flow) and returns the session cookie.
+async fn http_login(http: &reqwest::Client, base: &str, name: &str) -> String {
+    let r = http.get(format!("{base}/login")).send().await.unwrap();
+    let token = r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .split_once('=')
+        .unwrap()
+        .1
+        .to_string();
+    let ok = http
+        .post(format!("{base}/login"))
+        .header("cookie", format!("td_login={token}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "csrf={token}&name={name}&password={}",
+            PASSWORD.replace(' ', "+")
+        ))
+        .send()
+        .await
+        .unwrap();
+    ok.headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with("td_session="))
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// The queue page's target: p99 under 100 ms with 100,000 open cases, unfiltered and
+/// filtered. Ignored by default (loading the cases takes a minute); run it with
+/// `cargo test -p takedown-review-ui --test web -- --ignored --nocapture queue_page`
+/// (`TAKEDOWN_BENCH_CASES` changes the number of cases).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark: loads 100,000 cases"]
+async fn queue_page_p99_under_100ms_with_100k_open_cases() {
+    let app = app().await;
+    let n: usize = std::env::var("TAKEDOWN_BENCH_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let started = std::time::Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    let workers = 16;
+    for w in 0..workers {
+        let store = app.store.clone();
+        tasks.spawn(async move {
+            for i in (w..n).step_by(workers) {
+                let mut m = a_match(&format!("post-{i}"), &format!("{:064x}", i % 5000));
+                m.list_id = format!("list-{}", i % 3);
+                m.labels = vec![format!("label-{}", i % 5)];
+                m.severity = ["critical", "high", "medium", "low"][i % 4].into();
+                m.matched_at = T0 - Duration::seconds((i % 80_000) as i64);
+                m.match_id = match_id(&m.post_id, &m.media_id, &m.list_id, &m.entry);
+                store.ingest_match(&m).await.unwrap();
+            }
+        });
+    }
+    while let Some(r) = tasks.join_next().await {
+        r.unwrap();
+    }
+    let (queued, ..) = app.store.counts().await.unwrap();
+    assert_eq!(queued as usize, n);
+    eprintln!(
+        "loaded {n} open cases in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+
+    web::add_user(&app.store, "mia", Role::Moderator, PASSWORD, "test")
+        .await
+        .unwrap();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let cookie = http_login(&http, &app.base, "mia").await;
+    let get = |path: String| {
+        let http = http.clone();
+        let cookie = cookie.clone();
+        async move {
+            let t = std::time::Instant::now();
+            let r = http
+                .get(path)
+                .header("cookie", cookie)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            let body = r.text().await.unwrap();
+            (t.elapsed(), body)
+        }
+    };
+    // The first request builds the case index behind filters and counts.
+    let (first, body) = get(format!("{}/queue", app.base)).await;
+    assert!(body.contains(&format!("<strong id=\"count-queued\">{n}</strong>")));
+    eprintln!("first queue page (builds the index): {first:?}");
+    for (label, path) in [
+        ("unfiltered", "/queue".to_string()),
+        (
+            "filtered list+label",
+            "/queue?list=list-1&label=label-2".to_string(),
+        ),
+        (
+            "filtered status=breached",
+            "/queue?status=breached".to_string(),
+        ),
+    ] {
+        let mut times = Vec::new();
+        for _ in 0..300 {
+            let (t, body) = get(format!("{}{path}", app.base)).await;
+            assert!(body.contains("class=\"case-row\"") || path.contains("breached"));
+            times.push(t);
+        }
+        times.sort();
+        let p = |q: f64| times[((times.len() as f64 * q) as usize).min(times.len() - 1)];
+        eprintln!(
+            "{label}: p50 {:?} p90 {:?} p99 {:?} max {:?} ({} requests)",
+            p(0.5),
+            p(0.9),
+            p(0.99),
+            times[times.len() - 1],
+            times.len()
+        );
+        assert!(
+            p(0.99) < StdDuration::from_millis(100),
+            "{label} p99 {:?}",
+            p(0.99)
+        );
+    }
+}
