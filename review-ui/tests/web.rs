@@ -29,6 +29,7 @@ static BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 struct App {
     _redis: RedisServer,
     store: ReviewStore,
+    lists: takedown_hashlists::store::Store,
     clock: Arc<ManualClock>,
     base: String,
 }
@@ -43,13 +44,21 @@ async fn app() -> App {
     let store = ReviewStore::connect(&redis.url(), opts, clock.clone())
         .await
         .unwrap();
-    let router = web::router(store.clone(), WebConfig::default());
+    let lists = takedown_hashlists::store::Store::connect(&redis.url(), &unique_name("lists"))
+        .await
+        .unwrap();
+    let cfg = WebConfig {
+        lists: Some(lists.clone()),
+        ..WebConfig::default()
+    };
+    let router = web::router(store.clone(), cfg);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
     tokio::spawn(async move { axum::serve(listener, router).await });
     App {
         _redis: redis,
         store,
+        lists,
         clock,
         base,
     }
@@ -464,6 +473,24 @@ async fn the_countdown_is_shown_coloured_and_moves() {
     tokio::time::sleep(StdDuration::from_millis(2500)).await;
     let s2 = seconds(b.text(".countdown").await);
     assert!((1..=4).contains(&(s1 - s2)), "{s1} then {s2}");
+    // j selects the first case, ? opens the help, Escape closes it.
+    b.key("j").await;
+    assert_eq!(
+        b.js("return document.activeElement.classList.contains('case-link')")
+            .await,
+        json!(true)
+    );
+    b.key("?").await;
+    assert_eq!(
+        b.js("return document.getElementById('help').open").await,
+        json!(true)
+    );
+    b.screenshot("05b-help").await;
+    b.key("\u{E00C}").await;
+    assert_eq!(
+        b.js("return document.getElementById('help').open").await,
+        json!(false)
+    );
 
     // The case page shows Annex I and the same clock; past the deadline it reads as breached.
     app.clock.advance(Duration::minutes(11));
@@ -804,4 +831,199 @@ async fn queue_page_p99_under_100ms_with_100k_open_cases() {
             p(0.99)
         );
     }
+}
+
+/// The page's CSRF token, as the layout renders it.
+fn csrf_of(html: &str) -> String {
+    let start = html.find("data-csrf=\"").unwrap() + "data-csrf=\"".len();
+    html[start..start + 64].to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn decisions_roles_and_list_curation_over_http() {
+    use takedown_hashlists::{Change, Entry, ListId, ListMeta};
+    let app = app().await;
+    for (name, role) in [
+        ("mia", Role::Moderator),
+        ("ode", Role::Auditor),
+        ("sam", Role::SeniorModerator),
+    ] {
+        web::add_user(&app.store, name, role, PASSWORD, "test")
+            .await
+            .unwrap();
+    }
+    let (case_id, _) = app
+        .store
+        .ingest_match(&a_match("p1", &"44".repeat(32)))
+        .await
+        .unwrap();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let post = |cookie: String, path: String, body: String| {
+        http.post(format!("{}{path}", app.base))
+            .header("cookie", cookie)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
+    let page = |cookie: String, path: String| {
+        http.get(format!("{}{path}", app.base))
+            .header("cookie", cookie)
+            .send()
+    };
+
+    // An auditor reads but may not claim.
+    let ode = http_login(&http, &app.base, "ode").await;
+    let html = page(ode.clone(), "/queue".into())
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains("claim-next"));
+    let r = post(
+        ode.clone(),
+        "/queue/claim".into(),
+        format!("csrf={}", csrf_of(&html)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 403);
+
+    // A moderator claims; a purpose exemption without a justification is refused with the
+    // form kept, then accepted with one.
+    let mia = http_login(&http, &app.base, "mia").await;
+    let html = page(mia.clone(), "/queue".into())
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_of(&html);
+    let r = post(mia.clone(), "/queue/claim".into(), format!("csrf={csrf}"))
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["location"], format!("/cases/{case_id}"));
+    let decide = format!("/cases/{case_id}/decide");
+    let r = post(
+        mia.clone(),
+        decide.clone(),
+        format!("csrf={csrf}&outcome=not_terrorist_content&exemption=journalistic&justification="),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 422);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("purpose exemption (Art. 1(3)) needs a justification"));
+    assert!(body.contains("value=\"journalistic\" selected"));
+    let r = post(
+        mia.clone(),
+        decide.clone(),
+        format!(
+            "csrf={csrf}&outcome=not_terrorist_content&exemption=journalistic&justification=news+report"
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 303);
+    let d = app
+        .store
+        .case(&case_id)
+        .await
+        .unwrap()
+        .case
+        .decision
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(&d.input.outcome).unwrap(),
+        json!({"outcome": "not_terrorist_content", "exemption": "journalistic"})
+    );
+    // The auditor finds it in the audit log; the moderator may not open the log.
+    let log = page(ode.clone(), format!("/supervisor/audit?subject={case_id}"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(log.contains("case.decided") && log.contains("case.claimed"));
+    let r = page(mia.clone(), "/supervisor/audit".into()).await.unwrap();
+    assert_eq!(r.status(), 403);
+
+    // A senior moderator disables a list entry and records feedback on another.
+    let list = ListId::parse("gifct").unwrap();
+    app.lists
+        .put_list(&ListMeta::new(list.clone(), "test"))
+        .await
+        .unwrap();
+    let mut writer = app.lists.writer(&list, "test").await.unwrap();
+    let entries = ["55", "66"].map(|b| Entry::new(SignalType::Pdq, &b.repeat(32)).unwrap());
+    writer
+        .stage(
+            entries
+                .iter()
+                .map(|e| Change::Added { entry: e.clone() })
+                .collect(),
+        )
+        .await
+        .unwrap();
+    writer.commit(None).await.unwrap();
+    let key = |hex: &str| format!("pdq:{}", hex.repeat(32));
+    let r = page(
+        mia.clone(),
+        format!("/supervisor/lists?list=gifct&key={}", key("55")),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 403);
+    let sam = http_login(&http, &app.base, "sam").await;
+    let html = page(
+        sam.clone(),
+        format!("/supervisor/lists?list=gifct&key={}", key("55")),
+    )
+    .await
+    .unwrap()
+    .text()
+    .await
+    .unwrap();
+    assert!(html.contains("active"));
+    let csrf = csrf_of(&html);
+    let r = post(
+        sam.clone(),
+        "/supervisor/lists/disable".into(),
+        format!(
+            "csrf={csrf}&list=gifct&key={}&reason=misfires+on+memes",
+            key("55")
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 303);
+    let e = app.lists.entry(&list, &key("55")).await.unwrap().unwrap();
+    assert_eq!(e.disabled.unwrap().actor, "sam");
+    let r = post(
+        sam.clone(),
+        "/supervisor/lists/feedback".into(),
+        format!(
+            "csrf={csrf}&list=gifct&key={}&verdict=false_positive",
+            key("66")
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        app.lists
+            .feedback(&list, &key("66"))
+            .await
+            .unwrap()
+            .false_positives,
+        1
+    );
+    let actions = audit_actions(&app.store, &format!("gifct/{}", key("55"))).await;
+    assert_eq!(
+        actions,
+        vec![("list.entry_disabled".to_string(), "sam".to_string())]
+    );
 }
