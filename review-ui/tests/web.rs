@@ -1026,4 +1026,10 @@ async fn decisions_roles_and_list_curation_over_http() {
         actions,
         vec![("list.entry_disabled".to_string(), "sam".to_string())]
     );
+    // The UI's own audit entries keep the chain intact.
+    takedown_review_ui::audit::seal(&app.store, 10_000)
+        .await
+        .unwrap();
+    let v = takedown_review_ui::audit::verify(&app.store).await.unwrap();
+    assert!(v.ok() && v.sealed_ok > 10, "{v:?}");
 }

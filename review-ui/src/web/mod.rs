@@ -28,7 +28,7 @@ mod supervisor;
 mod view;
 
 pub use auth::{UserError, add_user};
-pub use media::put_media;
+pub use media::{MediaError, put_media};
 
 use crate::store::{ReviewStore, StoreError};
 use askama::Template;
