@@ -257,3 +257,35 @@ impl IntoResponse for WebError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+
+    fn post(headers: &[(&str, &str)]) -> Request {
+        let mut b = Request::builder().method("POST").uri("/queue/claim");
+        b = b.header("host", "127.0.0.1:8080");
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        b.body(Body::empty()).unwrap()
+    }
+
+    #[test]
+    fn cross_site_posts_are_recognised() {
+        // Fetch Metadata decides when present (Origin may be "null" under a referrer policy).
+        assert!(!cross_site(&post(&[
+            ("sec-fetch-site", "same-origin"),
+            ("origin", "null")
+        ])));
+        assert!(cross_site(&post(&[("sec-fetch-site", "cross-site")])));
+        assert!(cross_site(&post(&[("sec-fetch-site", "same-site")])));
+        // Older browsers: Origin must name this host.
+        assert!(!cross_site(&post(&[("origin", "http://127.0.0.1:8080")])));
+        assert!(cross_site(&post(&[("origin", "http://localhost:8080")])));
+        assert!(cross_site(&post(&[("origin", "null")])));
+        // No browser headers at all (a script with no cookie jar): left to the CSRF token.
+        assert!(!cross_site(&post(&[])));
+    }
+}
