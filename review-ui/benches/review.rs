@@ -1,3 +1,356 @@
-//! Review-queue benchmarks against a real Redis (filled in by a later commit).
+//! Review-engine benchmarks against a real Redis started by test-services: decisions per
+//! second with 1M open cases, how long a removal order takes from receipt to the head of the
+//! queue, and how late the sweeper fires 100,000 deadlines due within one second.
+//!
+//! These are one-shot measurements over a large prepared state (minutes of setup), which
+//! criterion's repeated sampling does not fit, so this is a plain program that prints its
+//! figures: `cargo bench -p takedown-review-ui --bench review`. `TAKEDOWN_BENCH_CASES` sets the
+//! number of open cases (default 1,000,000), `TAKEDOWN_BENCH_DECISIONS` the decisions timed
+//! (default 50,000) and `TAKEDOWN_BENCH_MODERATORS` how many decide at once (default 64).
+//!
+//! The open cases are bulk-loaded with pipelined writes of exactly the fields the store's
+//! `create_case` writes (case hash with its JSON document, queue entry, breach deadline),
+//! without their `case.created` audit entries: loading through the Lua path is the same
+//! work one case at a time and would only make the setup slower. Everything timed goes
+//! through the store's public API.
 
-fn main() {}
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use takedown_core::clock::SystemClock;
+use takedown_review_ui::model::{
+    Case, CaseState, DecisionInput, Ground, Outcome, Source, Subject, queue_score, rank,
+};
+use takedown_review_ui::sla::{SlaClass, SlaConfig};
+use takedown_review_ui::store::{ReviewStore, StoreOptions, deadline_member};
+use takedown_test_services::{RedisServer, unique_name};
+use time::OffsetDateTime;
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn ms(t: OffsetDateTime) -> i64 {
+    (t.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// A hash-match case as `ingest_match` would create it.
+fn case(id: String, received_at: OffsetDateTime, now: OffsetDateTime) -> Case {
+    Case {
+        subject: Subject {
+            platform: "web".into(),
+            post_id: Some(id.clone()),
+            media_id: Some("m".into()),
+            url: Some(format!("https://example.org/{id}")),
+        },
+        id,
+        sources: vec![Source::HashMatch],
+        state: CaseState::Open,
+        rank: rank(SlaClass::HashMatch, Some("medium"), false),
+        senior_only: false,
+        threat_to_life: false,
+        sla: SlaConfig::default()
+            .start(SlaClass::HashMatch, received_at)
+            .expect("default hash-match profile"),
+        embargo: None,
+        decision: None,
+        history: vec![],
+        preservation: None,
+        created_at: now,
+        first_claimed_at: None,
+    }
+}
+
+/// Writes `count` open cases `b<i>` from `first`, 5,000 per pipeline; `due` gives each
+/// case's breach deadline (or the profile's when `None`).
+async fn bulk_load(
+    store: &ReviewStore,
+    first: usize,
+    count: usize,
+    due: impl Fn(usize) -> Option<OffsetDateTime>,
+) {
+    let now = OffsetDateTime::now_utc();
+    let mut conn = store.connection();
+    let queue = store.key("queue");
+    for chunk in (first..first + count).collect::<Vec<_>>().chunks(5_000) {
+        let mut pipe = redis::pipe();
+        for &i in chunk {
+            // Older cases first, a millisecond apart, all received in the last hours.
+            let received = now - time::Duration::milliseconds((first + count - i) as i64);
+            let mut c = case(format!("b{i}"), received, now);
+            if let Some(at) = due(i) {
+                c.sla.period = at - received;
+            }
+            let score = queue_score(c.rank, received);
+            pipe.hset_multiple(
+                store.key(&format!("case:{}", c.id)),
+                &[
+                    ("doc", serde_json::to_string(&c).expect("case JSON")),
+                    ("ver", "1".into()),
+                    ("state", "open".into()),
+                    ("score", score.to_string()),
+                    ("queue", queue.clone()),
+                    ("esc", "0".into()),
+                ],
+            )
+            .ignore()
+            .zadd(&queue, &c.id, score)
+            .ignore();
+            for e in c.sla.events() {
+                pipe.zadd(store.key("deadlines"), deadline_member(&c.id, &e), ms(e.at))
+                    .ignore();
+            }
+        }
+        let () = pipe.query_async(&mut conn).await.expect("bulk load");
+    }
+}
+
+async fn connect(redis: &RedisServer, prefix: &str) -> ReviewStore {
+    let opts = StoreOptions {
+        prefix: prefix.to_string(),
+        ..StoreOptions::default()
+    };
+    ReviewStore::connect(&redis.url(), opts, Arc::new(SystemClock))
+        .await
+        .expect("connect")
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+async fn decisions(store: &ReviewStore, decisions: usize, workers: usize) {
+    let decision = DecisionInput {
+        outcome: Outcome::Remove,
+        grounds: vec![Ground::Incitement],
+        tos_clauses: vec![],
+        justification: String::new(),
+    };
+    let per = decisions / workers;
+    // Claims first (each worker holds `per` cases), then decisions alone are timed.
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for w in 0..workers {
+        let s = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut held = Vec::with_capacity(per);
+            for _ in 0..per {
+                held.push(
+                    s.claim_next(&format!("mod{w}"), false)
+                        .await
+                        .unwrap()
+                        .unwrap(),
+                );
+            }
+            held
+        }));
+    }
+    let mut held = Vec::new();
+    for t in tasks {
+        held.push(t.await.unwrap());
+    }
+    let claim_time = started.elapsed();
+    println!(
+        "claims: {} in {:.2} s = {:.0}/s ({workers} concurrent moderators)",
+        per * workers,
+        claim_time.as_secs_f64(),
+        (per * workers) as f64 / claim_time.as_secs_f64()
+    );
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for (w, cases) in held.into_iter().enumerate() {
+        let s = store.clone();
+        let d = decision.clone();
+        tasks.push(tokio::spawn(async move {
+            for id in cases {
+                s.decide(&id, &format!("mod{w}"), &d).await.unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let decide_time = started.elapsed();
+    println!(
+        "decisions (remove: audit, outbox, preservation): {} in {:.2} s = {:.0}/s",
+        per * workers,
+        decide_time.as_secs_f64(),
+        (per * workers) as f64 / decide_time.as_secs_f64()
+    );
+}
+
+async fn order_to_head(store: &ReviewStore, orders: usize) {
+    use takedown_review_ui::api::{add_token, router};
+    use takedown_review_ui::model::Role;
+    let token = add_token(store, "bench-authority", Role::AuthorityClient)
+        .await
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = router(store.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let http = reqwest::Client::new();
+    let mut times = Vec::new();
+    for i in 0..orders {
+        let body = serde_json::json!({
+            "section_a": {"issuing_member_state": "FR", "issuing_authority": "OCLCTIC",
+                "addressee": "Example Ltd", "contact_point": "tco@example.org",
+                "member_state_of_establishment": "IE", "issued_at": "2026-06-01T11:50:00Z",
+                "reference": format!("BENCH-{}-{i}", unique_name("r"))},
+            "section_b": {"urls": [format!("https://example.org/order/{i}")],
+                "grounds": ["art2_7_a"], "reasons": "glorification"}
+        });
+        let started = Instant::now();
+        let r = http
+            .post(format!("{base}/api/v1/removal-orders"))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        let created: serde_json::Value = r.json().await.unwrap();
+        let case_id = created["order"]["case_ids"][0]
+            .as_str()
+            .unwrap()
+            .to_string();
+        loop {
+            if store.queue_head(1).await.unwrap().first() == Some(&case_id) {
+                break;
+            }
+        }
+        times.push(started.elapsed());
+        // Take it off the head so the next order is measured on its own.
+        assert_eq!(
+            store.claim_next("bench-mod", false).await.unwrap(),
+            Some(case_id)
+        );
+    }
+    times.sort();
+    println!(
+        "removal order, POST sent to case at the head of a {}-case queue ({orders} orders): \
+         median {:.1} ms, p90 {:.1} ms, max {:.1} ms",
+        store.counts().await.unwrap().0,
+        percentile(&times, 0.5).as_secs_f64() * 1e3,
+        percentile(&times, 0.9).as_secs_f64() * 1e3,
+        times.last().unwrap().as_secs_f64() * 1e3
+    );
+}
+
+async fn sweeper_burst(redis: &RedisServer, n: usize) {
+    let store = connect(redis, &unique_name("bench-sweep")).await;
+    // Deadlines spread evenly over one second, starting a little after loading ends.
+    let load_start = Instant::now();
+    let window_start = OffsetDateTime::now_utc() + time::Duration::seconds(20);
+    bulk_load(&store, 0, n, |i| {
+        Some(window_start + time::Duration::microseconds((i as i64 * 1_000_000) / n as i64))
+    })
+    .await;
+    let loaded = load_start.elapsed();
+    assert!(
+        OffsetDateTime::now_utc() < window_start,
+        "loading took {loaded:?}, past the window"
+    );
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let sweeper = tokio::spawn(takedown_review_ui::sweeper::run(
+        store.clone(),
+        Duration::from_millis(500),
+        stop_rx,
+    ));
+    loop {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let (_, _, _, pending) = store.counts().await.unwrap();
+        if pending == 0 {
+            break;
+        }
+        assert!(
+            OffsetDateTime::now_utc() < window_start + time::Duration::seconds(60),
+            "deadlines still pending a minute after the window"
+        );
+    }
+    let _ = stop_tx.send(true);
+    sweeper.await.unwrap().unwrap();
+    let mut lateness = Vec::with_capacity(n);
+    let mut last_fired = 0i64;
+    let mut after = "-".to_string();
+    loop {
+        let reply: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
+            .arg(store.key("sla_events"))
+            .arg(&after)
+            .arg("+")
+            .arg("COUNT")
+            .arg(10_000)
+            .query_async(&mut store.connection())
+            .await
+            .unwrap();
+        let Some(last) = reply.ids.last() else { break };
+        after = format!("({}", last.id);
+        for e in &reply.ids {
+            let due: i64 = e.get("due_at").unwrap();
+            let fired: i64 = e.get("fired_at").unwrap();
+            last_fired = last_fired.max(fired);
+            lateness.push(Duration::from_millis((fired - due).max(0) as u64));
+        }
+    }
+    assert_eq!(lateness.len(), n, "every deadline fired once");
+    lateness.sort();
+    let window_end = ms(window_start) + 1000;
+    println!(
+        "sweeper: {n} deadlines due within one second (loaded in {:.1} s): all fired {} ms \
+         after the first was due ({} ms after the last was due); lateness median {} ms, \
+         p99 {} ms, max {} ms",
+        loaded.as_secs_f64(),
+        last_fired - ms(window_start),
+        last_fired - window_end,
+        percentile(&lateness, 0.5).as_millis(),
+        percentile(&lateness, 0.99).as_millis(),
+        lateness.last().unwrap().as_millis()
+    );
+}
+
+async fn run() {
+    let cases = env_usize("TAKEDOWN_BENCH_CASES", 1_000_000);
+    let decided = env_usize("TAKEDOWN_BENCH_DECISIONS", 50_000);
+    let redis = RedisServer::start().expect("redis-server (scripts/install-test-deps)");
+    let store = connect(&redis, &unique_name("bench")).await;
+    let started = Instant::now();
+    // Two loaders in parallel, each with its own pipelined connection.
+    let half = cases / 2;
+    let (a, b) = (
+        store.clone(),
+        connect(&redis, &store.options().prefix).await,
+    );
+    tokio::join!(
+        bulk_load(&a, 0, half, |_| None),
+        bulk_load(&b, half, cases - half, |_| None)
+    );
+    let info: String = redis::cmd("INFO")
+        .arg("memory")
+        .query_async(&mut store.connection())
+        .await
+        .unwrap();
+    let used = info
+        .lines()
+        .find_map(|l| l.strip_prefix("used_memory_human:"))
+        .unwrap_or("?")
+        .trim()
+        .to_string();
+    println!(
+        "loaded {cases} open cases in {:.1} s (Redis used memory {used})",
+        started.elapsed().as_secs_f64()
+    );
+    decisions(&store, decided, env_usize("TAKEDOWN_BENCH_MODERATORS", 64)).await;
+    order_to_head(&store, 50).await;
+    drop(store);
+    sweeper_burst(&redis, 100_000).await;
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(run());
+}
