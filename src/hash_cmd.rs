@@ -115,6 +115,8 @@ impl Record {
                 SignalType::Sha512 => out.push(self.sha512.clone().unwrap_or_default()),
                 SignalType::Dhash => out.push(self.dhash.clone().unwrap_or_default()),
                 SignalType::Phash => out.push(self.phash.clone().unwrap_or_default()),
+                // Refused by `run`: text rules are not computed from files.
+                SignalType::TextRegex => {}
             }
         }
         let (code, message) = match &self.error {
@@ -208,6 +210,9 @@ fn hash_one(computer: &mut SignalComputer, path: &Path, args: &HashArgs) -> Reco
 pub fn run(args: &HashArgs) -> anyhow::Result<ExitCode> {
     if args.signals.is_empty() {
         bail!("--signals names no signal");
+    }
+    if args.signals.contains(&SignalType::TextRegex) {
+        bail!("--signals: text_regex is a list rule for post text, not a signal of a file");
     }
     let limits = DecodeLimits {
         max_input_bytes: args.max_bytes,

@@ -13,11 +13,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
+use takedown_hashlists::store::{Store, StoreError};
 use takedown_ingest::fetch::{Cidr, FetchPolicy};
 use takedown_ingest::ingest_stage::{IngestConfig, IngestStage};
+use takedown_ingest::list_feed::{ListSink, follow_until_loaded};
 use takedown_ingest::match_stage::{MatchStage, Matcher};
 use takedown_ingest::metrics::StageMetrics;
 use takedown_ingest::runner::{self, RunnerConfig};
+use takedown_ingest::text_rules::TextRules;
 use takedown_matcher::PreResize;
 
 /// The settings file: every key optional, unknown keys rejected.
@@ -38,6 +41,7 @@ struct FileSettings {
     fetch_timeout_ms: Option<u64>,
     pdq_full_size: Option<bool>,
     session_timeout_ms: Option<u32>,
+    text_rules: Option<bool>,
 }
 
 /// Flags (and their environment variables) of the streaming roles.
@@ -64,10 +68,10 @@ pub struct StageArgs {
     /// Messages processed at once (default 64).
     #[arg(long, env = "TAKEDOWN_MAX_IN_FLIGHT")]
     max_in_flight: Option<usize>,
-    /// Redis URL of the list store (match).
+    /// Redis URL of the list store (match, and ingest for text rules).
     #[arg(long, env = "TAKEDOWN_REDIS_URL")]
     redis_url: Option<String>,
-    /// Prefix of the list store's keys (match).
+    /// Prefix of the list store's keys (match, and ingest for text rules).
     #[arg(long, env = "TAKEDOWN_REDIS_PREFIX")]
     redis_prefix: Option<String>,
     /// Address ranges media may be fetched from although not public (ingest; repeatable or
@@ -89,6 +93,9 @@ pub struct StageArgs {
     /// Kafka consumer session timeout, in ms (default 10000).
     #[arg(long, env = "TAKEDOWN_SESSION_TIMEOUT_MS")]
     session_timeout_ms: Option<u32>,
+    /// Apply the lists' text rules to post text (ingest, default true; needs the list store).
+    #[arg(long, env = "TAKEDOWN_TEXT_RULES")]
+    text_rules: Option<bool>,
 }
 
 /// Settings after merging file, environment and flags.
@@ -108,6 +115,7 @@ struct Settings {
     fetch_timeout: Duration,
     pdq_full_size: bool,
     session_timeout_ms: u32,
+    text_rules: bool,
 }
 
 /// Which streaming role.
@@ -198,6 +206,7 @@ fn resolve(args: StageArgs, role: Role) -> anyhow::Result<Settings> {
             .session_timeout_ms
             .or(file.session_timeout_ms)
             .unwrap_or(10_000),
+        text_rules: args.text_rules.or(file.text_rules).unwrap_or(true),
     })
 }
 
@@ -217,6 +226,20 @@ async fn shutdown_signal() {
         let _ = ctrl_c.await;
     }
     tracing::info!("Shutdown requested; draining in-flight messages.");
+}
+
+/// Loads every list into `sink` and keeps it current in the background. Processing messages
+/// before the lists are loaded would miss matches, so this returns only once they are.
+async fn follow_lists<S: ListSink>(
+    s: &Settings,
+    sink: S,
+) -> anyhow::Result<tokio::task::JoinHandle<Result<(), StoreError>>> {
+    let store = Store::connect(&s.redis_url, &s.redis_prefix)
+        .await
+        .context("connecting to the list store")?;
+    follow_until_loaded(sink, store, Duration::from_secs(30))
+        .await
+        .context("loading the lists")
 }
 
 /// Runs a streaming role until SIGTERM.
@@ -266,28 +289,24 @@ async fn run_async(s: Settings, role: Role) -> anyhow::Result<()> {
                 total_timeout: s.fetch_timeout,
                 ..FetchPolicy::default()
             };
-            let stage = Arc::new(IngestStage::new(ingest, metrics.clone())?);
-            runner::run(config, stage, metrics, shutdown_signal()).await?;
+            let mut stage = IngestStage::new(ingest, metrics.clone())?;
+            let follow = if s.text_rules {
+                let rules = TextRules::default();
+                let follow = follow_lists(&s, rules.clone()).await?;
+                tracing::info!(rules = rules.len(), "Text rules loaded.");
+                stage = stage.with_text_rules(rules);
+                Some(follow)
+            } else {
+                None
+            };
+            runner::run(config, Arc::new(stage), metrics, shutdown_signal()).await?;
+            if let Some(follow) = follow {
+                follow.abort();
+            }
         }
         Role::Match => {
-            let store = takedown_hashlists::store::Store::connect(&s.redis_url, &s.redis_prefix)
-                .await
-                .context("connecting to the list store")?;
             let matcher = Matcher::default();
-            let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
-            let follower = matcher.clone();
-            let follow = tokio::spawn(async move {
-                follower
-                    .follow(store, Duration::from_secs(30), move || {
-                        let _ = ready_tx.send(());
-                    })
-                    .await
-            });
-            // Matching before the lists are loaded would miss matches: wait for them.
-            if ready_rx.await.is_err() {
-                let error = follow.await?.err();
-                return Err(anyhow!("loading the lists failed: {error:?}"));
-            }
+            let follow = follow_lists(&s, matcher.clone()).await?;
             tracing::info!("Lists loaded.");
             let stage = Arc::new(MatchStage::new(matcher, &s.output_topic));
             runner::run(config, stage, metrics, shutdown_signal()).await?;

@@ -31,7 +31,9 @@ pub enum ParseSignalError {
         position: usize,
     },
     /// The signal type name is unknown.
-    #[error("unknown signal type {0:?} (known: pdq, md5, sha256, sha512, dhash, phash)")]
+    #[error(
+        "unknown signal type {0:?} (known: pdq, md5, sha256, sha512, dhash, phash, text_regex)"
+    )]
     UnknownType(String),
 }
 
@@ -238,17 +240,22 @@ pub enum SignalType {
     Dhash,
     /// DCT perceptual hash (64 bits, `image_hasher` mean with DCT), matched by Hamming distance.
     Phash,
+    /// A text rule: a regular expression (Rust `regex` syntax) searched for in a post's text
+    /// and URLs. Its value is the pattern itself, not hex.
+    #[serde(rename = "text_regex")]
+    TextRegex,
 }
 
 impl SignalType {
     /// Every signal type, in a stable order.
-    pub const ALL: [SignalType; 6] = [
+    pub const ALL: [SignalType; 7] = [
         SignalType::Pdq,
         SignalType::Md5,
         SignalType::Sha256,
         SignalType::Sha512,
         SignalType::Dhash,
         SignalType::Phash,
+        SignalType::TextRegex,
     ];
 
     /// Whether values of this type match by Hamming distance (otherwise by equality).
@@ -259,14 +266,16 @@ impl SignalType {
         )
     }
 
-    /// Number of hex characters in a value of this type.
-    pub fn hex_len(self) -> usize {
+    /// Number of hex characters in a value of this type; `None` for text rules, whose values
+    /// are patterns.
+    pub fn hex_len(self) -> Option<usize> {
         match self {
-            SignalType::Pdq => 64,
-            SignalType::Md5 => 32,
-            SignalType::Sha256 => 64,
-            SignalType::Sha512 => 128,
-            SignalType::Dhash | SignalType::Phash => 16,
+            SignalType::Pdq => Some(64),
+            SignalType::Md5 => Some(32),
+            SignalType::Sha256 => Some(64),
+            SignalType::Sha512 => Some(128),
+            SignalType::Dhash | SignalType::Phash => Some(16),
+            SignalType::TextRegex => None,
         }
     }
 
@@ -279,6 +288,7 @@ impl SignalType {
             SignalType::Sha512 => "sha512",
             SignalType::Dhash => "dhash",
             SignalType::Phash => "phash",
+            SignalType::TextRegex => "text_regex",
         }
     }
 }
@@ -359,6 +369,8 @@ mod tests {
     fn signal_type_names() {
         for t in SignalType::ALL {
             assert_eq!(t.as_str().parse::<SignalType>().unwrap(), t);
+            let json = serde_json::to_string(&t).unwrap();
+            assert_eq!(json, format!("\"{}\"", t.as_str()));
         }
         assert!("tmk".parse::<SignalType>().is_err());
     }

@@ -286,10 +286,17 @@ pub fn parse_entry_key(key: &str) -> Result<(SignalType, String), InvalidValue> 
     Ok((t, canonical_value(t, v)?))
 }
 
-/// Validates a hash value for its type and returns it as lowercase hex.
+/// Longest text-rule pattern accepted, in bytes.
+pub const MAX_RULE_LEN: usize = 1024;
+
+/// Validates a value for its type: a hash is returned as lowercase hex; a text rule must be a
+/// pattern that compiles (within a size limit, so one rule cannot exhaust a consumer's memory)
+/// and is returned as given.
 pub fn canonical_value(signal_type: SignalType, value: &str) -> Result<String, InvalidValue> {
     let value = value.trim();
-    let expected = signal_type.hex_len();
+    let Some(expected) = signal_type.hex_len() else {
+        return canonical_rule(value);
+    };
     if value.len() != expected {
         return Err(InvalidValue(format!(
             "{signal_type} value must be {expected} hex characters, found {}",
@@ -309,6 +316,30 @@ pub fn canonical_value(signal_type: SignalType, value: &str) -> Result<String, I
     Ok(value.to_ascii_lowercase())
 }
 
+fn canonical_rule(pattern: &str) -> Result<String, InvalidValue> {
+    if pattern.is_empty() {
+        return Err(InvalidValue("text_regex pattern is empty".into()));
+    }
+    if pattern.len() > MAX_RULE_LEN {
+        return Err(InvalidValue(format!(
+            "text_regex pattern is {} bytes, over the limit of {MAX_RULE_LEN}",
+            pattern.len()
+        )));
+    }
+    compile_rule(pattern).map_err(|e| InvalidValue(format!("text_regex pattern: {e}")))?;
+    Ok(pattern.to_string())
+}
+
+/// Compiles a text rule the way every consumer does: case-insensitive, with a bounded
+/// compiled size.
+pub fn compile_rule(pattern: &str) -> Result<regex::Regex, regex::Error> {
+    regex::RegexBuilder::new(pattern)
+        .case_insensitive(true)
+        .size_limit(1 << 20)
+        .dfa_size_limit(1 << 20)
+        .build()
+}
+
 /// Parses a signal type name, accepting the aliases other tools use (python-threatexchange's
 /// `video_md5`, ThreatExchange's `HASH_PDQ`, Tech Against Terrorism's `SHA-256`).
 pub fn parse_signal_type(name: &str) -> Result<SignalType, InvalidValue> {
@@ -321,9 +352,10 @@ pub fn parse_signal_type(name: &str) -> Result<SignalType, InvalidValue> {
         "sha512" | "photo_sha512" | "video_sha512" => SignalType::Sha512,
         "dhash" => SignalType::Dhash,
         "phash" => SignalType::Phash,
+        "text_regex" | "textregex" | "regex" => SignalType::TextRegex,
         _ => {
             return Err(InvalidValue(format!(
-                "unknown signal type {name:?} (known: pdq, md5, sha256, sha512, dhash, phash)"
+                "unknown signal type {name:?} (known: pdq, md5, sha256, sha512, dhash, phash, text_regex)"
             )));
         }
     };

@@ -2,7 +2,8 @@
 //!
 //! For each post on `posts`: validate it, get each media item (inline base64, or fetched through
 //! the SSRF guard), decode and hash it on the blocking pool (decoding is CPU work and must not
-//! starve the consumer's polling), pull URLs out of the text, and produce one [`PostSignals`] on
+//! starve the consumer's polling), pull URLs out of the text, apply the lists' text rules to
+//! it ([`crate::text_rules`]), and produce one [`PostSignals`] on
 //! `post-signals`. A post that is not valid JSON of the schema goes to the dead-letter topic. A
 //! media item that cannot be fetched or decoded is recorded in the signals with its error code,
 //! the post's other media still go on, and the post is also dead-lettered with that code, so
@@ -11,6 +12,7 @@
 use crate::fetch::{FetchPolicy, Fetcher};
 use crate::metrics::StageMetrics;
 use crate::runner::{Input, Output, Rejection, Stage};
+use crate::text_rules::TextRules;
 use base64::Engine;
 use regex::Regex;
 use std::cell::RefCell;
@@ -56,6 +58,7 @@ pub struct IngestStage {
     config: IngestConfig,
     fetcher: Fetcher,
     metrics: Arc<StageMetrics>,
+    text_rules: TextRules,
 }
 
 impl IngestStage {
@@ -69,7 +72,14 @@ impl IngestStage {
             config,
             fetcher,
             metrics,
+            text_rules: TextRules::default(),
         })
+    }
+
+    /// Applies `rules` (kept current by the list follower) to each post's text.
+    pub fn with_text_rules(mut self, rules: TextRules) -> Self {
+        self.text_rules = rules;
+        self
     }
 
     async fn media_bytes(&self, media: &Media) -> Result<Vec<u8>, ErrorInfo> {
@@ -228,7 +238,11 @@ impl Stage for IngestStage {
             created_at: post.created_at,
             media,
             urls: post.text.as_deref().map(extract_urls).unwrap_or_default(),
-            text_hits: Vec::new(),
+            text_hits: post
+                .text
+                .as_deref()
+                .map(|t| self.text_rules.hits(t))
+                .unwrap_or_default(),
             ingested_at: OffsetDateTime::now_utc(),
         };
         let output = Output {

@@ -7,11 +7,15 @@
 //! - [`metrics`]: Prometheus metrics and health endpoints;
 //! - [`fetch`]: media fetching with the SSRF guard;
 //! - [`ingest_stage`]: posts to signals;
-//! - [`match_stage`]: signals to matches, with the index kept current with the lists.
+//! - [`text_rules`]: the lists' regular expressions applied to post text;
+//! - [`match_stage`]: signals to matches, with the index kept current with the lists;
+//! - [`list_feed`]: keeps the index and the text rules current with the list store.
 
 pub mod fetch;
 pub mod ingest_stage;
+pub mod list_feed;
 pub mod match_stage;
 pub mod metrics;
 pub mod runner;
+pub mod text_rules;
 pub mod tracker;

@@ -6,17 +6,16 @@
 //! by a [`Follower`] of the list store: a full load of each list at start, then the changes of
 //! every new version, applied to the live index without a rebuild while queries run.
 
+use crate::list_feed::{ListSink, update_list};
 use crate::runner::{Input, Output, Rejection, Stage};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
 use takedown_core::messages::{self, Match as MatchMessage, PostSignals};
 use takedown_core::{Md5Digest, PdqHash, Sha256Digest, Sha512Digest, SignalType};
-use takedown_hashlists::follow::{Follower, ListUpdate};
+use takedown_hashlists::follow::ListUpdate;
 use takedown_hashlists::model::{
     Change as ListChange, Entry, ListId, ListKind, ListMeta, Severity,
 };
-use takedown_hashlists::store::{Store, StoreError};
 use takedown_matcher::index::{
     Change, EntryNo, EntryRef, IndexVersion, ListInfo, ListNo, LiveIndex, Outcome, Signal,
 };
@@ -74,7 +73,7 @@ fn entry_signal(e: &Entry) -> Option<Signal> {
         SignalType::Md5 => Signal::Md5(Md5Digest::parse(&e.value).ok()?),
         SignalType::Sha256 => Signal::Sha256(Sha256Digest::parse(&e.value).ok()?),
         SignalType::Sha512 => Signal::Sha512(Sha512Digest::parse(&e.value).ok()?),
-        SignalType::Dhash | SignalType::Phash => return None,
+        SignalType::Dhash | SignalType::Phash | SignalType::TextRegex => return None,
     })
 }
 
@@ -188,6 +187,22 @@ impl Catalog {
         let info = slot.entries.get(r.entry as usize)?.as_ref()?;
         Some((slot, info))
     }
+
+    fn describe_key(&self, list: &str, key: &str) -> Option<(&ListSlot, &EntryInfo)> {
+        let list = ListId::parse(list).ok()?;
+        let slot = self.lists.get(usize::from(*self.numbers.get(&list)?))?;
+        let number = *slot.numbers.get(key)?;
+        let info = slot.entries.get(number as usize)?.as_ref()?;
+        Some((slot, info))
+    }
+}
+
+impl ListSink for Matcher {
+    fn apply(&self, update: &ListUpdate, meta: &ListMeta) {
+        if let Err(e) = self.apply_update(update, meta) {
+            tracing::error!(list = %update_list(update), error = %e, "Applying a list update failed.");
+        }
+    }
 }
 
 /// The live index and its catalog, kept in step by the list follower.
@@ -208,7 +223,7 @@ impl Default for Matcher {
 
 impl Matcher {
     /// Applies one list update to the catalog and the index.
-    pub fn apply(
+    pub fn apply_update(
         &self,
         update: &ListUpdate,
         meta: &ListMeta,
@@ -217,46 +232,6 @@ impl Matcher {
         let changes = catalog.changes_for(update, meta, takedown_hashlists::store::now_ms());
         self.index.apply(changes)?;
         Ok(())
-    }
-
-    /// Follows the store until it fails: loads every list, then applies each new version.
-    /// `ready` is called once after the first full load.
-    pub async fn follow(
-        &self,
-        store: Store,
-        poll_every: Duration,
-        ready: impl FnOnce() + Send,
-    ) -> Result<(), StoreError> {
-        let mut follower = Follower::new(store.clone());
-        for update in follower.poll().await? {
-            self.apply_logged(&store, &update).await;
-        }
-        ready();
-        let this = self.clone();
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        let run = tokio::spawn(
-            Follower::resume(store.clone(), follower.versions().clone())
-                .run(poll_every, move |u| tx.send(u).is_ok()),
-        );
-        while let Some(update) = rx.recv().await {
-            this.apply_logged(&store, &update).await;
-        }
-        run.await
-            .map_err(|e| StoreError::InvalidValue(format!("follower task: {e}")))?
-    }
-
-    async fn apply_logged(&self, store: &Store, update: &ListUpdate) {
-        let list = match update {
-            ListUpdate::Full { list, .. } | ListUpdate::Changes { list, .. } => list,
-        };
-        match store.meta(list).await {
-            Ok(meta) => {
-                if let Err(e) = self.apply(update, &meta) {
-                    tracing::error!(list = %list, error = %e, "Applying a list update failed.");
-                }
-            }
-            Err(e) => tracing::error!(list = %list, error = %e, "Reading list metadata failed."),
-        }
     }
 
     /// Matches a post's signals; returns the match messages.
@@ -281,40 +256,81 @@ impl Matcher {
                     continue;
                 };
                 for m in found {
-                    let Some((slot, entry)) = catalog.describe(m.entry) else {
-                        continue;
-                    };
-                    let Some(list_id) = &slot.id else { continue };
-                    let mut labels = entry.labels.clone();
-                    labels.extend(slot.labels.iter().cloned());
-                    labels.sort();
-                    labels.dedup();
-                    out.push(MatchMessage {
-                        schema: messages::SCHEMA_VERSION,
-                        match_id: messages::match_id(
-                            &post.post_id,
-                            &media.media_id,
-                            list_id.as_str(),
-                            &entry.key,
-                        ),
-                        post_id: post.post_id.clone(),
-                        platform: post.platform.clone(),
-                        post_url: post.url.clone(),
-                        media_id: media.media_id.clone(),
-                        signal_type: value.signal_type,
-                        list_id: list_id.to_string(),
-                        entry: entry.key.clone(),
-                        labels,
-                        severity: slot.severity.clone(),
-                        distance: m.distance,
-                        query_hash: value.value.clone(),
-                        list_hash: entry.value.clone(),
-                        matched_at: now,
-                    });
+                    if let Some((slot, entry)) = catalog.describe(m.entry) {
+                        let found = Found {
+                            media_id: &media.media_id,
+                            signal_type: value.signal_type,
+                            distance: m.distance,
+                            query: &value.value,
+                        };
+                        out.extend(found.message(post, slot, entry, now));
+                    }
                 }
             }
         }
+        // Text rules were applied by ingest; a rule deleted since then no longer matches.
+        for hit in &post.text_hits {
+            let Some((slot, entry)) = catalog.describe_key(&hit.list_id, &hit.rule) else {
+                continue;
+            };
+            let found = Found {
+                media_id: TEXT_MEDIA_ID,
+                signal_type: SignalType::TextRegex,
+                distance: 0,
+                query: &hit.matched,
+            };
+            out.extend(found.message(post, slot, entry, now));
+        }
         out
+    }
+}
+
+/// The `media_id` of matches on a post's text rather than one of its media items.
+pub const TEXT_MEDIA_ID: &str = "text";
+
+/// What matched, before it is described as a match message.
+struct Found<'a> {
+    media_id: &'a str,
+    signal_type: SignalType,
+    distance: u32,
+    query: &'a str,
+}
+
+impl Found<'_> {
+    fn message(
+        &self,
+        post: &PostSignals,
+        slot: &ListSlot,
+        entry: &EntryInfo,
+        now: OffsetDateTime,
+    ) -> Option<MatchMessage> {
+        let list_id = slot.id.as_ref()?;
+        let mut labels = entry.labels.clone();
+        labels.extend(slot.labels.iter().cloned());
+        labels.sort();
+        labels.dedup();
+        Some(MatchMessage {
+            schema: messages::SCHEMA_VERSION,
+            match_id: messages::match_id(
+                &post.post_id,
+                self.media_id,
+                list_id.as_str(),
+                &entry.key,
+            ),
+            post_id: post.post_id.clone(),
+            platform: post.platform.clone(),
+            post_url: post.url.clone(),
+            media_id: self.media_id.to_string(),
+            signal_type: self.signal_type,
+            list_id: list_id.to_string(),
+            entry: entry.key.clone(),
+            labels,
+            severity: slot.severity.clone(),
+            distance: self.distance,
+            query_hash: self.query.to_string(),
+            list_hash: entry.value.clone(),
+            matched_at: now,
+        })
     }
 }
 

@@ -12,6 +12,7 @@ use takedown_core::{PdqHash, SignalType};
 use takedown_hashlists::formats::{self, Format};
 use takedown_hashlists::model::{ListId, ListMeta, Severity};
 use takedown_hashlists::store::{ImportOptions, Store};
+use takedown_ingest::list_feed::follow_until_loaded;
 use takedown_ingest::match_stage::{MatchStage, Matcher};
 use takedown_ingest::metrics::StageMetrics;
 use takedown_ingest::runner::{self, RunnerConfig, header_text};
@@ -94,17 +95,9 @@ async fn matches_flow_and_list_changes_reach_the_running_matcher() {
     .await;
 
     let matcher = Matcher::default();
-    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
-    let follower = matcher.clone();
-    let follow_store = store.clone();
-    tokio::spawn(async move {
-        follower
-            .follow(follow_store, Duration::from_secs(3600), move || {
-                let _ = ready_tx.send(());
-            })
-            .await
-    });
-    ready_rx.await.unwrap();
+    follow_until_loaded(matcher.clone(), store.clone(), Duration::from_secs(3600))
+        .await
+        .unwrap();
 
     let (input, output) = (unique_name("post-signals"), unique_name("matches"));
     for t in [&input, &output, &format!("{input}.dlq")] {

@@ -3,6 +3,7 @@
 use super::{Record, RecordError};
 use crate::model::{Entry, parse_signal_type};
 use std::io::{BufRead, Write};
+use takedown_core::SignalType;
 
 /// Streams records from a plain file, one line at a time.
 pub(super) struct PlainRecords<R> {
@@ -27,6 +28,17 @@ fn parse_line(line: &str, line_no: u64) -> Option<Result<Record, RecordError>> {
     let line = line.trim();
     if line.is_empty() || line.starts_with('#') {
         return None;
+    }
+    // A text rule's pattern is the rest of the line and may hold spaces.
+    if let Some((kind, pattern)) = line.split_once(char::is_whitespace)
+        && parse_signal_type(kind).ok() == Some(SignalType::TextRegex)
+    {
+        let entry =
+            Entry::new(SignalType::TextRegex, pattern).map_err(|e| RecordError::line(line_no, e.0));
+        return Some(entry.map(|entry| Record {
+            entry,
+            deleted: false,
+        }));
     }
     let mut parts = line.split_ascii_whitespace();
     let (Some(kind), Some(value)) = (parts.next(), parts.next()) else {

@@ -106,6 +106,7 @@ fn algorithm(e: &Entry) -> &'static str {
         takedown_core::SignalType::Sha512 => "SHA-512",
         takedown_core::SignalType::Dhash => "DHASH",
         takedown_core::SignalType::Phash => "PHASH",
+        takedown_core::SignalType::TextRegex => "TEXT-REGEX",
     }
 }
 

@@ -131,6 +131,7 @@ fn indicator_type(t: SignalType) -> &'static str {
         SignalType::Sha512 => "HASH_SHA512",
         SignalType::Dhash => "HASH_DHASH",
         SignalType::Phash => "HASH_PHASH",
+        SignalType::TextRegex => "TEXT_REGEX",
     }
 }
 

@@ -174,3 +174,25 @@ fn unreadable_documents_are_errors() {
     let (_, bad, _) = read_all(Format::Jsonl, "{\"signal_type\": \"pdq\"}\n");
     assert_eq!(bad[0].location, Location::Line(1));
 }
+
+#[test]
+fn text_rules_keep_their_spaces_and_bad_patterns_name_the_line() {
+    let rule = entry(SignalType::TextRegex, r"join (our|the) channel @\w+", &[]);
+    for format in [Format::Plain, Format::Csv, Format::Jsonl] {
+        round_trip(format, std::slice::from_ref(&rule));
+    }
+    let (ok, bad, _) = read_all(
+        Format::Plain,
+        "text_regex https?://outlet\\.example/\\S+\ntext_regex (unclosed\nregex \n",
+    );
+    assert_eq!(ok.len(), 1);
+    assert_eq!(ok[0].entry.signal_type, SignalType::TextRegex);
+    assert_eq!(bad.len(), 2, "{bad:?}");
+    assert!(bad[0].to_string().contains("line 2"), "{}", bad[0]);
+    assert!(
+        bad[0].to_string().contains("text_regex pattern"),
+        "{}",
+        bad[0]
+    );
+    assert!(bad[1].to_string().contains("line 3"), "{}", bad[1]);
+}
