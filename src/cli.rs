@@ -32,6 +32,8 @@ pub enum Command {
     Audit(crate::review_cmd::AuditArgs),
     /// Manage the moderator web UI's accounts.
     Users(crate::review_cmd::UsersArgs),
+    /// Run the whole pipeline on this machine with generated demo content.
+    Demo(crate::demo_cmd::DemoArgs),
     /// Measure Takedown's parts.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -44,6 +46,8 @@ pub enum BenchCommand {
     Match(crate::bench_cmd::BenchMatchArgs),
     /// Write a reproducible realistic data set (entries and queries) for `bench match`.
     GenHashes(crate::bench_cmd::BenchGenArgs),
+    /// Posts with inline JPEGs through broker, ingest and match: throughput and latency.
+    Pipeline(crate::bench_pipeline::BenchPipelineArgs),
 }
 
 /// Sets up logging to stderr: JSON when `TAKEDOWN_LOG_FORMAT=json` (production), text
@@ -72,6 +76,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Review(args) => crate::review_cmd::run(args),
         Command::Audit(args) => crate::review_cmd::run_audit(args),
         Command::Users(args) => crate::review_cmd::run_users(args),
+        Command::Demo(args) => crate::demo_cmd::run(args),
+        Command::Bench(BenchCommand::Pipeline(args)) => {
+            crate::bench_pipeline::run(args)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Bench(BenchCommand::Match(args)) => {
             crate::bench_cmd::run(&args)?;
             Ok(ExitCode::SUCCESS)

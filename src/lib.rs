@@ -4,8 +4,11 @@
 //! implementations so that tests can drive them without a process where that is simpler.
 
 pub mod bench_cmd;
+pub mod bench_pipeline;
 pub mod cli;
+pub mod demo_cmd;
 pub mod hash_cmd;
 pub mod lists_cmd;
+pub mod local;
 pub mod review_cmd;
 pub mod stage_cmd;

@@ -4,7 +4,7 @@
 //! and the distinct match ids must be exactly the expected ones.
 
 use base64::Engine;
-use image::{ImageEncoder, Rgb, RgbImage};
+use image::RgbImage;
 use rdkafka::Message;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::producer::{FutureProducer, FutureRecord};
@@ -12,6 +12,7 @@ use std::collections::{HashMap, HashSet};
 use std::io::Cursor;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+use takedown::local::{jpeg, picture, png};
 use takedown_core::SignalType;
 use takedown_core::messages::{Match, PostSignals, match_id};
 use takedown_hashlists::formats::{self, Format};
@@ -21,60 +22,20 @@ use takedown_matcher::{DecodeLimits, PreResize, SignalComputer};
 use takedown_test_services::fixtures::png_claiming;
 use takedown_test_services::{KafkaBroker, RedisServer, unique_name};
 
-/// A deterministic picture: coloured blocks from a seed (generated, never real content).
-fn picture(seed: u64, width: u32, height: u32) -> RgbImage {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut next = move || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x
-    };
-    let cells: Vec<[u8; 3]> = (0..64)
-        .map(|_| {
-            let v = next();
-            [v as u8, (v >> 8) as u8, (v >> 16) as u8]
-        })
-        .collect();
-    RgbImage::from_fn(width, height, |px, py| {
-        let cell = (py * 8 / height) * 8 + px * 8 / width;
-        Rgb(cells[cell as usize])
-    })
-}
-
-fn png(img: &RgbImage) -> Vec<u8> {
-    let mut out = Vec::new();
-    image::codecs::png::PngEncoder::new(&mut out)
-        .write_image(
-            img.as_raw(),
-            img.width(),
-            img.height(),
-            image::ExtendedColorType::Rgb8,
-        )
-        .unwrap();
-    out
-}
-
-fn jpeg(img: &RgbImage, quality: u8) -> Vec<u8> {
-    let mut out = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
-        .write_image(
-            img.as_raw(),
-            img.width(),
-            img.height(),
-            image::ExtendedColorType::Rgb8,
-        )
-        .unwrap();
-    out
-}
-
 fn post(id: &str, media: serde_json::Value) -> Vec<u8> {
+    post_with_text(id, "hello", media)
+}
+
+fn post_with_text(id: &str, text: &str, media: serde_json::Value) -> Vec<u8> {
     serde_json::to_vec(&serde_json::json!({
         "post_id": id, "platform": "test", "author_id": "a", "created_at": "2026-11-23T10:00:00Z",
-        "text": "hello", "media": media,
+        "text": text, "media": media,
     }))
     .unwrap()
 }
+
+/// The list's text rule: posts linking to this (made-up) outlet match it.
+const OUTLET_RULE: &str = r"https?://outlet\.example/\S+";
 
 fn inline(bytes: &[u8]) -> serde_json::Value {
     serde_json::json!([{"media_id": "m", "data_base64": base64::engine::general_purpose::STANDARD.encode(bytes)}])
@@ -159,6 +120,7 @@ async fn a_thousand_posts_survive_a_killed_consumer() {
         let s = computer.compute(&png(img), &[SignalType::Pdq]).unwrap();
         list_text.push_str(&format!("pdq {}\n", s.pdq.unwrap().hash));
     }
+    list_text.push_str(&format!("text_regex {OUTLET_RULE}\n"));
     let store = Store::connect(&redis.url(), &prefix).await.unwrap();
     let list = ListId::parse("demo").unwrap();
     store
@@ -217,7 +179,16 @@ async fn a_thousand_posts_survive_a_killed_consumer() {
                 );
                 (post(&id, inline(&jpeg(&small, 80))), None, Some(i % 10))
             }
-            10..=15 => (
+            10 => (
+                post_with_text(
+                    &id,
+                    &format!("watch https://outlet.example/v/{i} today"),
+                    inline(&jpeg(&picture(5000 + i as u64, 320, 240), 85)),
+                ),
+                None,
+                None,
+            ),
+            11..=15 => (
                 post(&id, inline(&jpeg(&picture(5000 + i as u64, 320, 240), 85))),
                 None,
                 None,
@@ -265,6 +236,8 @@ async fn a_thousand_posts_survive_a_killed_consumer() {
         ("TAKEDOWN_ALLOW_FETCH", "127.0.0.1/32".to_string()),
         ("TAKEDOWN_FETCH_TIMEOUT_MS", "500".to_string()),
         ("TAKEDOWN_METRICS_ADDR", format!("127.0.0.1:{metrics_port}")),
+        ("TAKEDOWN_REDIS_URL", redis.url()),
+        ("TAKEDOWN_REDIS_PREFIX", prefix.clone()),
     ]);
     let mut match_env = common.clone();
     match_env.extend([
@@ -360,7 +333,7 @@ async fn a_thousand_posts_survive_a_killed_consumer() {
     );
 
     // Matches: the distinct match ids are exactly the expected ones.
-    let expected_ids: HashSet<String> = cases
+    let mut expected_ids: HashSet<String> = cases
         .iter()
         .filter_map(|c| {
             c.3.map(|n| {
@@ -370,6 +343,13 @@ async fn a_thousand_posts_survive_a_killed_consumer() {
         })
         .map(|(post_id, entry)| match_id(&post_id, "m", "demo", &entry))
         .collect();
+    // Every 20th post links to the outlet in its text.
+    let rule_key = format!("text_regex:{OUTLET_RULE}");
+    expected_ids.extend(
+        (0..1000)
+            .filter(|i| i % 20 == 10)
+            .map(|i| match_id(&format!("post-{i:04}"), "text", "demo", &rule_key)),
+    );
     let match_reader = reader(&matches);
     let mut ids: HashMap<String, usize> = HashMap::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
@@ -414,4 +394,31 @@ fn list_line_hash(_store: &Store, n: usize) -> String {
         .unwrap()
         .hash
         .to_string()
+}
+
+/// The README's run command: `takedown demo` starts its own services and stages, and its
+/// summary says exactly the expected matches and dead letters came out.
+#[test]
+fn the_demo_shows_exactly_the_expected_matches() {
+    let out = Command::new(env!("CARGO_BIN_EXE_takedown"))
+        .args(["demo", "--posts", "20", "--exit-when-done"])
+        .env("TAKEDOWN_LOG", "warn")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // 20 posts: 4 re-encoded and 4 resized copies, 4 links to the outlet, 2 truncated images.
+    assert!(
+        stdout.contains("12 of 12 expected matches, 0 unexpected; 2 of 2 expected dead letters"),
+        "{stdout}"
+    );
+    assert_eq!(
+        stdout.lines().filter(|l| l.starts_with("match ")).count(),
+        12,
+        "{stdout}"
+    );
 }
