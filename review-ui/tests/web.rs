@@ -5,6 +5,7 @@
 //! `$CARGO_TARGET_DIR/ui-screenshots` (or `target/ui-screenshots`).
 
 use serde_json::{Value, json};
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -129,8 +130,12 @@ struct Browser {
 impl Browser {
     async fn start() -> Browser {
         let port = free_port();
+        // Its own process group, which its Chromium inherits, so that ending the group ends
+        // every browser process even when a test fails half-way.
         let driver = Command::new("chromedriver")
+            .process_group(0)
             .arg(format!("--port={port}"))
+            .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -294,21 +299,26 @@ impl Browser {
         self.wait_url("/queue").await;
     }
 
-    async fn quit(mut self) {
-        let _ = self.http.delete(&self.url).send().await.map(|r| r.status());
-        let _ = self.driver.kill();
+    /// Ends the WebDriver session (closing Chromium), then the processes (on drop).
+    async fn quit(self) {
+        let _ = self.http.delete(&self.url).send().await;
+    }
+
+    /// Kills chromedriver's process group (chromedriver and every Chromium process).
+    fn end(&mut self) {
+        let _ = Command::new("sh")
+            .arg("-c")
+            .arg(format!("kill -9 -{}", self.driver.id()))
+            .status();
         let _ = self.driver.wait();
         let _ = std::fs::remove_dir_all(&self.profile);
-        std::mem::forget(self);
     }
 }
 
 impl Drop for Browser {
-    // A failed test still ends its chromedriver (which takes its Chromium with it).
+    // A failed test still ends its chromedriver and its Chromium.
     fn drop(&mut self) {
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
-        let _ = std::fs::remove_dir_all(&self.profile);
+        self.end();
     }
 }
 
