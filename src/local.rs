@@ -181,21 +181,22 @@ pub fn picture(seed: u64, width: u32, height: u32) -> RgbImage {
 /// `img` as a JPEG of `quality` (1–100).
 pub fn jpeg(img: &RgbImage, quality: u8) -> Vec<u8> {
     let mut out = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
-        .write_image(
-            img.as_raw(),
-            img.width(),
-            img.height(),
-            image::ExtendedColorType::Rgb8,
-        )
-        .expect("encoding to memory cannot fail");
+    encode(
+        img,
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality),
+    );
     out
 }
 
 /// `img` as a PNG.
 pub fn png(img: &RgbImage) -> Vec<u8> {
     let mut out = Vec::new();
-    image::codecs::png::PngEncoder::new(&mut out)
+    encode(img, image::codecs::png::PngEncoder::new(&mut out));
+    out
+}
+
+fn encode(img: &RgbImage, encoder: impl ImageEncoder) {
+    encoder
         .write_image(
             img.as_raw(),
             img.width(),
@@ -203,7 +204,6 @@ pub fn png(img: &RgbImage) -> Vec<u8> {
             image::ExtendedColorType::Rgb8,
         )
         .expect("encoding to memory cannot fail");
-    out
 }
 
 /// A post (schema of `docs/messages.md`) with `text` and one inline media item `m1`.

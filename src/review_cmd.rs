@@ -105,12 +105,9 @@ pub enum TokensCommand {
     },
 }
 
-/// Check the audit trail.
+/// Where the review store is, for the one-shot tools (`audit`, `users`).
 #[derive(clap::Args, Debug)]
-pub struct AuditArgs {
-    /// What to do.
-    #[command(subcommand)]
-    pub command: AuditCommand,
+pub struct StoreArgs {
     /// Redis URL (environment only: it may hold a password).
     #[arg(
         long,
@@ -128,6 +125,29 @@ pub struct AuditArgs {
         global = true
     )]
     pub prefix: String,
+}
+
+impl StoreArgs {
+    async fn connect(self) -> anyhow::Result<ReviewStore> {
+        let opts = StoreOptions {
+            prefix: self.prefix,
+            ..StoreOptions::default()
+        };
+        ReviewStore::connect(&self.redis_url, opts, Arc::new(SystemClock))
+            .await
+            .context("connecting to Redis")
+    }
+}
+
+/// Check the audit trail.
+#[derive(clap::Args, Debug)]
+pub struct AuditArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: AuditCommand,
+    /// Where the review store is.
+    #[command(flatten)]
+    pub store: StoreArgs,
 }
 
 /// Audit tools.
@@ -143,23 +163,9 @@ pub struct UsersArgs {
     /// What to do.
     #[command(subcommand)]
     pub command: UsersCommand,
-    /// Redis URL (environment only: it may hold a password).
-    #[arg(
-        long,
-        env = "TAKEDOWN_REDIS_URL",
-        hide_env_values = true,
-        default_value = "redis://127.0.0.1:6379",
-        global = true
-    )]
-    pub redis_url: String,
-    /// Key prefix of the review store.
-    #[arg(
-        long,
-        env = "TAKEDOWN_REVIEW_PREFIX",
-        default_value = "td:review",
-        global = true
-    )]
-    pub prefix: String,
+    /// Where the review store is.
+    #[command(flatten)]
+    pub store: StoreArgs,
 }
 
 /// Account tools.
@@ -213,13 +219,7 @@ pub fn run_users(args: UsersArgs) -> anyhow::Result<ExitCode> {
     let password = read_password()?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {
-        let opts = StoreOptions {
-            prefix: args.prefix,
-            ..StoreOptions::default()
-        };
-        let store = ReviewStore::connect(&args.redis_url, opts, Arc::new(SystemClock))
-            .await
-            .context("connecting to Redis")?;
+        let store = args.store.connect().await?;
         web::add_user(&store, &name, role, &password, "cli")
             .await
             .with_context(|| format!("adding account {name}"))?;
@@ -232,13 +232,7 @@ pub fn run_users(args: UsersArgs) -> anyhow::Result<ExitCode> {
 pub fn run_audit(args: AuditArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {
-        let opts = StoreOptions {
-            prefix: args.prefix,
-            ..StoreOptions::default()
-        };
-        let store = ReviewStore::connect(&args.redis_url, opts, Arc::new(SystemClock))
-            .await
-            .context("connecting to Redis")?;
+        let store = args.store.connect().await?;
         match args.command {
             AuditCommand::Verify => {
                 let v = audit::verify(&store)

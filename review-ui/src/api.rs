@@ -281,16 +281,10 @@ async fn post_order(
         json!({"note": "cross-border order (Art. 4): scrutiny may be requested from the Member State of establishment",
                "request_by": (record.received_at + SCRUTINY_REQUEST_WINDOW).format(&time::format_description::well_known::Rfc3339).unwrap_or_default()})
     });
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((
-        status,
-        Json(json!({"order": record, "annex_iii_draft": annex_iii, "scrutiny": scrutiny})),
-    )
-        .into_response())
+    Ok(created_or_repeated(
+        created,
+        json!({"order": record, "annex_iii_draft": annex_iii, "scrutiny": scrutiny}),
+    ))
 }
 
 async fn get_order(
@@ -556,16 +550,10 @@ async fn post_notice(
     let (record, created) = store
         .receive_notice(&body, notice, &who.name, received_at)
         .await?;
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((
-        status,
-        Json(json!({"notice": record, "case_id": record.case_id})),
-    )
-        .into_response())
+    Ok(created_or_repeated(
+        created,
+        json!({"notice": record, "case_id": record.case_id}),
+    ))
 }
 
 async fn get_notice(
@@ -614,16 +602,10 @@ async fn post_complaint(
     let (record, created) = store
         .receive_complaint(&body, complaint, &contested, &who.name, received_at)
         .await?;
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((
-        status,
-        Json(json!({"complaint": record, "case_id": record.case_id})),
-    )
-        .into_response())
+    Ok(created_or_repeated(
+        created,
+        json!({"complaint": record, "case_id": record.case_id}),
+    ))
 }
 
 async fn get_complaint(
@@ -633,6 +615,16 @@ async fn get_complaint(
 ) -> Result<Response, ApiError> {
     authorize(&store, &headers, &[Role::Legal, Role::Auditor]).await?;
     Ok(Json(store.complaint(&id).await?).into_response())
+}
+
+/// 201 with `body` for something new, 200 with the original for a repeated submission.
+fn created_or_repeated(created: bool, body: serde_json::Value) -> Response {
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    (status, Json(body)).into_response()
 }
 
 /// The audit entries of a case and of its takedown actions, oldest first.

@@ -1107,33 +1107,8 @@ impl ReviewStore {
             class,
             received_at,
         )?;
-        let record = IntakeRecord {
-            id: id.clone(),
-            submitted_by: submitted_by.to_string(),
-            received_at,
-            sha256: sha256_hex(raw),
-            body: notice,
-            case_id: case.id.clone(),
-        };
-        let key = format!("notice:{id}");
-        let json = serde_json::to_string(&record)?;
-        let new = self
-            .store_record(
-                &key,
-                &id,
-                submitted_by,
-                "notice.received",
-                raw,
-                &record.sha256,
-                received_at,
-                &json,
-            )
-            .await?;
-        if !new {
-            return Ok((self.record(&key).await?, false));
-        }
-        self.create_case(&case, submitted_by).await?;
-        Ok((record, true))
+        self.receive_intake("notice", id, raw, notice, case, submitted_by, received_at)
+            .await
     }
 
     /// Stores a complaint against the decision on `contested` once and opens its case
@@ -1158,22 +1133,47 @@ impl ReviewStore {
             SlaClass::Complaint,
             received_at,
         )?;
+        self.receive_intake(
+            "complaint",
+            id,
+            raw,
+            complaint,
+            case,
+            submitted_by,
+            received_at,
+        )
+        .await
+    }
+
+    /// Stores a notice or complaint (`kind`) once, with its raw body and that body's SHA-256,
+    /// and opens its case; a repeat returns the original record and `false`.
+    #[allow(clippy::too_many_arguments)]
+    async fn receive_intake<T: Serialize + serde::de::DeserializeOwned>(
+        &self,
+        kind: &str,
+        id: String,
+        raw: &[u8],
+        body: T,
+        case: Case,
+        submitted_by: &str,
+        received_at: OffsetDateTime,
+    ) -> Result<(IntakeRecord<T>, bool), StoreError> {
         let record = IntakeRecord {
             id: id.clone(),
             submitted_by: submitted_by.to_string(),
             received_at,
             sha256: sha256_hex(raw),
-            body: complaint,
+            body,
             case_id: case.id.clone(),
         };
-        let key = format!("complaint:{id}");
+        let key = format!("{kind}:{id}");
         let json = serde_json::to_string(&record)?;
         let new = self
             .store_record(
                 &key,
                 &id,
                 submitted_by,
-                "complaint.received",
+                &format!("{kind}.received"),
                 raw,
                 &record.sha256,
                 received_at,
