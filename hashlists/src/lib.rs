@@ -11,6 +11,7 @@
 
 pub mod follow;
 pub mod formats;
+mod key_filter;
 pub mod model;
 pub mod store;
 pub mod sync;

@@ -274,7 +274,12 @@ impl Entry {
 
 /// `<signal_type>:<value>`, the key of an entry within a list.
 pub fn entry_key(signal_type: SignalType, value: &str) -> String {
-    format!("{signal_type}:{value}")
+    let name = signal_type.as_str();
+    let mut key = String::with_capacity(name.len() + 1 + value.len());
+    key.push_str(name);
+    key.push(':');
+    key.push_str(value);
+    key
 }
 
 /// Parses an entry key back into its parts.
@@ -303,10 +308,11 @@ pub fn canonical_value(signal_type: SignalType, value: &str) -> Result<String, I
             value.chars().count()
         )));
     }
-    if let Some((i, c)) = value
-        .chars()
-        .enumerate()
-        .find(|(_, c)| !c.is_ascii_hexdigit())
+    if value.bytes().any(|b| !b.is_ascii_hexdigit())
+        && let Some((i, c)) = value
+            .chars()
+            .enumerate()
+            .find(|(_, c)| !c.is_ascii_hexdigit())
     {
         return Err(InvalidValue(format!(
             "{signal_type} value has non-hex character {c:?} at position {}",
@@ -343,8 +349,20 @@ pub fn compile_rule(pattern: &str) -> Result<regex::Regex, regex::Error> {
 /// Parses a signal type name, accepting the aliases other tools use (python-threatexchange's
 /// `video_md5`, ThreatExchange's `HASH_PDQ`, Tech Against Terrorism's `SHA-256`).
 pub fn parse_signal_type(name: &str) -> Result<SignalType, InvalidValue> {
+    // Our own names need no normalising: the common case, taken without allocating.
+    if let Some(t) = known_signal_type(name.trim()) {
+        return Ok(t);
+    }
     let n = name.trim().to_ascii_lowercase().replace('-', "");
-    let n = n.strip_prefix("hash_").unwrap_or(&n);
+    known_signal_type(n.strip_prefix("hash_").unwrap_or(&n)).ok_or_else(|| {
+        InvalidValue(format!(
+            "unknown signal type {name:?} (known: pdq, md5, sha256, sha512, dhash, phash, text_regex)"
+        ))
+    })
+}
+
+/// A lowercase signal type name or alias, without the `hash_` prefix.
+fn known_signal_type(n: &str) -> Option<SignalType> {
     let t = match n {
         "pdq" => SignalType::Pdq,
         "md5" | "photo_md5" | "video_md5" | "photomd5" | "videomd5" => SignalType::Md5,
@@ -353,13 +371,9 @@ pub fn parse_signal_type(name: &str) -> Result<SignalType, InvalidValue> {
         "dhash" => SignalType::Dhash,
         "phash" => SignalType::Phash,
         "text_regex" | "textregex" | "regex" => SignalType::TextRegex,
-        _ => {
-            return Err(InvalidValue(format!(
-                "unknown signal type {name:?} (known: pdq, md5, sha256, sha512, dhash, phash, text_regex)"
-            )));
-        }
+        _ => return None,
     };
-    Ok(t)
+    Some(t)
 }
 
 /// What a version did to one entry.

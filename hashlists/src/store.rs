@@ -5,27 +5,37 @@
 //! version number, and then commit: one Lua script checks the lock and the expected version,
 //! moves the version (and the sync checkpoint, never backwards) forward, records what the version
 //! did, and publishes it. Only after that are the staged changes applied to the entries hash
-//! ("materialised"). Readers therefore never see half an import:
+//! ("materialised", by a script inside Redis). Readers therefore never see half an import:
 //! - matchers follow the change log up to the committed version;
 //! - a cold reader scans the entries hash and replays the log from the materialised version to
 //!   the committed one (changes are whole-entry upserts and deletes, so replay is idempotent).
 //!
-//! A writer that dies leaves staged log entries above the committed version (invisible, removed
-//! by the next writer) or a committed version not yet materialised (finished by the next writer,
-//! and replayed by readers meanwhile). Nothing committed is lost and nothing uncommitted shows.
+//! Beside the log, a writer keeps a staging hash of the latest state of each key it staged, so
+//! a later record of the same import compares with what an earlier one staged. When the list
+//! was empty (the initial load of a large list), the staging hash is the new entries hash: the
+//! commit script renames it into place, so the entries are written once, not copied from the
+//! log afterwards.
+//!
+//! A writer that dies leaves staged log entries above the committed version and a staging hash
+//! (invisible, removed by the next writer) or a committed version not yet materialised
+//! (finished by the next writer, and replayed by readers meanwhile). Nothing committed is lost
+//! and nothing uncommitted shows.
 //!
 //! Keys share the hash tag `{<list id>}` so one list lives in one Redis Cluster slot.
 
 use crate::formats::{Record, RecordError};
+use crate::key_filter::KeyFilter;
 use crate::model::{Change, Disabled, Entry, ListId, ListMeta, parse_entry_key};
 use redis::AsyncCommands;
 use redis::aio::MultiplexedConnection;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::collections::{HashMap, VecDeque};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// How many changes one change-log record carries.
 const STAGE_BATCH: usize = 2_000;
+/// How many change-log records a writer has on their way to Redis at once.
+const STAGE_IN_FLIGHT: usize = 4;
 /// How long a writer's lock lives without renewal.
 const LOCK_TTL: Duration = Duration::from_secs(60);
 /// How many errors an import reports in full (all are counted).
@@ -219,6 +229,7 @@ struct Keys {
     lock: String,
     feedback: String,
     disabled_until: String,
+    staging: String,
 }
 
 impl Keys {
@@ -233,6 +244,7 @@ impl Keys {
             lock: format!("{base}:lock"),
             feedback: format!("{base}:feedback"),
             disabled_until: format!("{base}:disabled-until"),
+            staging: format!("{base}:staging"),
         }
     }
 
@@ -242,8 +254,9 @@ impl Keys {
 }
 
 const COMMIT_LUA: &str = r#"
--- KEYS: lock, state, versions; ARGV: token, expected version, info json, checkpoint ('' = none),
--- channel, list id, now ms, bump (1 = new version, 0 = checkpoint only)
+-- KEYS: lock, state, versions, staging, entries; ARGV: token, expected version, info json,
+-- checkpoint ('' = none), channel, list id, now ms, bump (1 = new version, 0 = checkpoint only),
+-- bulk (1 = the staging hash is the whole new entries hash: rename it, already materialised)
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return redis.error_reply('LOCK_LOST')
 end
@@ -267,10 +280,75 @@ if ARGV[8] == '1' then
   local next = current + 1
   redis.call('HSET', KEYS[2], 'version', next, 'updated_ms', ARGV[7])
   redis.call('HSET', KEYS[3], next, ARGV[3])
+  if ARGV[9] == '1' then
+    if redis.call('EXISTS', KEYS[4]) == 1 then
+      redis.call('RENAME', KEYS[4], KEYS[5])
+    end
+    redis.call('HSET', KEYS[2], 'materialized', next)
+  end
   redis.call('PUBLISH', ARGV[5], cjson.encode({list = ARGV[6], version = next}))
   return next
 end
 return current
+"#;
+
+/// Change-log records applied per materialising call (each up to [`STAGE_BATCH`] changes).
+const MATERIALIZE_RECORDS: usize = 4;
+
+const MATERIALIZE_LUA: &str = r#"
+-- KEYS: log, entries, disabled-until, state; ARGV: start id, end id, count, version.
+-- Applies up to `count` log records from `start` to the entries hash. Fields are
+-- `<op> <key>` with the entry's JSON as value ("-" for a deletion); upserts are applied
+-- before deletions within a record. Returns the id after the last record, or '' when the
+-- range is exhausted, after recording `version` as materialised. `start` may be exclusive
+-- ("(<id>").
+local page = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[2], 'COUNT', ARGV[3])
+local function apply(cmd, key, args)
+  local n = #args
+  local i = 1
+  while i <= n do
+    local j = math.min(i + 999, n)
+    redis.call(cmd, key, unpack(args, i, j))
+    i = j + 1
+  end
+end
+for _, record in ipairs(page) do
+  local fields = record[2]
+  local upserts, deletes = {}, {}
+  for i = 1, #fields, 2 do
+    local field = fields[i]
+    local space = string.find(field, ' ', 1, true)
+    local op, key = string.sub(field, 1, space - 1), string.sub(field, space + 1)
+    if op == 'deleted' then
+      deletes[#deletes + 1] = key
+      redis.call('ZREM', KEYS[3], key)
+    else
+      local json = fields[i + 1]
+      upserts[#upserts + 1] = key
+      upserts[#upserts + 1] = json
+      if op ~= 'added' then
+        local ok, entry = pcall(cjson.decode, json)
+        local until_ms = nil
+        if ok and type(entry) == 'table' and type(entry.disabled) == 'table'
+            and type(entry.disabled.until_ms) == 'number' then
+          until_ms = entry.disabled.until_ms
+        end
+        if until_ms then
+          redis.call('ZADD', KEYS[3], string.format('%.0f', until_ms), key)
+        else
+          redis.call('ZREM', KEYS[3], key)
+        end
+      end
+    end
+  end
+  if #upserts > 0 then apply('HSET', KEYS[2], upserts) end
+  if #deletes > 0 then apply('HDEL', KEYS[2], deletes) end
+end
+if #page < tonumber(ARGV[3]) then
+  redis.call('HSET', KEYS[4], 'materialized', ARGV[4])
+  return ''
+end
+return '(' .. page[#page][1]
 "#;
 
 const UNLOCK_LUA: &str = r#"
@@ -619,7 +697,10 @@ impl Store {
             lease: Some(lease),
             base_version: 0,
             staged: Vec::new(),
-            started_empty: false,
+            in_flight: VecDeque::new(),
+            renewed: Instant::now(),
+            bulk: false,
+            staged_keys: None,
             info: VersionInfo {
                 actor: actor.to_string(),
                 ..VersionInfo::default()
@@ -629,55 +710,39 @@ impl Store {
         Ok(writer)
     }
 
-    /// Applies committed versions up to the committed one to the entries hash.
+    /// Applies committed versions up to the committed one to the entries hash, inside Redis:
+    /// a script copies a few log records at a time, so the entries never travel to the client
+    /// and back, and no single call blocks Redis for long.
     async fn materialize(&self, list: &ListId) -> Result<(), StoreError> {
         let keys = self.keys(list);
         let mut conn = self.conn.clone();
         let materialized: Option<u64> = conn.hget(&keys.state, "materialized").await?;
         let version = self.version(list).await?;
-        let mut done = materialized.unwrap_or(0);
-        while done < version {
-            let next = done + 1;
-            let mut pager = self.log_pager(list, done, next).await?;
-            while let Some(page) = pager.next_raw().await? {
-                for (_, changes) in page {
-                    // One multi-field HSET and one HDEL per log record, copying the entries'
-                    // JSON as stored. The expiry set of disabled entries is only touched when an
-                    // entry is or was disabled.
-                    let mut upserts: Vec<(String, String)> = Vec::with_capacity(changes.len());
-                    let mut deletes: Vec<String> = Vec::new();
-                    let mut pipe = redis::pipe();
-                    for c in changes {
-                        match (c.op.as_str(), c.json) {
-                            ("added", Some(json)) => upserts.push((c.key, json)),
-                            (_, Some(json)) => {
-                                match disabled_until(&json) {
-                                    Some(until) => pipe.zadd(&keys.disabled_until, &c.key, until),
-                                    None => pipe.zrem(&keys.disabled_until, &c.key),
-                                }
-                                .ignore();
-                                upserts.push((c.key, json));
-                            }
-                            (_, None) => {
-                                pipe.zrem(&keys.disabled_until, &c.key).ignore();
-                                deletes.push(c.key);
-                            }
-                        }
-                    }
-                    if !upserts.is_empty() {
-                        pipe.hset_multiple(&keys.entries, &upserts).ignore();
-                    }
-                    if !deletes.is_empty() {
-                        pipe.hdel(&keys.entries, &deletes).ignore();
-                    }
-                    pipe.query_async::<()>(&mut conn).await?;
-                }
-            }
-            conn.hset::<_, _, _, ()>(&keys.state, "materialized", next)
-                .await?;
-            done = next;
+        let done = materialized.unwrap_or(0);
+        if done >= version {
+            return Ok(());
         }
-        Ok(())
+        let script = redis::Script::new(MATERIALIZE_LUA);
+        let mut start = format!("{}-0", done + 1);
+        loop {
+            // Returns "(<last id applied>" to go on from, or "" once the range is done (the
+            // script then records the version as materialised).
+            let next: String = script
+                .key(&keys.log)
+                .key(&keys.entries)
+                .key(&keys.disabled_until)
+                .key(&keys.state)
+                .arg(&start)
+                .arg(format!("{version}-{}", u64::MAX))
+                .arg(MATERIALIZE_RECORDS)
+                .arg(version)
+                .invoke_async(&mut conn)
+                .await?;
+            if next.is_empty() {
+                return Ok(());
+            }
+            start = next;
+        }
     }
 
     /// Imports records into a list (all or nothing unless `skip_invalid`).
@@ -910,11 +975,6 @@ impl LogPager {
     }
 }
 
-/// The lapse time of a disabled entry's JSON, if it has one.
-fn disabled_until(json: &str) -> Option<i64> {
-    serde_json::from_str::<Entry>(json).ok()?.disabled?.until_ms
-}
-
 fn encode_entry(e: &Entry) -> String {
     serde_json::to_string(e).expect("entries serialise")
 }
@@ -941,8 +1001,16 @@ pub struct Writer {
     base_version: u64,
     /// Ids of the change-log records staged so far.
     staged: Vec<String>,
-    /// The list had no entries when this writer took the lock.
-    started_empty: bool,
+    /// Change-log writes sent but not yet acknowledged, oldest first.
+    in_flight: VecDeque<tokio::task::JoinHandle<Result<String, redis::RedisError>>>,
+    /// When the write lock was last renewed.
+    renewed: Instant,
+    /// The list had no entries when this writer took the lock and nothing staged since needs
+    /// more than the staging hash: committing renames it to the entries hash instead of
+    /// replaying the change log into it (the initial load of a large list).
+    bulk: bool,
+    /// In bulk mode, the keys staged so far (so most lookups of the staging hash are skipped).
+    staged_keys: Option<KeyFilter>,
     info: VersionInfo,
 }
 
@@ -963,8 +1031,9 @@ impl Writer {
         self.base_version = self.store.version(&self.list).await?;
         let mut conn = self.store.conn.clone();
         let entries: u64 = conn.hlen(&self.keys.entries).await?;
-        self.started_empty = entries == 0;
-        let mut conn = self.store.conn.clone();
+        self.bulk = entries == 0;
+        self.staged_keys = self.bulk.then(KeyFilter::new);
+        conn.unlink::<_, ()>(&self.keys.staging).await?;
         let orphans: redis::streams::StreamRangeReply = conn
             .xrange(&self.keys.log, format!("{}-0", self.base_version + 1), "+")
             .await?;
@@ -981,32 +1050,101 @@ impl Writer {
             .ok_or_else(|| StoreError::LockLost(self.list.clone()))
     }
 
-    /// Stages changes for the next version (invisible until [`Writer::commit`]).
+    /// Stages changes for the next version (invisible until [`Writer::commit`]). The change-log
+    /// writes are pipelined: up to [`STAGE_IN_FLIGHT`] records are on their way to Redis while
+    /// the caller reads on; [`Writer::commit`] waits for all of them.
     pub async fn stage(&mut self, changes: Vec<Change>) -> Result<(), StoreError> {
         if changes.is_empty() {
             return Ok(());
         }
-        self.lease()?.renew().await?;
-        let mut conn = self.store.conn.clone();
+        if self.renewed.elapsed() >= LOCK_TTL / 6 {
+            self.lease()?.renew().await?;
+            self.renewed = Instant::now();
+        }
         for chunk in changes.chunks(STAGE_BATCH) {
             for c in chunk {
                 self.info.count(c);
+                if self.bulk
+                    && (matches!(c, Change::Disabled { .. } | Change::Enabled { .. })
+                        || c.entry().is_some_and(|e| e.disabled.is_some()))
+                {
+                    // The expiry set of disabled entries is kept by materialising the log.
+                    self.bulk = false;
+                }
             }
             // `<version>-*`: Redis picks the next sequence number, past any record of an
             // abandoned attempt at the same version (streams remember their last id). Each
             // change is one field, `<op> <key>`, whose value is the entry's JSON ("-" for a
             // deletion), so materialising copies values without parsing them.
-            let mut cmd = redis::cmd("XADD");
-            cmd.arg(&self.keys.log)
+            // The staging hash gets each key's latest staged state too: the entry's JSON, or
+            // for a deletion "-" (or, in bulk mode, nothing: there is nothing to delete).
+            let mut log = redis::cmd("XADD");
+            log.arg(&self.keys.log)
                 .arg(format!("{}-*", self.base_version + 1));
+            let mut staging = redis::cmd("HSET");
+            staging.arg(&self.keys.staging);
+            let mut unstage = redis::cmd("HDEL");
+            unstage.arg(&self.keys.staging);
+            let (mut staged, mut unstaged) = (0, 0);
             for c in chunk {
                 let (op, value) = raw_change(c);
-                cmd.arg(format!("{op} {}", c.key())).arg(value);
+                let key = c.key();
+                if self.bulk && op == "deleted" {
+                    unstage.arg(&key);
+                    unstaged += 1;
+                } else {
+                    if let Some(filter) = &mut self.staged_keys {
+                        filter.insert(&key);
+                    }
+                    staging.arg(&key).arg(&value);
+                    staged += 1;
+                }
+                log.arg(format!("{op} {key}")).arg(value);
             }
-            let id: String = cmd.query_async(&mut conn).await?;
-            self.staged.push(id);
+            let mut pipe = redis::pipe();
+            pipe.add_command(log);
+            if staged > 0 {
+                pipe.add_command(staging).ignore();
+            }
+            if unstaged > 0 {
+                pipe.add_command(unstage).ignore();
+            }
+            let mut conn = self.store.conn.clone();
+            self.in_flight.push_back(tokio::spawn(async move {
+                let (id,): (String,) = pipe.query_async(&mut conn).await?;
+                Ok(id)
+            }));
+            while self.in_flight.len() > STAGE_IN_FLIGHT {
+                self.settle_one().await?;
+            }
         }
         Ok(())
+    }
+
+    /// Waits for the oldest change-log write in flight and records its id.
+    async fn settle_one(&mut self) -> Result<(), StoreError> {
+        let Some(write) = self.in_flight.pop_front() else {
+            return Ok(());
+        };
+        let id = match write.await {
+            Ok(result) => result?,
+            // The write task never panics or is cancelled unless the runtime is going away.
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        };
+        self.staged.push(id);
+        Ok(())
+    }
+
+    /// Waits for every change-log write in flight; the first error is returned, after all
+    /// have finished (so an abort can remove every record that was written).
+    async fn settle_all(&mut self) -> Result<(), StoreError> {
+        let mut first = Ok(());
+        while !self.in_flight.is_empty() {
+            if let Err(e) = self.settle_one().await {
+                first = first.and(Err(e));
+            }
+        }
+        first
     }
 
     /// Compares incoming records with stored entries and stages the differences. Records
@@ -1020,45 +1158,86 @@ impl Writer {
         if batch.is_empty() {
             return Ok(());
         }
-        // The last record for a key wins within a batch.
-        let mut index: HashMap<String, usize> = HashMap::new();
-        for (i, r) in batch.iter().enumerate() {
-            index.insert(r.entry.key(), i);
+        // The last record for a key wins within a batch; keys keep their first position.
+        let mut index: HashMap<String, usize> = HashMap::with_capacity(batch.len());
+        let mut keys: Vec<String> = Vec::with_capacity(batch.len());
+        let mut records: Vec<Record> = Vec::with_capacity(batch.len());
+        for record in batch.drain(..) {
+            let key = record.entry.key();
+            match index.get(&key) {
+                Some(&i) => records[i] = record,
+                None => {
+                    index.insert(key.clone(), keys.len());
+                    keys.push(key);
+                    records.push(record);
+                }
+            }
         }
-        let mut keys: Vec<String> = index.keys().cloned().collect();
-        keys.sort_by_key(|k| index[k]);
         let mut conn = self.store.conn.clone();
-        // A list that was empty when this writer started has nothing to compare with (the
-        // initial load of a large list): skip the lookup.
-        let current: Vec<Option<String>> = if self.started_empty {
-            vec![None; keys.len()]
-        } else {
-            redis::cmd("HMGET")
-                .arg(&self.keys.entries)
-                .arg(&keys)
-                .query_async(&mut conn)
-                .await?
+        // What this writer staged for a key wins over the stored entry ("-": deleted). A list
+        // that was empty when this writer started has no stored entries to read.
+        // A list that started empty has nothing stored to read, and its filter of staged keys
+        // rules out most keys without asking Redis.
+        let ask: Vec<usize> = match &self.staged_keys {
+            Some(filter) => (0..keys.len())
+                .filter(|&i| filter.may_contain(&keys[i]))
+                .collect(),
+            None => (0..keys.len()).collect(),
         };
+        let read_stored = self.staged_keys.is_none();
+        let mut staged: Vec<Option<String>> = vec![None; keys.len()];
+        let mut stored: Vec<Option<String>> = vec![None; keys.len()];
+        if !ask.is_empty() {
+            // The staging writes in flight must land before the staging hash is read.
+            self.settle_all().await?;
+            let mut lookup = redis::pipe();
+            let mut hmget = |hash: &str| {
+                let cmd = lookup.cmd("HMGET").arg(hash);
+                for &i in &ask {
+                    cmd.arg(&keys[i]);
+                }
+            };
+            hmget(&self.keys.staging);
+            if read_stored {
+                hmget(&self.keys.entries);
+            }
+            let mut found: Vec<Vec<Option<String>>> = lookup.query_async(&mut conn).await?;
+            if read_stored {
+                for (&i, value) in ask.iter().zip(found.pop().unwrap_or_default()) {
+                    stored[i] = value;
+                }
+            }
+            for (&i, value) in ask.iter().zip(found.pop().unwrap_or_default()) {
+                staged[i] = value;
+            }
+        }
+        let current = staged
+            .into_iter()
+            .zip(stored)
+            .map(|(staged, stored)| match staged {
+                Some(s) if s == "-" => None,
+                Some(s) => Some(s),
+                None => stored,
+            });
         if let Some(seen) = seen_key {
             conn.sadd::<_, _, ()>(seen, &keys).await?;
         }
-        let mut changes = Vec::new();
-        for (key, stored) in keys.iter().zip(current) {
-            let record = &batch[index[key]];
+        let mut changes = Vec::with_capacity(keys.len());
+        for ((key, record), stored) in keys.into_iter().zip(records).zip(current) {
             let stored = stored
                 .map(|j| decode_entry(&self.keys.entries, &j))
                 .transpose()?;
             match (record.deleted, stored) {
-                (true, Some(_)) => changes.push(Change::Deleted { key: key.clone() }),
+                (true, Some(_)) => changes.push(Change::Deleted { key }),
                 (true, None) => summary.unchanged += 1,
                 (false, None) => {
-                    let mut entry = record.entry.clone();
+                    let mut entry = record.entry;
                     entry.disabled = None;
                     entry.added_version = Some(self.base_version + 1);
                     changes.push(Change::Added { entry });
                 }
                 (false, Some(old)) => {
-                    let mut entry = record.entry.clone();
+                    let mut entry = record.entry;
                     entry.disabled = old.disabled.clone();
                     entry.added_version = old.added_version;
                     if entry == old {
@@ -1069,7 +1248,6 @@ impl Writer {
                 }
             }
         }
-        batch.clear();
         self.stage(changes).await
     }
 
@@ -1174,6 +1352,7 @@ impl Writer {
     /// backwards), publishes it, materialises it and releases the lock. With nothing staged,
     /// only the checkpoint is stored. Returns the committed version.
     pub async fn commit(&mut self, checkpoint: Option<String>) -> Result<Option<u64>, StoreError> {
+        self.settle_all().await?;
         let bump = self.info.changes() > 0;
         self.info.version = self.base_version + 1;
         self.info.at_ms = now_ms();
@@ -1183,6 +1362,8 @@ impl Writer {
             .key(&self.keys.lock)
             .key(&self.keys.state)
             .key(&self.keys.versions)
+            .key(&self.keys.staging)
+            .key(&self.keys.entries)
             .arg(&self.lease()?.token)
             .arg(self.base_version)
             .arg(serde_json::to_string(&self.info).expect("info serialises"))
@@ -1191,6 +1372,7 @@ impl Writer {
             .arg(self.list.as_str())
             .arg(self.info.at_ms)
             .arg(if bump { "1" } else { "0" })
+            .arg(if self.bulk { "1" } else { "0" })
             .invoke_async(&mut conn)
             .await;
         let version = match result {
@@ -1208,6 +1390,7 @@ impl Writer {
             }
         };
         self.store.materialize(&self.list).await?;
+        conn.unlink::<_, ()>(&self.keys.staging).await?;
         self.release().await?;
         Ok(Some(version))
     }
@@ -1217,10 +1400,13 @@ impl Writer {
         if self.lease.is_none() {
             return Ok(());
         }
+        // Writes that failed left nothing; the others are removed below.
+        let _ = self.settle_all().await;
         let mut conn = self.store.conn.clone();
         if !self.staged.is_empty() {
             conn.xdel::<_, _, ()>(&self.keys.log, &self.staged).await?;
         }
+        conn.unlink::<_, ()>(&self.keys.staging).await?;
         self.release().await
     }
 

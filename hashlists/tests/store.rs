@@ -695,3 +695,141 @@ async fn version_bumps_reach_a_running_follower() {
         other => panic!("{other:?}"),
     }
 }
+
+/// Records of one import that repeat, delete or change a key staged by an earlier batch of
+/// the same import: compared with what was staged, not only with what was stored. Both for
+/// the initial load of an empty list (the bulk path) and for a list with entries.
+#[tokio::test]
+async fn later_records_of_one_import_see_what_earlier_records_staged() {
+    let redis = RedisServer::start().unwrap();
+    let store = store(&redis).await;
+    for preloaded in [false, true] {
+        let list = new_list(&store, if preloaded { "full" } else { "empty" }).await;
+        let base = if preloaded {
+            let s = store
+                .import(
+                    &list,
+                    import_text(Format::Plain, &plain_file(10_000..10_001)).records,
+                    &opts(),
+                )
+                .await
+                .unwrap();
+            s.version.unwrap()
+        } else {
+            0
+        };
+        let record = |i: u64, deleted: bool, label: Option<&str>| {
+            let mut entry = Entry::new(SignalType::Pdq, &pdq(i)).unwrap();
+            entry.add_labels(label.map(str::to_string));
+            Ok(formats::Record { entry, deleted })
+        };
+        // 3,000 additions cross the writer's batches of 2,000; then a repeat, a deletion and
+        // a change of keys staged in the first batch.
+        let mut records: Vec<_> = (0..3_000).map(|i| record(i, false, None)).collect();
+        records.push(record(5, false, None));
+        records.push(record(10, true, None));
+        records.push(record(20, false, Some("changed")));
+        let s = store
+            .import(&list, records.into_iter(), &opts())
+            .await
+            .unwrap();
+        assert_eq!(
+            (s.added, s.deleted, s.updated, s.unchanged),
+            (3_000, 1, 1, 1),
+            "preloaded: {preloaded}"
+        );
+        let (version, entries) = store.snapshot(&list).await.unwrap();
+        assert_eq!(version, base + 1);
+        assert_eq!(entries.len(), 2_999 + usize::from(preloaded));
+        assert!(entries.iter().all(|e| e.value != pdq(10)));
+        let changed = entries.iter().find(|e| e.value == pdq(20)).unwrap();
+        assert_eq!(changed.labels, ["changed"]);
+        assert!(
+            store
+                .entry(&list, &format!("pdq:{}", pdq(10)))
+                .await
+                .unwrap()
+                .is_none()
+        );
+
+        // A follower replaying the version's change log reaches the same state.
+        let mut replayed: HashMap<String, Entry> = HashMap::new();
+        if preloaded {
+            let (_, before) = store.snapshot(&list).await.unwrap();
+            let kept = before.into_iter().find(|e| e.value == pdq(10_000)).unwrap();
+            replayed.insert(kept.key(), kept);
+        }
+        for (_, changes) in store.changes(&list, base, version).await.unwrap() {
+            for c in changes {
+                match c.entry() {
+                    Some(e) => replayed.insert(c.key(), e.clone()),
+                    None => replayed.remove(&c.key()),
+                };
+            }
+        }
+        let mut replayed: Vec<Entry> = replayed.into_values().collect();
+        replayed.sort_by(|a, b| a.value.cmp(&b.value));
+        let mut expected = entries.clone();
+        expected.sort_by(|a, b| a.value.cmp(&b.value));
+        assert_eq!(replayed, expected, "preloaded: {preloaded}");
+    }
+}
+
+/// A writer that dies during the initial load of an empty list leaves nothing visible, and
+/// its staged entries never reach the list.
+#[tokio::test]
+async fn crashed_initial_load_leaves_nothing_visible() {
+    let redis = RedisServer::start().unwrap();
+    let store = store(&redis).await;
+    let list = new_list(&store, "crash-bulk").await;
+    let mut writer = store.writer(&list, "doomed").await.unwrap();
+    let staged = (0..10)
+        .map(|i| Change::Added {
+            entry: Entry::new(SignalType::Pdq, &pdq(i)).unwrap(),
+        })
+        .collect();
+    writer.stage(staged).await.unwrap();
+    // Let the pipelined writes land before the process "dies".
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    std::mem::forget(writer);
+    let (v, entries) = store.snapshot(&list).await.unwrap();
+    assert_eq!((v, entries.len()), (0, 0));
+
+    let mut conn = redis::Client::open(redis.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let lock_keys: Vec<String> = redis::cmd("KEYS")
+        .arg("*:lock")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    for k in lock_keys {
+        redis::cmd("DEL")
+            .arg(k)
+            .query_async::<()>(&mut conn)
+            .await
+            .unwrap();
+    }
+    let s = store
+        .import(
+            &list,
+            import_text(Format::Plain, &plain_file(100..103)).records,
+            &opts(),
+        )
+        .await
+        .unwrap();
+    assert_eq!((s.version, s.added), (Some(1), 3));
+    let (_, entries) = store.snapshot(&list).await.unwrap();
+    let values: Vec<&str> = entries.iter().map(|e| e.value.as_str()).collect();
+    let mut expected: Vec<String> = (100..103).map(pdq).collect();
+    expected.sort();
+    assert_eq!(values, expected);
+    let leftovers: Vec<String> = redis::cmd("KEYS")
+        .arg("*:staging")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}

@@ -1,7 +1,7 @@
 //! python-threatexchange plain files: `<signal_type> <hash>` per line.
 
 use super::{Record, RecordError};
-use crate::model::{Entry, parse_signal_type};
+use crate::model::{Entry, InvalidValue, parse_signal_type};
 use std::io::{BufRead, Write};
 use takedown_core::SignalType;
 
@@ -29,33 +29,23 @@ fn parse_line(line: &str, line_no: u64) -> Option<Result<Record, RecordError>> {
     if line.is_empty() || line.starts_with('#') {
         return None;
     }
-    // A text rule's pattern is the rest of the line and may hold spaces.
-    if let Some((kind, pattern)) = line.split_once(char::is_whitespace)
-        && parse_signal_type(kind).ok() == Some(SignalType::TextRegex)
-    {
-        let entry =
-            Entry::new(SignalType::TextRegex, pattern).map_err(|e| RecordError::line(line_no, e.0));
-        return Some(entry.map(|entry| Record {
-            entry,
-            deleted: false,
-        }));
-    }
-    let mut parts = line.split_ascii_whitespace();
-    let (Some(kind), Some(value)) = (parts.next(), parts.next()) else {
+    let Some((kind, rest)) = line.split_once(char::is_whitespace) else {
         return Some(Err(RecordError::line(
             line_no,
             "expected `<signal_type> <hash>`",
         )));
     };
-    if parts.next().is_some() {
-        return Some(Err(RecordError::line(
-            line_no,
-            "expected two fields `<signal_type> <hash>`, found more",
-        )));
-    }
-    let entry = parse_signal_type(kind)
-        .and_then(|t| Entry::new(t, value))
-        .map_err(|e| RecordError::line(line_no, e.0));
+    let entry = parse_signal_type(kind).and_then(|t| {
+        let rest = rest.trim_start();
+        // A text rule's pattern is the rest of the line and may hold spaces.
+        if t != SignalType::TextRegex && rest.bytes().any(|b| b.is_ascii_whitespace()) {
+            return Err(InvalidValue(
+                "expected two fields `<signal_type> <hash>`, found more".into(),
+            ));
+        }
+        Entry::new(t, rest)
+    });
+    let entry = entry.map_err(|e| RecordError::line(line_no, e.0));
     Some(entry.map(|entry| Record {
         entry,
         deleted: false,
