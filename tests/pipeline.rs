@@ -537,6 +537,21 @@ async fn the_demo_serves_the_moderator_ui_with_its_account() {
     );
     // post-000 is a re-encoded listed picture: its case has the generated JPEG for review.
     let case = takedown_review_ui::model::derive_id("m", &["demo", "post-000", "m1"]);
+    let case_page = http
+        .get(format!("{base}/cases/{case}"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        case_page.contains(&format!(
+            "<img src=\"/cases/{case}/media\" alt=\"Media of case {case}, blurred"
+        )),
+        "{case_page}"
+    );
     let media = http
         .get(format!("{base}/cases/{case}/media"))
         .header("cookie", &session)
