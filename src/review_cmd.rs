@@ -1,7 +1,8 @@
 //! `takedown review`: serves the review API and the moderator web UI and runs this replica's
 //! sweeper, its `matches` consumer and its outbox publisher; `takedown review tokens add`
 //! issues API tokens, `takedown users add` UI accounts, and `takedown audit verify` checks
-//! the audit chain.
+//! the audit chain. `takedown demo` runs the same role in its own process through
+//! [`serve_on`].
 //!
 //! Configuration precedence is environment (`TAKEDOWN_*`) < flags; the Redis URL is read from
 //! the environment so credentials in it never appear in argv, and the webhook secret is read
@@ -277,7 +278,8 @@ pub fn run(mut args: ReviewArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn connect(args: &ReviewArgs) -> anyhow::Result<ReviewStore> {
+/// Opens the review store `args` describe (prefix, lease, SLA profiles).
+pub async fn connect(args: &ReviewArgs) -> anyhow::Result<ReviewStore> {
     let sla = match &args.sla {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -300,6 +302,22 @@ async fn connect(args: &ReviewArgs) -> anyhow::Result<ReviewStore> {
 
 async fn serve(args: ReviewArgs) -> anyhow::Result<()> {
     let store = connect(&args).await?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("binding {}", args.listen))?;
+    serve_on(&args, store, listener, shutdown_signal()).await
+}
+
+/// Runs a review replica until `shutdown` completes: the sweeper; with `args.brokers`, the
+/// `matches` consumer and the outbox publisher; and the API with the moderator UI on
+/// `listener` (`args.listen` is not bound again). Then it stops the background tasks and
+/// waits for them. `takedown review` and `takedown demo` both run the role through here.
+pub async fn serve_on(
+    args: &ReviewArgs,
+    store: ReviewStore,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let webhook = match &args.webhook_url {
         Some(url) => {
             let secret = Secret::from_env("TAKEDOWN_WEBHOOK_SECRET")
@@ -365,10 +383,10 @@ async fn serve(args: ReviewArgs) -> anyhow::Result<()> {
             );
         }
     }
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("binding {}", args.listen))?;
-    tracing::info!(listen = %args.listen, "Review API listening.");
+    let addr = listener
+        .local_addr()
+        .context("reading the listen address")?;
+    tracing::info!(listen = %addr, "Review API listening.");
     let options = api::ApiOptions {
         provider_name: args.provider_name.clone(),
     };
@@ -383,7 +401,7 @@ async fn serve(args: ReviewArgs) -> anyhow::Result<()> {
     let app = api::router_with(store.clone(), options).merge(web::router(store, ui));
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
-            shutdown_signal().await;
+            shutdown.await;
             let _ = stop_tx.send(true);
         })
         .await?;

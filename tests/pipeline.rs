@@ -412,8 +412,12 @@ fn the_demo_shows_exactly_the_expected_matches() {
         String::from_utf8_lossy(&out.stderr)
     );
     // 20 posts: 4 re-encoded and 4 resized copies, 4 links to the outlet, 2 truncated images.
+    // Each match became a case in the review role the demo runs (8 pictures, 4 links).
     assert!(
-        stdout.contains("12 of 12 expected matches, 0 unexpected; 2 of 2 expected dead letters"),
+        stdout.contains(
+            "12 of 12 expected matches, 0 unexpected; 2 of 2 expected dead letters; \
+             12 of 12 expected cases from matches."
+        ),
         "{stdout}"
     );
     assert_eq!(
@@ -421,4 +425,154 @@ fn the_demo_shows_exactly_the_expected_matches() {
         12,
         "{stdout}"
     );
+}
+
+/// Without `--exit-when-done` the demo keeps serving the moderator UI: the account it prints
+/// logs in, the queue holds the cases from the matches and the demo removal order, a matched
+/// post's generated picture is served for review; Ctrl-C (SIGINT) then stops it cleanly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_serves_the_moderator_ui_with_its_account() {
+    use tokio::io::AsyncBufReadExt;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_takedown"))
+        .args(["demo", "--posts", "10"])
+        .env("TAKEDOWN_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut ui = None;
+    let mut printed = String::new();
+    let read_until_summary = async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            printed.push_str(&line);
+            printed.push('\n');
+            if line.starts_with("Moderator UI ") {
+                // "Moderator UI  <url>  account <name>  password <password>  (shown once)"
+                let words: Vec<&str> = line.split_whitespace().collect();
+                let after = |w: &str| words[words.iter().position(|x| *x == w).unwrap() + 1];
+                ui = Some((
+                    words[2].to_string(),
+                    after("account").to_string(),
+                    after("password").to_string(),
+                ));
+            }
+            if line.starts_with("Summary: ") {
+                return;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(240), read_until_summary)
+        .await
+        .expect("the demo printed its summary");
+    // 10 posts: 2 re-encoded and 2 resized copies, 2 links to the outlet, 1 truncated image.
+    assert!(
+        printed.contains("6 of 6 expected matches, 0 unexpected; 1 of 1 expected dead letters; 6 of 6 expected cases"),
+        "{printed}"
+    );
+    let (url, account, password) = ui.unwrap_or_else(|| panic!("no UI line in {printed}"));
+    assert!(
+        url.starts_with("http://127.0.0.1:") && url.ends_with('/'),
+        "{url}"
+    );
+    let base = url.trim_end_matches('/');
+
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let login = http.get(format!("{base}/login")).send().await.unwrap();
+    assert_eq!(login.status(), 200);
+    let token = login.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .split_once('=')
+        .unwrap()
+        .1
+        .to_string();
+    let form = |password: &str| {
+        form_urlencoded::Serializer::new(String::new())
+            .append_pair("csrf", &token)
+            .append_pair("name", &account)
+            .append_pair("password", password)
+            .finish()
+    };
+    let post_login = |body: String| {
+        http.post(format!("{base}/login"))
+            .header("cookie", format!("td_login={token}"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
+    let session_of = |r: &reqwest::Response| {
+        r.headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .find(|c| c.starts_with("td_session="))
+            .map(|c| c.split(';').next().unwrap().to_string())
+    };
+    let wrong = post_login(form("not the demo password")).await.unwrap();
+    assert_eq!(session_of(&wrong), None);
+    let ok = post_login(form(&password)).await.unwrap();
+    let session = session_of(&ok).expect("the printed account logs in");
+
+    let queue = http
+        .get(format!("{base}/queue"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(queue.status(), 200);
+    let page = queue.text().await.unwrap();
+    // Six cases from the matches and the demo removal order's.
+    assert!(
+        page.contains("<strong id=\"count-queued\">7</strong>"),
+        "{page}"
+    );
+    // post-000 is a re-encoded listed picture: its case has the generated JPEG for review.
+    let case = takedown_review_ui::model::derive_id("m", &["demo", "post-000", "m1"]);
+    let case_page = http
+        .get(format!("{base}/cases/{case}"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        case_page.contains(&format!(
+            "<img src=\"/cases/{case}/media\" alt=\"Media of case {case}, blurred"
+        )),
+        "{case_page}"
+    );
+    let media = http
+        .get(format!("{base}/cases/{case}/media"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(media.status(), 200);
+    assert_eq!(media.headers()["content-type"], "image/jpeg");
+    assert_eq!(&media.bytes().await.unwrap()[..2], &[0xFF, 0xD8]);
+
+    let pid = child.id().unwrap().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = tokio::time::timeout(Duration::from_secs(60), child.wait())
+        .await
+        .expect("the demo stops on Ctrl-C")
+        .unwrap();
+    assert!(status.success(), "{status}");
 }

@@ -1,0 +1,260 @@
+//! Moderator UI benchmark: how long the server takes to answer the queue page with 100,000
+//! open cases, against a real Redis started by test-services. The target (issue 7) is a p99
+//! under 100 ms, unfiltered and filtered.
+//!
+//! Like the review-engine benchmark this is a plain program (a large prepared state, then a
+//! few hundred timed requests per page), not criterion's repeated sampling:
+//! `cargo bench -p takedown-review-ui --bench ui`. `TAKEDOWN_BENCH_CASES` sets the number of
+//! open cases (default 100,000), `TAKEDOWN_BENCH_REQUESTS` the requests per page (default 300).
+//!
+//! The cases are loaded through the store's own `ingest_match` (16 at a time), each a hash
+//! match on one of 3 lists with one of 5 labels and 4 severities, case `i` matched `i`
+//! seconds ago; the sweeper then fires the deadlines already due, so the cases matched more
+//! than a day ago (13,600 of 100,000) are breached.
+//! The UI is served on a loopback port, one account logs in over HTTP and the pages are
+//! requested one after another. Two times are reported per request: the server's (a
+//! middleware around the router, from the request's arrival to the rendered response) and
+//! the client's (the whole HTTP exchange over loopback, body read).
+
+use axum::extract::Request;
+use axum::middleware::Next;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use takedown_core::SignalType;
+use takedown_core::clock::SystemClock;
+use takedown_core::messages::{Match, match_id};
+use takedown_review_ui::model::Role;
+use takedown_review_ui::store::{ReviewStore, StoreOptions};
+use takedown_review_ui::sweeper;
+use takedown_review_ui::web::{self, WebConfig};
+use takedown_test_services::{RedisServer, unique_name};
+use time::OffsetDateTime;
+
+const PASSWORD: &str = "a long benchmark password";
+/// The issue's target for the queue page's p99 server time.
+const TARGET: Duration = Duration::from_millis(100);
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Match `i` of the data set: list `list-(i mod 3)`, label `label-(i mod 5)`, severities in
+/// turn, matched `i` seconds before `now`.
+fn a_match(i: usize, now: OffsetDateTime) -> Match {
+    let post_id = format!("post-{i}");
+    let list_id = format!("list-{}", i % 3);
+    let entry = format!("pdq:{:064x}", i % 5000);
+    Match {
+        schema: 1,
+        match_id: match_id(&post_id, "m1", &list_id, &entry),
+        platform: "bench".into(),
+        post_url: Some(format!("https://platform.example/p/{post_id}")),
+        media_id: "m1".into(),
+        signal_type: SignalType::Pdq,
+        labels: vec![format!("label-{}", i % 5)],
+        severity: ["critical", "high", "medium", "low"][i % 4].into(),
+        distance: 4,
+        query_hash: "ab".repeat(32),
+        list_hash: entry[4..].to_string(),
+        matched_at: now - time::Duration::seconds(i as i64),
+        post_id,
+        list_id,
+        entry,
+    }
+}
+
+/// Loads `n` open cases through `ingest_match`, 16 writers at a time.
+async fn load(store: &ReviewStore, n: usize) {
+    let now = OffsetDateTime::now_utc();
+    let workers = 16;
+    let mut tasks = tokio::task::JoinSet::new();
+    for w in 0..workers {
+        let store = store.clone();
+        tasks.spawn(async move {
+            for i in (w..n).step_by(workers) {
+                store
+                    .ingest_match(&a_match(i, now))
+                    .await
+                    .expect("recording a match");
+            }
+        });
+    }
+    while let Some(r) = tasks.join_next().await {
+        r.expect("loader task");
+    }
+}
+
+/// Logs `name` in through the login form and returns the session cookie (`td_session=…`).
+async fn login(http: &reqwest::Client, base: &str, name: &str) -> String {
+    let page = http
+        .get(format!("{base}/login"))
+        .send()
+        .await
+        .expect("login page");
+    let token = page.headers()["set-cookie"]
+        .to_str()
+        .expect("cookie text")
+        .split(';')
+        .next()
+        .and_then(|c| c.split_once('='))
+        .expect("login cookie")
+        .1
+        .to_string();
+    let body = format!(
+        "csrf={token}&name={name}&password={}",
+        PASSWORD.replace(' ', "+")
+    );
+    let done = http
+        .post(format!("{base}/login"))
+        .header("cookie", format!("td_login={token}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .expect("login");
+    done.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("td_session="))
+        .and_then(|c| c.split(';').next())
+        .expect("a session cookie after login")
+        .to_string()
+}
+
+/// `p50 … max` of sorted durations, in milliseconds.
+fn percentiles(sorted: &[Duration]) -> String {
+    let p = |q: f64| sorted[((sorted.len() as f64 * q) as usize).min(sorted.len() - 1)];
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    format!(
+        "p50 {:6.1} ms  p90 {:6.1} ms  p99 {:6.1} ms  max {:6.1} ms",
+        ms(p(0.5)),
+        ms(p(0.9)),
+        ms(p(0.99)),
+        ms(sorted[sorted.len() - 1])
+    )
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+fn main() {
+    let n = env_usize("TAKEDOWN_BENCH_CASES", 100_000);
+    let requests = env_usize("TAKEDOWN_BENCH_REQUESTS", 300);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    runtime.block_on(run(n, requests));
+}
+
+async fn run(n: usize, requests: usize) {
+    println!(
+        "cores {}, load average {} (1, 5, 15 min)",
+        std::thread::available_parallelism().map_or(0, |p| p.get()),
+        load_average()
+    );
+    let redis = RedisServer::start().expect("starting Redis (scripts/install-test-deps)");
+    let opts = StoreOptions {
+        prefix: unique_name("bench-ui"),
+        ..StoreOptions::default()
+    };
+    let store = ReviewStore::connect(&redis.url(), opts, Arc::new(SystemClock))
+        .await
+        .expect("connecting to Redis");
+
+    let started = Instant::now();
+    load(&store, n).await;
+    let fired = sweeper::fire_due(&store)
+        .await
+        .expect("firing due deadlines");
+    let (queued, ..) = store.counts().await.expect("counts");
+    assert_eq!(queued as usize, n, "every case is open and queued");
+    println!(
+        "loaded {n} open cases in {:.1} s ({fired} deadlines already due fired)",
+        started.elapsed().as_secs_f64()
+    );
+
+    // The UI as `takedown review` serves it, with a middleware timing the server's side.
+    let server_times = Arc::new(Mutex::new(Vec::<Duration>::new()));
+    let recorder = server_times.clone();
+    let router = web::router(store.clone(), WebConfig::default()).layer(axum::middleware::from_fn(
+        move |req: Request, next: Next| {
+            let recorder = recorder.clone();
+            async move {
+                let t = Instant::now();
+                let resp = next.run(req).await;
+                recorder.lock().expect("timings").push(t.elapsed());
+                resp
+            }
+        },
+    ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("binding a loopback port");
+    let base = format!("http://{}", listener.local_addr().expect("local address"));
+    tokio::spawn(async move { axum::serve(listener, router).await });
+
+    web::add_user(&store, "mia", Role::Moderator, PASSWORD, "bench")
+        .await
+        .expect("adding the account");
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("HTTP client");
+    let cookie = login(&http, &base, "mia").await;
+    let get = |path: &str| {
+        let request = http
+            .get(format!("{base}{path}"))
+            .header("cookie", cookie.clone());
+        async move {
+            let t = Instant::now();
+            let r = request.send().await.expect("request");
+            assert_eq!(r.status(), 200);
+            let body = r.text().await.expect("body");
+            (t.elapsed(), body)
+        }
+    };
+
+    // The first page builds the index of open cases behind filters and counts.
+    let (first, body) = get("/queue").await;
+    assert!(body.contains(&format!("<strong id=\"count-queued\">{n}</strong>")));
+    println!(
+        "first queue page (builds the case index): {:.0} ms",
+        first.as_secs_f64() * 1000.0
+    );
+
+    println!("{requests} sequential requests per page, 50 rows a page:");
+    for (label, path) in [
+        ("unfiltered", "/queue"),
+        ("list + label", "/queue?list=list-1&label=label-2"),
+        ("breached", "/queue?status=breached"),
+    ] {
+        server_times.lock().expect("timings").clear();
+        let mut client = Vec::with_capacity(requests);
+        for _ in 0..requests {
+            let (t, body) = get(path).await;
+            assert!(body.contains("class=\"case-row\""), "{label}: no rows");
+            client.push(t);
+        }
+        let mut server = std::mem::take(&mut *server_times.lock().expect("timings"));
+        server.sort();
+        client.sort();
+        let p99 = server[((server.len() as f64 * 0.99) as usize).min(server.len() - 1)];
+        println!(
+            "  {label:<13} server {}  ({} requests; target p99 < {} ms: {})",
+            percentiles(&server),
+            server.len(),
+            TARGET.as_millis(),
+            if p99 < TARGET { "met" } else { "NOT met" }
+        );
+        println!("  {:<13} client {}", "", percentiles(&client));
+    }
+    println!("load average at the end {}", load_average());
+}
