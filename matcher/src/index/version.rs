@@ -455,15 +455,21 @@ impl IndexVersion {
                 Change::SetList(no, info) => {
                     set_list(lists.get_or_insert_with(|| (*self.lists).clone()), no, info)
                 }
+                // Every added entry is also a tombstone (it hides the base's old value), so
+                // only an entry already tombstoned can have an earlier addition to drop: the
+                // scan of the additions is skipped for the first change of each entry, and a
+                // full load of a list stays linear.
                 Change::Add(r, s) => {
                     check_list(lists.as_deref().unwrap_or(&self.lists), r)?;
-                    delta.added.retain(|(a, _)| *a != r);
+                    if !delta.tombstones.insert(r) {
+                        delta.added.retain(|(a, _)| *a != r);
+                    }
                     delta.added.push((r, s));
-                    delta.tombstones.insert(r);
                 }
                 Change::Delete(r) => {
-                    delta.added.retain(|(a, _)| *a != r);
-                    delta.tombstones.insert(r);
+                    if !delta.tombstones.insert(r) {
+                        delta.added.retain(|(a, _)| *a != r);
+                    }
                 }
             }
         }
