@@ -243,6 +243,27 @@ return 1
     )
 }
 
+/// Registers a trusted flagger or changes its entry, with its audit entry. KEYS: audit, seq,
+/// registry hash, account index. ARGV: id, now, actor, action, new JSON, expected JSON ('' = the
+/// id must be new), account ('' = none), audit `after`, cause. Returns 1; 0 if the entry exists
+/// (new) or changed since read; -1 if the account is bound to another entry.
+pub fn put_flagger() -> redis::Script {
+    with_prelude(
+        r#"
+local old = redis.call('HGET', KEYS[3], ARGV[1])
+if ARGV[6] == '' then
+  if old then return 0 end
+  if ARGV[7] ~= '' and redis.call('HSETNX', KEYS[4], ARGV[7], ARGV[1]) == 0 then return -1 end
+elseif old ~= ARGV[6] then
+  return 0
+end
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[5])
+audit('flagger:' .. ARGV[1], ARGV[3], ARGV[2], ARGV[4], '{}', ARGV[8], ARGV[9])
+return 1
+"#,
+    )
+}
+
 /// Seals audit entries: if the sealed head is still `expected`, stores each entry's chain hash
 /// and moves the head. KEYS: seals hash, head hash. ARGV: expected head id ('' for none), new
 /// head id, new head hash, then (entry id, hash) pairs. Returns 1, or 0 if another replica
