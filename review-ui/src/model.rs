@@ -652,6 +652,58 @@ mod tests {
     }
 
     #[test]
+    fn takedown_action_json_is_what_docs_messages_md_documents() {
+        use std::collections::BTreeSet;
+        let doc = include_str!("../../docs/messages.md");
+        let section = doc
+            .split("## `takedowns`")
+            .nth(1)
+            .and_then(|s| s.split("\n## ").next())
+            .expect("a takedowns section in docs/messages.md");
+        let documented: BTreeSet<&str> = section
+            .lines()
+            .filter_map(|l| l.strip_prefix("| `"))
+            .filter_map(|l| l.split('`').next())
+            .collect();
+        let example = section
+            .split("```json")
+            .nth(1)
+            .and_then(|s| s.split("```").next())
+            .expect("an example");
+        let action: TakedownAction = serde_json::from_str(example).unwrap();
+        let json = serde_json::to_value(&action).unwrap();
+        let fields: BTreeSet<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| k.as_str())
+            .collect();
+        assert_eq!(fields, documented, "every field documented, nothing else");
+        assert_eq!(
+            json,
+            serde_json::from_str::<serde_json::Value>(example).unwrap(),
+            "the example is exactly what the publisher produces"
+        );
+        let subject_row = section
+            .lines()
+            .find(|l| l.starts_with("| `subject`"))
+            .unwrap();
+        for field in json["subject"].as_object().unwrap().keys() {
+            assert!(subject_row.contains(&format!("`{field}`")), "{field}");
+        }
+        // Without an order and an embargo: no order_id, do_not_inform_until null.
+        let plain = TakedownAction {
+            order_id: None,
+            do_not_inform_until: None,
+            ..action
+        };
+        let json = serde_json::to_value(&plain).unwrap();
+        assert!(json.get("order_id").is_none());
+        assert!(json["do_not_inform_until"].is_null());
+        assert_eq!(json["schema"], 1);
+    }
+
+    #[test]
     fn derived_ids_are_stable_and_unambiguous() {
         assert_eq!(derive_id("m", &["a", "b"]), derive_id("m", &["a", "b"]));
         assert_ne!(derive_id("m", &["ab", ""]), derive_id("m", &["a", "b"]));
