@@ -1594,7 +1594,7 @@ async fn http_trusted_flagger_registry_decides_which_notices_are_trusted() {
     assert_eq!(view.due_at, Some(T0 + Duration::hours(24)));
     assert_eq!(
         s.queue_head(1).await.unwrap(),
-        [own_case.clone()],
+        std::slice::from_ref(&own_case),
         "a trusted flagger's notice goes before a critical hash match"
     );
     let mut self_declared = notice("T2");
