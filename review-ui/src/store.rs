@@ -389,6 +389,20 @@ impl ReviewStore {
         self.view(fields, matches, cluster)
     }
 
+    /// Reads a case for a transition in one round trip: its hash and whether it has matches
+    /// (the view carries no match records and no cluster).
+    async fn case_for_update(&self, id: &str) -> Result<(CaseView, bool), StoreError> {
+        let (fields, matched): (HashMap<String, String>, bool) = redis::pipe()
+            .hgetall(self.case_key(id))
+            .exists(self.key(&format!("case:{id}:matches")))
+            .query_async(&mut self.conn.clone())
+            .await?;
+        if fields.is_empty() {
+            return Err(StoreError::NotFound(format!("case {id}")));
+        }
+        Ok((self.view(fields, Vec::new(), Vec::new())?, matched))
+    }
+
     fn view(
         &self,
         fields: HashMap<String, String>,
@@ -513,7 +527,7 @@ impl ReviewStore {
         input: &DecisionInput,
     ) -> Result<Decided, StoreError> {
         for _ in 0..8 {
-            let view = self.case(case_id).await?;
+            let (view, matched) = self.case_for_update(case_id).await?;
             let case = &view.case;
             if case.state != CaseState::Open {
                 return Err(StoreError::State("only open cases can be decided"));
@@ -594,7 +608,7 @@ impl ReviewStore {
                 _ => None,
             };
             if let Some(verdict) = verdict
-                && !view.matches.is_empty()
+                && matched
             {
                 let job = format!("{case_id}|{}|{verdict}", case.history.len());
                 ops.push([
@@ -686,7 +700,7 @@ impl ReviewStore {
         F: FnMut(&CaseView, &mut Case, &mut Ops) -> Result<(&'static str, String), StoreError>,
     {
         for _ in 0..8 {
-            let view = self.case(case_id).await?;
+            let (view, _) = self.case_for_update(case_id).await?;
             let mut new = view.case.clone();
             let mut ops = Ops::default();
             let (action, cause) = f(&view, &mut new, &mut ops)?;
