@@ -97,10 +97,11 @@ pub enum ReviewCommand {
 pub enum TokensCommand {
     /// Issue a token; it is printed once and only its SHA-256 is stored.
     Add {
-        /// Account or authority name.
+        /// Account, authority or trusted-flagger account name.
         #[arg(long)]
         name: String,
-        /// moderator, senior_moderator, legal, admin, auditor or authority_client.
+        /// moderator, senior_moderator, legal, admin, auditor, authority_client or
+        /// trusted_flagger.
         #[arg(long)]
         role: Role,
     },

@@ -6,7 +6,9 @@
 //! criterion's repeated sampling does not fit, so this is a plain program that prints its
 //! figures: `cargo bench -p takedown-review-ui --bench review`. `TAKEDOWN_BENCH_CASES` sets the
 //! number of open cases (default 1,000,000), `TAKEDOWN_BENCH_DECISIONS` the decisions timed
-//! (default 50,000) and `TAKEDOWN_BENCH_MODERATORS` how many decide at once (default 64).
+//! (default 50,000) and `TAKEDOWN_BENCH_MODERATORS` how many decide at once (default 64);
+//! `TAKEDOWN_BENCH_PARTS` (default `decisions,orders,sweeper`) picks the parts to run. Each
+//! part also prints the CPU time Redis and this process spent on it, per operation.
 //!
 //! The open cases are bulk-loaded with pipelined writes of exactly the fields the store's
 //! `create_case` writes (case hash with its JSON document, queue entry, breach deadline),
@@ -117,6 +119,42 @@ async fn connect(redis: &RedisServer, prefix: &str) -> ReviewStore {
         .expect("connect")
 }
 
+/// CPU seconds used so far by Redis (main thread and all) and by this process.
+async fn cpu(store: &ReviewStore) -> (f64, f64) {
+    let info: String = redis::cmd("INFO")
+        .arg("cpu")
+        .query_async(&mut store.connection())
+        .await
+        .unwrap();
+    let field = |name: &str| -> f64 {
+        info.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0.0)
+    };
+    let redis = field("used_cpu_user:") + field("used_cpu_sys:");
+    // utime and stime, fields 14 and 15 of /proc/self/stat, in clock ticks (100 per second).
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after_name = stat.rsplit(')').next().unwrap_or("");
+    let ticks: f64 = after_name
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|v| v.parse::<f64>().ok())
+        .sum();
+    (redis, ticks / 100.0)
+}
+
+/// Prints the CPU time spent since `before` per operation.
+async fn print_cpu(store: &ReviewStore, before: (f64, f64), ops: usize, what: &str) {
+    let after = cpu(store).await;
+    println!(
+        "  CPU per {what}: Redis {:.1} µs, bench process {:.1} µs",
+        (after.0 - before.0) * 1e6 / ops as f64,
+        (after.1 - before.1) * 1e6 / ops as f64
+    );
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
@@ -158,6 +196,7 @@ async fn decisions(store: &ReviewStore, decisions: usize, workers: usize) {
         claim_time.as_secs_f64(),
         (per * workers) as f64 / claim_time.as_secs_f64()
     );
+    let before = cpu(store).await;
     let started = Instant::now();
     let mut tasks = Vec::new();
     for (w, cases) in held.into_iter().enumerate() {
@@ -179,6 +218,7 @@ async fn decisions(store: &ReviewStore, decisions: usize, workers: usize) {
         decide_time.as_secs_f64(),
         (per * workers) as f64 / decide_time.as_secs_f64()
     );
+    print_cpu(store, before, per * workers, "decision").await;
 }
 
 async fn order_to_head(store: &ReviewStore, orders: usize) {
@@ -253,6 +293,7 @@ async fn sweeper_burst(redis: &RedisServer, n: usize) {
         OffsetDateTime::now_utc() < window_start,
         "loading took {loaded:?}, past the window"
     );
+    let before = cpu(&store).await;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let sweeper = tokio::spawn(takedown_review_ui::sweeper::run(
         store.clone(),
@@ -272,6 +313,13 @@ async fn sweeper_burst(redis: &RedisServer, n: usize) {
     }
     let _ = stop_tx.send(true);
     sweeper.await.unwrap().unwrap();
+    print_cpu(
+        &store,
+        before,
+        n,
+        "fired deadline (with the waiting before the window)",
+    )
+    .await;
     let mut lateness = Vec::with_capacity(n);
     let mut last_fired = 0i64;
     let mut after = "-".to_string();
@@ -313,7 +361,16 @@ async fn sweeper_burst(redis: &RedisServer, n: usize) {
 async fn run() {
     let cases = env_usize("TAKEDOWN_BENCH_CASES", 1_000_000);
     let decided = env_usize("TAKEDOWN_BENCH_DECISIONS", 50_000);
+    let parts =
+        std::env::var("TAKEDOWN_BENCH_PARTS").unwrap_or_else(|_| "decisions,orders,sweeper".into());
+    let part = |name: &str| parts.split(',').any(|p| p.trim() == name);
     let redis = RedisServer::start().expect("redis-server (scripts/install-test-deps)");
+    if !part("decisions") && !part("orders") {
+        if part("sweeper") {
+            sweeper_burst(&redis, 100_000).await;
+        }
+        return;
+    }
     let store = connect(&redis, &unique_name("bench")).await;
     let started = Instant::now();
     // Two loaders in parallel, each with its own pipelined connection.
@@ -341,10 +398,16 @@ async fn run() {
         "loaded {cases} open cases in {:.1} s (Redis used memory {used})",
         started.elapsed().as_secs_f64()
     );
-    decisions(&store, decided, env_usize("TAKEDOWN_BENCH_MODERATORS", 64)).await;
-    order_to_head(&store, 50).await;
+    if part("decisions") {
+        decisions(&store, decided, env_usize("TAKEDOWN_BENCH_MODERATORS", 64)).await;
+    }
+    if part("orders") {
+        order_to_head(&store, 50).await;
+    }
     drop(store);
-    sweeper_burst(&redis, 100_000).await;
+    if part("sweeper") {
+        sweeper_burst(&redis, 100_000).await;
+    }
 }
 
 fn main() {

@@ -4,7 +4,9 @@
 //! are stored as SHA-256 digests, never in clear. Errors are JSON `{code, message, errors?}`
 //! with stable codes; internal errors become a generic 500.
 
+use crate::au_notice::parse_au_notice;
 use crate::audit;
+use crate::flaggers::{self, FlaggerStatus, RegistryError, TrustedFlagger, parse_new_flagger};
 use crate::intake::{check_contested, parse_complaint, parse_notice};
 use crate::model::{DecisionInput, Role};
 use crate::order::{AnnexII, AnnexIII, AnnexIIItem, CannotComply, FieldError, parse_order};
@@ -119,6 +121,26 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<RegistryError> for ApiError {
+    fn from(e: RegistryError) -> Self {
+        match e {
+            RegistryError::Store(e) => e.into(),
+            RegistryError::NotFound(_) => {
+                ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string())
+            }
+            RegistryError::Exists(_) | RegistryError::AccountTaken { .. } => {
+                ApiError::new(StatusCode::CONFLICT, "exists", e.to_string())
+            }
+            RegistryError::Unchanged(_) => {
+                ApiError::new(StatusCode::CONFLICT, "invalid_state", e.to_string())
+            }
+            RegistryError::Busy => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", e.to_string())
+            }
+        }
+    }
+}
+
 async fn authorize(
     store: &ReviewStore,
     headers: &HeaderMap,
@@ -210,6 +232,21 @@ pub fn router_with(store: ReviewStore, options: ApiOptions) -> Router {
         .route("/api/v1/notices/{id}", get(get_notice))
         .route("/api/v1/complaints", post(post_complaint))
         .route("/api/v1/complaints/{id}", get(get_complaint))
+        .route("/api/v1/removal-notices/au", post(post_au_notice))
+        .route("/api/v1/removal-notices/au/{id}", get(get_au_notice))
+        .route(
+            "/api/v1/trusted-flaggers",
+            post(add_flagger).get(list_flaggers),
+        )
+        .route("/api/v1/trusted-flaggers/{id}", get(get_flagger))
+        .route(
+            "/api/v1/trusted-flaggers/{id}/suspend",
+            post(suspend_flagger),
+        )
+        .route(
+            "/api/v1/trusted-flaggers/{id}/reinstate",
+            post(reinstate_flagger),
+        )
         .route("/api/v1/cases/{id}/audit", get(case_audit))
         .route("/api/v1/cases/{id}/embargo/extend", post(extend_embargo))
         .route("/api/v1/cases/{id}/legal-hold", post(set_hold))
@@ -539,16 +576,64 @@ async fn annex_ii(
     Ok(Json(reply).into_response())
 }
 
+/// One field's 422.
+fn field_error(code: &'static str, what: &str, field: &str, reason: &str) -> ApiError {
+    field_errors(
+        code,
+        what,
+        vec![FieldError {
+            field: field.into(),
+            reason: reason.into(),
+        }],
+    )
+}
+
+/// The registry entry a notice comes from: the entry bound to a trusted flagger's own
+/// account, or the `flagger_id` a relaying account names (which must be registered).
+async fn notice_flagger(
+    store: &ReviewStore,
+    who: &Principal,
+    flagger_id: Option<&str>,
+) -> Result<Option<TrustedFlagger>, ApiError> {
+    let invalid = |reason: &str| field_error("invalid_notice", "notice", "flagger_id", reason);
+    if who.role == Role::TrustedFlagger {
+        let Some(own) = flaggers::for_account(store, &who.name).await? else {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "this account is not bound to a trusted-flagger registry entry",
+            ));
+        };
+        if flagger_id.is_some_and(|id| id != own.id) {
+            return Err(invalid("not the registry entry bound to your account"));
+        }
+        return Ok(Some(own));
+    }
+    match flagger_id {
+        None => Ok(None),
+        Some(id) => match flaggers::get(store, id).await? {
+            Some(f) => Ok(Some(f)),
+            None => Err(invalid("not in the trusted-flagger registry")),
+        },
+    }
+}
+
 async fn post_notice(
     State(store): State<ReviewStore>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let received_at = store.clock().now();
-    let who = authorize(&store, &headers, &[Role::Legal, Role::AuthorityClient]).await?;
+    let who = authorize(
+        &store,
+        &headers,
+        &[Role::Legal, Role::AuthorityClient, Role::TrustedFlagger],
+    )
+    .await?;
     let notice = parse_notice(&body).map_err(|e| field_errors("invalid_notice", "notice", e))?;
+    let flagger = notice_flagger(&store, &who, notice.flagger_id.as_deref()).await?;
     let (record, created) = store
-        .receive_notice(&body, notice, &who.name, received_at)
+        .receive_notice(&body, notice, flagger.as_ref(), &who.name, received_at)
         .await?;
     Ok(created_or_repeated(
         created,
@@ -564,14 +649,142 @@ async fn get_notice(
     let who = authorize(
         &store,
         &headers,
-        &[Role::Legal, Role::Auditor, Role::AuthorityClient],
+        &[
+            Role::Legal,
+            Role::Auditor,
+            Role::AuthorityClient,
+            Role::TrustedFlagger,
+        ],
     )
     .await?;
     let record = store.notice(&id).await?;
-    if who.role == Role::AuthorityClient && record.submitted_by != who.name {
+    let outsider = matches!(who.role, Role::AuthorityClient | Role::TrustedFlagger);
+    if outsider && record.submitted_by != who.name {
         return Err(not_found(&format!("notice {id}")));
     }
     Ok(Json(record).into_response())
+}
+
+/// An eSafety Commissioner removal notice (Online Safety Act 2021 s109/s110).
+async fn post_au_notice(
+    State(store): State<ReviewStore>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    // The receipt time is taken before anything else can delay it.
+    let received_at = store.clock().now();
+    let who = authorize(&store, &headers, &[Role::AuthorityClient, Role::Legal]).await?;
+    let notice = parse_au_notice(&body, received_at)
+        .map_err(|e| field_errors("invalid_au_notice", "Australian removal notice", e))?;
+    let (record, created) = store
+        .receive_au_notice(&body, notice, &who.name, received_at)
+        .await?;
+    Ok(created_or_repeated(
+        created,
+        json!({"notice": record, "case_ids": record.case_ids, "due_at": rfc3339(record.due_at)}),
+    ))
+}
+
+async fn get_au_notice(
+    State(store): State<ReviewStore>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let who = authorize(
+        &store,
+        &headers,
+        &[Role::Legal, Role::Auditor, Role::AuthorityClient],
+    )
+    .await?;
+    let record = store.au_notice(&id).await?;
+    if who.role == Role::AuthorityClient && record.submitted_by != who.name {
+        return Err(not_found(&format!("Australian removal notice {id}")));
+    }
+    Ok(Json(record).into_response())
+}
+
+fn rfc3339(t: time::OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// Who manages the trusted-flagger registry (admin always may).
+const REGISTRY_KEEPERS: &[Role] = &[Role::Legal];
+
+async fn add_flagger(
+    State(store): State<ReviewStore>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let who = authorize(&store, &headers, REGISTRY_KEEPERS).await?;
+    let new = parse_new_flagger(&body)
+        .map_err(|e| field_errors("invalid_flagger", "trusted flagger", e))?;
+    let flagger = flaggers::add(&store, new, &who.name).await?;
+    Ok((StatusCode::CREATED, Json(flagger)).into_response())
+}
+
+async fn list_flaggers(
+    State(store): State<ReviewStore>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    authorize(&store, &headers, &[Role::Legal, Role::Auditor]).await?;
+    Ok(Json(json!({"flaggers": flaggers::list(&store).await?})).into_response())
+}
+
+async fn get_flagger(
+    State(store): State<ReviewStore>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    authorize(&store, &headers, &[Role::Legal, Role::Auditor]).await?;
+    let flagger = flaggers::get(&store, &id)
+        .await?
+        .ok_or_else(|| not_found(&format!("trusted flagger {id}")))?;
+    let counts = flaggers::counts(&store, &id).await?;
+    Ok(Json(flaggers::FlaggerView { flagger, counts }).into_response())
+}
+
+async fn change_flagger(
+    store: ReviewStore,
+    headers: HeaderMap,
+    id: String,
+    body: Bytes,
+    status: FlaggerStatus,
+) -> Result<Response, ApiError> {
+    let who = authorize(&store, &headers, REGISTRY_KEEPERS).await?;
+    let body: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    let Some(reason) = body["reason"]
+        .as_str()
+        .map(str::trim)
+        .filter(|r| !r.is_empty() && r.chars().count() <= 1000)
+    else {
+        return Err(field_error(
+            "invalid_status_change",
+            "status change",
+            "reason",
+            "why, with the coordinator's decision or reference (1 to 1000 characters)",
+        ));
+    };
+    let flagger = flaggers::set_status(&store, &id, status, &who.name, reason).await?;
+    Ok(Json(flagger).into_response())
+}
+
+async fn suspend_flagger(
+    State(store): State<ReviewStore>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    change_flagger(store, headers, id, body, FlaggerStatus::Suspended).await
+}
+
+async fn reinstate_flagger(
+    State(store): State<ReviewStore>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    change_flagger(store, headers, id, body, FlaggerStatus::Active).await
 }
 
 async fn post_complaint(

@@ -1,7 +1,8 @@
 //! Notices (DSA Art. 16) and complaints (TCO Art. 10, DSA Art. 20) as received.
 //!
 //! Both arrive over the API and each becomes a case under its own clock: a notice from an
-//! Art. 22 trusted flagger goes before other notices, a complaint has two weeks. Like removal
+//! active Art. 22 trusted flagger (per the registry, [`crate::flaggers`], never per the notice
+//! itself) goes before other notices, a complaint has two weeks. Like removal
 //! orders they are validated field by field so the API can name every wrong field (422), and
 //! stored once with their raw body, its digest and the receipt time.
 
@@ -38,7 +39,11 @@ pub struct Notice {
     pub explanation: String,
     /// The notifier (Art. 16(2)(c)).
     pub notifier: Contact,
-    /// Whether the notifier is an Art. 22 trusted flagger.
+    /// The trusted-flagger registry entry the relaying account names (`flagger_id`); the
+    /// store replaces it with the entry the notice was attributed to.
+    pub flagger_id: Option<String>,
+    /// Whether the notice was handled as an Art. 22 trusted flagger's: set by the store from
+    /// the registry at receipt, never from the body.
     pub trusted_flagger: bool,
 }
 
@@ -152,14 +157,21 @@ pub fn parse_notice(body: &[u8]) -> Result<Notice, Vec<FieldError>> {
     }
     let explanation = text(&root["explanation"], "explanation", 5000, &mut errors);
     let notifier = contact(&root["notifier"], "notifier", &mut errors);
-    let trusted_flagger = match &root["trusted_flagger"] {
-        Value::Bool(b) => *b,
-        Value::Null => false,
-        _ => {
-            err(&mut errors, "trusted_flagger", "true or false");
-            false
-        }
-    };
+    if !matches!(root["trusted_flagger"], Value::Null | Value::Bool(false)) {
+        err(
+            &mut errors,
+            "trusted_flagger",
+            "trusted status comes from the registry of trusted flaggers: submit with the \
+             flagger's own account or name its flagger_id",
+        );
+    }
+    let flagger_id = optional(&root["flagger_id"], "flagger_id", &mut errors);
+    if flagger_id
+        .as_deref()
+        .is_some_and(|id| !crate::flaggers::valid_id(id))
+    {
+        err(&mut errors, "flagger_id", "a trusted-flagger registry id");
+    }
     if root["good_faith"] != Value::Bool(true) {
         err(
             &mut errors,
@@ -175,7 +187,8 @@ pub fn parse_notice(body: &[u8]) -> Result<Notice, Vec<FieldError>> {
         url,
         explanation,
         notifier,
-        trusted_flagger,
+        flagger_id,
+        trusted_flagger: false,
     };
     if errors.is_empty() {
         Ok(notice)
@@ -285,13 +298,17 @@ mod tests {
     #[test]
     fn notices_name_every_wrong_field() {
         let good = json!({"platform": "web", "url": "https://example.org/p/1",
-            "explanation": "praises an attack", "good_faith": true, "trusted_flagger": true,
+            "explanation": "praises an attack", "good_faith": true, "flagger_id": "ngo-1",
             "notifier": {"name": "Flagger NGO", "email": "tf@example.org"}});
         let n = parse_notice(good.to_string().as_bytes()).unwrap();
-        assert!(n.trusted_flagger);
+        assert_eq!(n.flagger_id.as_deref(), Some("ngo-1"));
+        assert!(
+            !n.trusted_flagger,
+            "only the registry makes a notice trusted"
+        );
         assert_eq!(n.reference, None);
-        let bad = json!({"platform": "web", "url": "example.org/p/1", "trusted_flagger": "yes",
-            "notifier": {"name": "", "email": "nobody"}});
+        let bad = json!({"platform": "web", "url": "example.org/p/1", "trusted_flagger": true,
+            "flagger_id": "NGO 1", "notifier": {"name": "", "email": "nobody"}});
         assert_eq!(
             fields(parse_notice(bad.to_string().as_bytes())),
             [
@@ -300,6 +317,7 @@ mod tests {
                 "notifier.name",
                 "notifier.email",
                 "trusted_flagger",
+                "flagger_id",
                 "good_faith"
             ]
         );

@@ -10,6 +10,9 @@
 //!   deadlines fired exactly once across replicas, decisions with their outbox, preservation.
 //! - [`audit`]: the append-only, hash-chained audit trail and its verification.
 //! - [`intake`]: DSA notices and complaints, validated field by field.
+//! - [`flaggers`]: the registry of DSA Art. 22 trusted flaggers that decides which notices are
+//!   trusted, with per-flagger counts for transparency reports.
+//! - [`au_notice`]: Australian removal notices (Online Safety Act 2021 s109/s110).
 //! - [`intake_stage`]: the `matches` consumer (a stage of the ingest crate's Kafka runner).
 //! - [`actions`]: publishing takedown actions to Kafka (and an optional webhook), reviewer
 //!   feedback to the hash lists.
@@ -19,7 +22,9 @@
 
 pub mod actions;
 pub mod api;
+pub mod au_notice;
 pub mod audit;
+pub mod flaggers;
 pub mod intake;
 pub mod intake_stage;
 mod lua;

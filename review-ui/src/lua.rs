@@ -133,66 +133,74 @@ pub fn reap_leases() -> redis::Script {
 pub fn transition() -> redis::Script {
     with_prelude(
         r#"
-if redis.call('HGET', KEYS[3], 'ver') ~= ARGV[1] then return {0, 'conflict'} end
-if ARGV[2] ~= '' then
-  local holder = redis.call('HGET', KEYS[3], 'holder')
-  local lease = tonumber(redis.call('HGET', KEYS[3], 'lease_until') or '0')
-  if holder ~= ARGV[2] or lease < tonumber(ARGV[3]) then return {0, 'not_holder'} end
+local cur = redis.call('HMGET', KEYS[3], 'ver', 'holder', 'lease_until')
+if cur[1] ~= ARGV[1] then return {0, 'conflict'} end
+if ARGV[2] ~= '' and (cur[2] ~= ARGV[2] or tonumber(cur[3] or '0') < tonumber(ARGV[3])) then
+  return {0, 'not_holder'}
 end
-redis.call('HSET', KEYS[3], 'doc', ARGV[4], 'state', ARGV[5])
-redis.call('HINCRBY', KEYS[3], 'ver', 1)
+redis.call('HSET', KEYS[3], 'doc', ARGV[4], 'state', ARGV[5], 'ver', tonumber(ARGV[1]) + 1)
 local seq = audit(ARGV[6], ARGV[7], ARGV[3], ARGV[8], ARGV[9], ARGV[10], ARGV[11])
 local i = 13
 for _ = 1, tonumber(ARGV[12]) do
-  local argc = tonumber(ARGV[i]); i = i + 1
-  local cmd = {}
-  for j = 1, argc do cmd[j] = ARGV[i]; i = i + 1 end
-  redis.call(unpack(cmd))
+  local argc = tonumber(ARGV[i])
+  redis.call(unpack(ARGV, i + 1, i + argc))
+  i = i + 1 + argc
 end
 return {1, seq}
 "#,
     )
 }
 
-/// Fires due deadlines: removes each from the deadline set and, if its case is still open,
-/// records the escalation or breach with its cause. Atomic, so a deadline fires once however
-/// many replicas sweep.
+/// Fires due deadlines: takes the earliest due ones off the deadline set in one command and,
+/// for each whose case is still open, records the escalation or breach with its cause.
+/// Atomic, so a deadline fires once however many replicas sweep. The sequence numbers of the
+/// batch's audit entries are reserved with one `INCRBY`.
 ///
 /// KEYS: audit, seq, deadlines, SLA event stream. ARGV: now, limit, prefix.
 /// Returns `{taken, fired}`.
 pub fn sweep() -> redis::Script {
-    with_prelude(
+    redis::Script::new(
         r#"
-local due = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0,
+local now = ARGV[1]
+local due = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'WITHSCORES', 'LIMIT', 0,
   tonumber(ARGV[2]))
-local fired = 0
+local taken = #due / 2
+if taken == 0 then return {0, 0} end
+-- The first `taken` members by rank are exactly those read (the range starts at -inf).
+redis.call('ZREMRANGEBYRANK', KEYS[3], 0, taken - 1)
+local t = tonumber(now)
+local fire = {}
 for i = 1, #due, 2 do
-  local m, at = due[i], due[i + 1]
-  redis.call('ZREM', KEYS[3], m)
-  local id, run, kind = string.match(m, '^(.*)|(%d+)|(%w+)$')
-  local ck = ARGV[3] .. ':case:' .. id
-  local f = id and redis.call('HMGET', ck, 'state', 'holder', 'lease_until') or {}
-  if f[1] == 'open' then
-    local holder = f[2]
-    local lease = tonumber(f[3] or '0')
-    local cause
-    if holder and lease >= tonumber(ARGV[1]) then
-      cause = 'claimed by ' .. holder .. ', not decided'
-    else
-      cause = 'not claimed'
+  local at = due[i + 1]
+  local id, run, kind = string.match(due[i], '^(.*)|(%d+)|(%w+)$')
+  if id then
+    local ck = ARGV[3] .. ':case:' .. id
+    local f = redis.call('HMGET', ck, 'state', 'holder', 'lease_until')
+    if f[1] == 'open' then
+      local cause = 'not claimed'
+      if f[2] and tonumber(f[3] or '0') >= t then
+        cause = 'claimed by ' .. f[2] .. ', not decided'
+      end
+      if kind == 'breach' then
+        redis.call('HSET', ck, 'breached_at', at)
+      else
+        redis.call('HSET', ck, 'esc', string.sub(kind, 2))
+      end
+      fire[#fire + 1] = {id, run, kind, at, cause}
     end
-    if kind == 'breach' then
-      redis.call('HSET', ck, 'breached_at', at)
-    else
-      redis.call('HSET', ck, 'esc', string.sub(kind, 2))
-    end
-    redis.call('XADD', KEYS[4], '*', 'case', id, 'run', run, 'kind', kind, 'due_at', at,
-      'fired_at', ARGV[1], 'cause', cause)
-    audit(id, 'sla', ARGV[1], 'sla.' .. kind, '{}', cjson.encode({due_at = tonumber(at)}), cause)
-    fired = fired + 1
   end
 end
-return {#due / 2, fired}
+if #fire == 0 then return {taken, 0} end
+local seq = redis.call('INCRBY', KEYS[2], #fire) - #fire
+for _, e in ipairs(fire) do
+  redis.call('XADD', KEYS[4], '*', 'case', e[1], 'run', e[2], 'kind', e[3], 'due_at', e[4],
+    'fired_at', now, 'cause', e[5])
+  seq = seq + 1
+  redis.call('XADD', KEYS[1], '*', 'seq', seq, 'subject', e[1], 'actor', 'sla', 'at', now,
+    'action', 'sla.' .. e[3], 'before', '{}', 'after', '{"due_at":' .. e[4] .. '}',
+    'cause', e[5])
+end
+return {taken, #fire}
 "#,
     )
 }
@@ -243,6 +251,27 @@ return 1
     )
 }
 
+/// Registers a trusted flagger or changes its entry, with its audit entry. KEYS: audit, seq,
+/// registry hash, account index. ARGV: id, now, actor, action, new JSON, expected JSON ('' = the
+/// id must be new), account ('' = none), audit `after`, cause. Returns 1; 0 if the entry exists
+/// (new) or changed since read; -1 if the account is bound to another entry.
+pub fn put_flagger() -> redis::Script {
+    with_prelude(
+        r#"
+local old = redis.call('HGET', KEYS[3], ARGV[1])
+if ARGV[6] == '' then
+  if old then return 0 end
+  if ARGV[7] ~= '' and redis.call('HSETNX', KEYS[4], ARGV[7], ARGV[1]) == 0 then return -1 end
+elseif old ~= ARGV[6] then
+  return 0
+end
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[5])
+audit('flagger:' .. ARGV[1], ARGV[3], ARGV[2], ARGV[4], '{}', ARGV[8], ARGV[9])
+return 1
+"#,
+    )
+}
+
 /// Seals audit entries: if the sealed head is still `expected`, stores each entry's chain hash
 /// and moves the head. KEYS: seals hash, head hash. ARGV: expected head id ('' for none), new
 /// head id, new head hash, then (entry id, hash) pairs. Returns 1, or 0 if another replica
@@ -252,7 +281,10 @@ pub fn seal() -> redis::Script {
         r#"
 local head = redis.call('HGET', KEYS[2], 'id') or ''
 if head ~= ARGV[1] then return 0 end
-for i = 4, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+-- Up to 500 entries per HSET (Lua's unpack has a stack limit).
+for i = 4, #ARGV, 1000 do
+  redis.call('HSET', KEYS[1], unpack(ARGV, i, math.min(i + 999, #ARGV)))
+end
 redis.call('HSET', KEYS[2], 'id', ARGV[2], 'hash', ARGV[3])
 return 1
 "#,

@@ -59,13 +59,23 @@ pub enum Source {
     Notice {
         /// Our id of the notice.
         notice_id: String,
-        /// Whether the notifier is an Art. 22 trusted flagger.
+        /// Whether the notice was handled as an Art. 22 trusted flagger's: the registry
+        /// entry it came from was active at receipt.
         trusted_flagger: bool,
+        /// The registry entry the notice came from, active or suspended.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        flagger_id: Option<String>,
     },
-    /// An Australian removal notice (Online Safety Act s109/s110).
+    /// An Australian removal notice (Online Safety Act 2021 s109/s110), one case per URL.
     AuRemovalNotice {
-        /// The eSafety reference.
+        /// The eSafety Commissioner's reference.
         reference: String,
+        /// Our id of the stored notice.
+        #[serde(default)]
+        notice_id: String,
+        /// The section it was given under.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        section: Option<crate::au_notice::AuSection>,
     },
     /// A complaint against our decision on another case.
     Complaint {
@@ -469,17 +479,21 @@ pub enum Role {
     Auditor,
     /// A competent authority: submits removal orders and reads their status.
     AuthorityClient,
+    /// A registered DSA Art. 22 trusted flagger's API account: submits notices and reads its
+    /// own (the registry binds the account to its entry).
+    TrustedFlagger,
 }
 
 impl Role {
     /// Every role.
-    pub const ALL: [Role; 6] = [
+    pub const ALL: [Role; 7] = [
         Role::Moderator,
         Role::SeniorModerator,
         Role::Legal,
         Role::Admin,
         Role::Auditor,
         Role::AuthorityClient,
+        Role::TrustedFlagger,
     ];
 }
 
@@ -491,7 +505,7 @@ impl std::str::FromStr for Role {
         serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|_| {
             format!(
                 "unknown role {s:?}: one of moderator, senior_moderator, legal, admin, auditor, \
-                 authority_client"
+                 authority_client, trusted_flagger"
             )
         })
     }
@@ -635,6 +649,58 @@ mod tests {
                 .unwrap_err()
                 .contains("senior_moderator")
         );
+    }
+
+    #[test]
+    fn takedown_action_json_is_what_docs_messages_md_documents() {
+        use std::collections::BTreeSet;
+        let doc = include_str!("../../docs/messages.md");
+        let section = doc
+            .split("## `takedowns`")
+            .nth(1)
+            .and_then(|s| s.split("\n## ").next())
+            .expect("a takedowns section in docs/messages.md");
+        let documented: BTreeSet<&str> = section
+            .lines()
+            .filter_map(|l| l.strip_prefix("| `"))
+            .filter_map(|l| l.split('`').next())
+            .collect();
+        let example = section
+            .split("```json")
+            .nth(1)
+            .and_then(|s| s.split("```").next())
+            .expect("an example");
+        let action: TakedownAction = serde_json::from_str(example).unwrap();
+        let json = serde_json::to_value(&action).unwrap();
+        let fields: BTreeSet<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| k.as_str())
+            .collect();
+        assert_eq!(fields, documented, "every field documented, nothing else");
+        assert_eq!(
+            json,
+            serde_json::from_str::<serde_json::Value>(example).unwrap(),
+            "the example is exactly what the publisher produces"
+        );
+        let subject_row = section
+            .lines()
+            .find(|l| l.starts_with("| `subject`"))
+            .unwrap();
+        for field in json["subject"].as_object().unwrap().keys() {
+            assert!(subject_row.contains(&format!("`{field}`")), "{field}");
+        }
+        // Without an order and an embargo: no order_id, do_not_inform_until null.
+        let plain = TakedownAction {
+            order_id: None,
+            do_not_inform_until: None,
+            ..action
+        };
+        let json = serde_json::to_value(&plain).unwrap();
+        assert!(json.get("order_id").is_none());
+        assert!(json["do_not_inform_until"].is_null());
+        assert_eq!(json["schema"], 1);
     }
 
     #[test]

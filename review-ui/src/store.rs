@@ -7,6 +7,8 @@
 //! exists without its audit entry. Rust computes documents; Lua checks the version it read
 //! (compare-and-set) and applies them.
 
+use crate::au_notice::{AuNoticeRecord, AuRemovalNotice};
+use crate::flaggers::{FlaggerStatus, TrustedFlagger};
 use crate::intake::{Complaint, IntakeRecord, Notice};
 use crate::lua;
 use crate::model::{
@@ -387,6 +389,20 @@ impl ReviewStore {
         self.view(fields, matches, cluster)
     }
 
+    /// Reads a case for a transition in one round trip: its hash and whether it has matches
+    /// (the view carries no match records and no cluster).
+    async fn case_for_update(&self, id: &str) -> Result<(CaseView, bool), StoreError> {
+        let (fields, matched): (HashMap<String, String>, bool) = redis::pipe()
+            .hgetall(self.case_key(id))
+            .exists(self.key(&format!("case:{id}:matches")))
+            .query_async(&mut self.conn.clone())
+            .await?;
+        if fields.is_empty() {
+            return Err(StoreError::NotFound(format!("case {id}")));
+        }
+        Ok((self.view(fields, Vec::new(), Vec::new())?, matched))
+    }
+
     fn view(
         &self,
         fields: HashMap<String, String>,
@@ -511,7 +527,7 @@ impl ReviewStore {
         input: &DecisionInput,
     ) -> Result<Decided, StoreError> {
         for _ in 0..8 {
-            let view = self.case(case_id).await?;
+            let (view, matched) = self.case_for_update(case_id).await?;
             let case = &view.case;
             if case.state != CaseState::Open {
                 return Err(StoreError::State("only open cases can be decided"));
@@ -546,6 +562,15 @@ impl ReviewStore {
             new.decision = Some(record);
             if input.outcome.is_final() {
                 new.state = CaseState::Decided;
+                if let Some(flagger) = trusted_flagger_of(case) {
+                    let at = ms(now).to_string();
+                    let decided = crate::flaggers::counter_key(self, flagger, "decided");
+                    ops.push(["ZADD", &decided, "NX", &at, case_id]);
+                    if matches!(input.outcome, Outcome::Remove | Outcome::Disable { .. }) {
+                        let acted = crate::flaggers::counter_key(self, flagger, "acted");
+                        ops.push(["ZADD", &acted, "NX", &at, case_id]);
+                    }
+                }
                 for e in case.sla.events() {
                     ops.push([
                         "ZREM",
@@ -583,7 +608,7 @@ impl ReviewStore {
                 _ => None,
             };
             if let Some(verdict) = verdict
-                && !view.matches.is_empty()
+                && matched
             {
                 let job = format!("{case_id}|{}|{verdict}", case.history.len());
                 ops.push([
@@ -675,7 +700,7 @@ impl ReviewStore {
         F: FnMut(&CaseView, &mut Case, &mut Ops) -> Result<(&'static str, String), StoreError>,
     {
         for _ in 0..8 {
-            let view = self.case(case_id).await?;
+            let (view, _) = self.case_for_update(case_id).await?;
             let mut new = view.case.clone();
             let mut ops = Ops::default();
             let (action, cause) = f(&view, &mut new, &mut ops)?;
@@ -1077,21 +1102,28 @@ impl ReviewStore {
         Ok(serde_json::from_str(&record)?)
     }
 
-    /// Stores a DSA Art. 16 notice once and opens its case (trusted flaggers first).
+    /// Stores a DSA Art. 16 notice once and opens its case. `flagger` is the registry entry
+    /// the notice came from (see [`crate::flaggers`]): only an active one makes it a
+    /// `trusted_notice` (24 h, before hash matches), counted in the flagger's `received`
+    /// set; without one, or for a suspended flagger, it is an ordinary notice (48 h).
     /// Returns the record (the original one for a repeated notice) and whether it was new.
     pub async fn receive_notice(
         &self,
         raw: &[u8],
-        notice: Notice,
+        mut notice: Notice,
+        flagger: Option<&TrustedFlagger>,
         submitted_by: &str,
         received_at: OffsetDateTime,
     ) -> Result<(IntakeRecord<Notice>, bool), StoreError> {
+        notice.flagger_id = flagger.map(|f| f.id.clone());
+        notice.trusted_flagger = flagger.is_some_and(|f| f.status == FlaggerStatus::Active);
         let id = crate::intake::notice_id(submitted_by, &notice);
         let class = if notice.trusted_flagger {
             SlaClass::TrustedNotice
         } else {
             SlaClass::Notice
         };
+        let counted = notice.flagger_id.clone().filter(|_| notice.trusted_flagger);
         let case = self.new_case(
             derive_id("n", &[&id]),
             Subject {
@@ -1103,12 +1135,104 @@ impl ReviewStore {
             Source::Notice {
                 notice_id: id.clone(),
                 trusted_flagger: notice.trusted_flagger,
+                flagger_id: notice.flagger_id.clone(),
             },
             class,
             received_at,
         )?;
-        self.receive_intake("notice", id, raw, notice, case, submitted_by, received_at)
-            .await
+        let (record, new) = self
+            .receive_intake("notice", id, raw, notice, case, submitted_by, received_at)
+            .await?;
+        if new && let Some(flagger) = counted {
+            let _: i64 = self
+                .conn
+                .clone()
+                .zadd(
+                    crate::flaggers::counter_key(self, &flagger, "received"),
+                    &record.id,
+                    ms(received_at),
+                )
+                .await?;
+        }
+        Ok((record, new))
+    }
+
+    /// Stores an Australian removal notice once (raw body, SHA-256, receipt time) and opens
+    /// one case per URL, all due one compliance period after the notice was given (see
+    /// [`crate::au_notice`]). Returns the record (the original one for a repeated notice:
+    /// same submitting account and reference) and whether it was new.
+    pub async fn receive_au_notice(
+        &self,
+        raw: &[u8],
+        notice: AuRemovalNotice,
+        submitted_by: &str,
+        received_at: OffsetDateTime,
+    ) -> Result<(AuNoticeRecord, bool), StoreError> {
+        let id = derive_id("aun", &[submitted_by, &notice.reference]);
+        let profile = self.opts.sla.profile(SlaClass::AuRemovalNotice)?;
+        let mut sla = self
+            .opts
+            .sla
+            .start(SlaClass::AuRemovalNotice, notice.clock_start(received_at))?;
+        sla.received_at = received_at;
+        // Never shorter than the profile, so its escalations stay before the deadline.
+        sla.period = notice.period(profile.due_after.0);
+        let due_at = sla.due_at().unwrap_or(received_at);
+        let mut cases = Vec::new();
+        for url in &notice.urls {
+            let mut case = self.new_case(
+                derive_id("au", &[&id, url]),
+                Subject {
+                    platform: String::new(),
+                    post_id: None,
+                    media_id: None,
+                    url: Some(url.clone()),
+                },
+                Source::AuRemovalNotice {
+                    reference: notice.reference.clone(),
+                    notice_id: id.clone(),
+                    section: Some(notice.section),
+                },
+                SlaClass::AuRemovalNotice,
+                received_at,
+            )?;
+            case.sla = sla.clone();
+            cases.push(case);
+        }
+        let record = AuNoticeRecord {
+            id: id.clone(),
+            submitted_by: submitted_by.to_string(),
+            received_at,
+            sha256: sha256_hex(raw),
+            notice,
+            due_at,
+            case_ids: cases.iter().map(|c| c.id.clone()).collect(),
+        };
+        let key = format!("au_notice:{id}");
+        let new = self
+            .store_record(
+                &key,
+                &id,
+                submitted_by,
+                "au_notice.received",
+                raw,
+                &record.sha256,
+                received_at,
+                &serde_json::to_string(&record)?,
+            )
+            .await?;
+        if !new {
+            return Ok((self.record(&key).await?, false));
+        }
+        for case in &cases {
+            self.create_case(case, submitted_by).await?;
+        }
+        Ok((record, true))
+    }
+
+    /// A stored Australian removal notice.
+    pub async fn au_notice(&self, id: &str) -> Result<AuNoticeRecord, StoreError> {
+        self.record(&format!("au_notice:{id}")).await
     }
 
     /// Stores a complaint against the decision on `contested` once and opens its case
@@ -1470,6 +1594,18 @@ impl ReviewStore {
 fn sha256_hex(raw: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(raw))
+}
+
+/// The registry entry whose trusted notice opened `case`, if any.
+fn trusted_flagger_of(case: &Case) -> Option<&str> {
+    case.sources.iter().find_map(|s| match s {
+        Source::Notice {
+            trusted_flagger: true,
+            flagger_id: Some(id),
+            ..
+        } => Some(id.as_str()),
+        _ => None,
+    })
 }
 
 fn summary(case: &Case) -> String {

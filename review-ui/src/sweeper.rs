@@ -4,32 +4,43 @@
 //! Every replica runs one sweeper. It sleeps until the next deadline (capped by `poll`, so
 //! deadlines added by other replicas are seen soon); firing is atomic in Redis, so replicas
 //! never fire a deadline twice. Firing comes first: while deadlines keep falling due (a burst
-//! of thousands in one second), the upkeep (leases, audit seals, purge) waits, at most `poll`.
+//! of thousands in one second), the upkeep (leases, purge) runs once per `poll` and audit
+//! seals wait up to ten polls.
 
 use crate::audit;
 use crate::store::{ReviewStore, StoreError};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
-/// Fires every deadline due now, 1,000 per Redis call; returns how many fired.
+/// Deadlines taken per sweep call (one Lua step of about 10 ms at most).
+const BATCH: usize = 1000;
+
+/// Fires every deadline due now; returns how many fired. Two sweep calls are in flight at
+/// once, so during a burst Redis starts the next batch as soon as one ends instead of waiting
+/// a round trip for it.
 pub async fn fire_due(store: &ReviewStore) -> Result<usize, StoreError> {
     let mut fired = 0;
     loop {
-        let (taken, f) = store.sweep(1000).await?;
-        fired += f;
-        if taken < 1000 {
+        let ((taken_a, fired_a), (taken_b, fired_b)) =
+            tokio::try_join!(store.sweep(BATCH), store.sweep(BATCH))?;
+        fired += fired_a + fired_b;
+        if taken_a < BATCH || taken_b < BATCH {
             return Ok(fired);
         }
     }
 }
 
-/// Returns expired leases, seals the audit trail, purges content whose preservation ended.
-pub async fn upkeep(store: &ReviewStore) -> Result<(), StoreError> {
+/// Returns expired leases, seals the audit trail (every entry, or none when `seal` is false),
+/// purges content whose preservation ended.
+pub async fn upkeep(store: &ReviewStore, seal: bool) -> Result<(), StoreError> {
     store.reap_leases().await?;
-    while audit::seal(store, 10_000).await? == 10_000 {}
+    while seal && audit::seal(store, 10_000).await? == 10_000 {}
     store.purge_due(1000).await?;
     Ok(())
 }
+
+/// How many polls sealing may wait while a burst goes on.
+const SEAL_DEFERRAL: u32 = 10;
 
 /// Sweeps until `stop` turns true, waking at the next deadline or after `poll`.
 pub async fn run(
@@ -38,14 +49,23 @@ pub async fn run(
     mut stop: watch::Receiver<bool>,
 ) -> Result<(), StoreError> {
     let mut last_upkeep: Option<Instant> = None;
+    let mut last_seal = Instant::now();
     while !*stop.borrow() {
-        fire_due(&store).await?;
+        let fired = fire_due(&store).await?;
         let now = store.clock().now();
         let next = store.next_deadline().await?;
         let more_due = next.is_some_and(|due| due <= now);
-        if !more_due || last_upkeep.is_none_or(|at| at.elapsed() >= poll) {
-            upkeep(&store).await?;
+        // A burst is under way while deadlines fire or stay due: the upkeep then runs once per
+        // `poll` and seals only once per `SEAL_DEFERRAL` polls (sealing reads and hashes every
+        // new audit entry); between bursts it runs on every pass and seals everything.
+        let burst = fired > 0 || more_due;
+        if !burst || last_upkeep.is_none_or(|at| at.elapsed() >= poll) {
+            let seal = !burst || last_seal.elapsed() >= poll * SEAL_DEFERRAL;
+            upkeep(&store, seal).await?;
             last_upkeep = Some(Instant::now());
+            if seal {
+                last_seal = Instant::now();
+            }
         }
         if more_due {
             continue;

@@ -1129,6 +1129,12 @@ async fn http_notices_complaints_annex_ii_embargo_holds_and_case_audit() {
         "/api/v1/cases/{id}/embargo/extend",
         "/api/v1/cases/{id}/legal-hold",
         "/api/v1/cases/{id}/legal-hold/release",
+        "/api/v1/removal-notices/au",
+        "/api/v1/removal-notices/au/{id}",
+        "/api/v1/trusted-flaggers",
+        "/api/v1/trusted-flaggers/{id}",
+        "/api/v1/trusted-flaggers/{id}/suspend",
+        "/api/v1/trusted-flaggers/{id}/reinstate",
     ] {
         assert!(
             spec["paths"][path].is_object(),
@@ -1136,11 +1142,26 @@ async fn http_notices_complaints_annex_ii_embargo_holds_and_case_audit() {
         );
     }
 
-    // Notices: fields named, roles checked, trusted flaggers first, idempotent by reference.
+    // Notices: fields named, roles checked, trusted flaggers (per the registry) first,
+    // idempotent by reference.
+    let r = post(
+        "/api/v1/trusted-flaggers",
+        &admin,
+        serde_json::json!({"id": "ngo-1", "name": "NGO", "awarded_by": "IE: Coimisiún na Meán",
+            "expertise": ["terrorist content"], "since": "2025-03-01"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 201);
     let notice = |trusted: bool, reference: &str| {
-        serde_json::json!({"platform": "web", "url": format!("https://example.org/n/{reference}"),
-            "explanation": "recruitment video", "good_faith": true, "trusted_flagger": trusted,
-            "reference": reference, "notifier": {"name": "NGO", "email": "tf@example.org"}})
+        let mut n = serde_json::json!({"platform": "web",
+            "url": format!("https://example.org/n/{reference}"),
+            "explanation": "recruitment video", "good_faith": true,
+            "reference": reference, "notifier": {"name": "NGO", "email": "tf@example.org"}});
+        if trusted {
+            n["flagger_id"] = "ngo-1".into();
+        }
+        n
     };
     let r = post(
         "/api/v1/notices",
@@ -1467,4 +1488,469 @@ async fn sweeper_loop_fires_what_falls_due_then_seals_and_stops_on_request() {
     assert_eq!(s.sla_events(10).await.unwrap().len(), 3);
     stop_tx.send(true).unwrap();
     sweeper.await.unwrap().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_trusted_flagger_registry_decides_which_notices_are_trusted() {
+    use takedown_review_ui::api::{add_token, router};
+    use takedown_review_ui::model::Role;
+    let redis = RedisServer::start().unwrap();
+    let (s, clock) = store(&redis).await;
+    let admin = add_token(&s, "root", Role::Admin).await.unwrap();
+    let legal = add_token(&s, "legal1", Role::Legal).await.unwrap();
+    let auditor = add_token(&s, "audit", Role::Auditor).await.unwrap();
+    let moderator = add_token(&s, "alice", Role::Moderator).await.unwrap();
+    let flagger = add_token(&s, "ngo1-api", Role::TrustedFlagger)
+        .await
+        .unwrap();
+    let unbound = add_token(&s, "stranger", Role::TrustedFlagger)
+        .await
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = router(s.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let http = reqwest::Client::new();
+    let post = |path: &str, token: &str, body: serde_json::Value| {
+        http.post(format!("{base}{path}"))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+    };
+    let get = |path: &str, token: &str| http.get(format!("{base}{path}")).bearer_auth(token).send();
+    let fields = |body: &serde_json::Value| -> Vec<String> {
+        body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["field"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let entry = serde_json::json!({"id": "ngo-1", "name": "Counter Extremism NGO",
+        "awarded_by": "IE: Coimisiún na Meán", "expertise": ["terrorist content", "violent extremism"],
+        "since": "2025-03-01", "account": "ngo1-api"});
+
+    // The registry: admin and legal manage it, every field checked.
+    let r = post("/api/v1/trusted-flaggers", &moderator, entry.clone())
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = http
+        .get(format!("{base}/api/v1/trusted-flaggers"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let r = post(
+        "/api/v1/trusted-flaggers",
+        &legal,
+        serde_json::json!({"id": "NGO", "expertise": [], "since": "01/03/2025"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 422);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["code"], "invalid_flagger");
+    assert_eq!(
+        fields(&body),
+        ["id", "name", "awarded_by", "expertise", "since"]
+    );
+    let r = post("/api/v1/trusted-flaggers", &legal, entry.clone())
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let created: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(created["status"], "active");
+    assert_eq!(created["registered_by"], "legal1");
+    let r = post("/api/v1/trusted-flaggers", &admin, entry.clone())
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409, "registered once");
+    let mut same_account = entry.clone();
+    same_account["id"] = "ngo-2".into();
+    let r = post("/api/v1/trusted-flaggers", &admin, same_account)
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409, "an account belongs to one entry");
+
+    // Notices: the flagger's own account, or a relayed flagger_id; never a self-declared flag.
+    s.ingest_match(&a_match("p-hm", "m", "l", "01", "critical"))
+        .await
+        .unwrap();
+    let notice = |reference: &str| {
+        serde_json::json!({"platform": "web", "url": format!("https://example.org/n/{reference}"),
+            "explanation": "recruitment video", "good_faith": true, "reference": reference,
+            "notifier": {"name": "NGO", "email": "tf@example.org"}})
+    };
+    let r = post("/api/v1/notices", &flagger, notice("T1"))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let own: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(own["notice"]["body"]["trusted_flagger"], true);
+    assert_eq!(own["notice"]["body"]["flagger_id"], "ngo-1");
+    let own_case = own["case_id"].as_str().unwrap().to_string();
+    let view = s.case(&own_case).await.unwrap();
+    assert_eq!(view.due_at, Some(T0 + Duration::hours(24)));
+    assert_eq!(
+        s.queue_head(1).await.unwrap(),
+        std::slice::from_ref(&own_case),
+        "a trusted flagger's notice goes before a critical hash match"
+    );
+    let mut self_declared = notice("T2");
+    self_declared["trusted_flagger"] = true.into();
+    let r = post("/api/v1/notices", &legal, self_declared)
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert_eq!(fields(&r.json().await.unwrap()), ["trusted_flagger"]);
+    let mut ghost = notice("T3");
+    ghost["flagger_id"] = "ghost".into();
+    let r = post("/api/v1/notices", &legal, ghost).await.unwrap();
+    assert_eq!(r.status(), 422);
+    assert_eq!(fields(&r.json().await.unwrap()), ["flagger_id"]);
+    let mut relayed = notice("T4");
+    relayed["flagger_id"] = "ngo-1".into();
+    let r = post("/api/v1/notices", &legal, relayed).await.unwrap();
+    assert_eq!(r.status(), 201);
+    let relayed: serde_json::Value = r.json().await.unwrap();
+    let relayed_case = relayed["case_id"].as_str().unwrap().to_string();
+    assert_eq!(
+        s.case(&relayed_case).await.unwrap().due_at,
+        Some(T0 + Duration::hours(24))
+    );
+    let r = post("/api/v1/notices", &unbound, notice("T5"))
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        403,
+        "a flagger account needs its registry entry"
+    );
+    let mut other = notice("T6");
+    other["flagger_id"] = "ngo-9".into();
+    let r = post("/api/v1/notices", &flagger, other).await.unwrap();
+    assert_eq!(r.status(), 422);
+    let own_id = own["notice"]["id"].as_str().unwrap();
+    assert_eq!(
+        get(&format!("/api/v1/notices/{own_id}"), &flagger)
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let relayed_id = relayed["notice"]["id"].as_str().unwrap();
+    assert_eq!(
+        get(&format!("/api/v1/notices/{relayed_id}"), &flagger)
+            .await
+            .unwrap()
+            .status(),
+        404,
+        "a flagger reads only what it sent"
+    );
+    let r = post("/api/v1/removal-orders", &flagger, serde_json::json!({}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "trusted flaggers are not authorities");
+
+    // Suspension: later notices are ordinary notices (48 h, after hash matches).
+    let suspend = "/api/v1/trusted-flaggers/ngo-1/suspend";
+    let r = post(suspend, &moderator, serde_json::json!({"reason": "x"}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = post(suspend, &legal, serde_json::json!({})).await.unwrap();
+    assert_eq!(r.status(), 422);
+    assert_eq!(fields(&r.json().await.unwrap()), ["reason"]);
+    clock.advance(Duration::minutes(5));
+    let r = post(
+        suspend,
+        &legal,
+        serde_json::json!({"reason": "DSC decision IE-TF-2026-4, investigation"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    let suspended: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(suspended["status"], "suspended");
+    assert_eq!(suspended["changes"][0]["by"], "legal1");
+    let r = post(suspend, &legal, serde_json::json!({"reason": "again"}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    let r = post("/api/v1/notices", &flagger, notice("T7"))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let late: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(late["notice"]["body"]["trusted_flagger"], false);
+    assert_eq!(late["notice"]["body"]["flagger_id"], "ngo-1");
+    let late_case = s.case(late["case_id"].as_str().unwrap()).await.unwrap();
+    assert_eq!(
+        late_case.due_at,
+        Some(T0 + Duration::minutes(5) + Duration::hours(48))
+    );
+    assert_eq!(s.queue_head(4).await.unwrap()[3], late_case.case.id);
+
+    // Counts for transparency reports: received, decided, acted on.
+    for _ in 0..2 {
+        let id = s.claim_next("alice", false).await.unwrap().unwrap();
+        let input = if id == own_case {
+            remove()
+        } else {
+            assert_eq!(id, relayed_case);
+            DecisionInput {
+                outcome: Outcome::NotTerroristContent { exemption: None },
+                grounds: vec![],
+                tos_clauses: vec![],
+                justification: "a documentary".into(),
+            }
+        };
+        s.decide(&id, "alice", &input).await.unwrap();
+    }
+    let list: serde_json::Value = get("/api/v1/trusted-flaggers", &auditor)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let counts = &list["flaggers"][0]["counts"];
+    assert_eq!(
+        counts["notices_received"], 2,
+        "the suspended period's notice is not"
+    );
+    assert_eq!(counts["notices_decided"], 2);
+    assert_eq!(counts["notices_acted_on"], 1);
+    let received: Vec<(String, f64)> = redis::AsyncCommands::zrange_withscores(
+        &mut s.connection(),
+        s.key("flagger:ngo-1:received"),
+        0,
+        -1,
+    )
+    .await
+    .unwrap();
+    assert_eq!(received.len(), 2);
+    assert!(
+        received
+            .iter()
+            .all(|(_, at)| *at as i64 == T0.unix_timestamp() * 1000),
+        "receipt times kept for period reports"
+    );
+
+    // Reinstated: trusted again; every registry change is in the audit chain.
+    let r = post(
+        "/api/v1/trusted-flaggers/ngo-1/reinstate",
+        &admin,
+        serde_json::json!({"reason": "investigation closed"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    let view: serde_json::Value = get("/api/v1/trusted-flaggers/ngo-1", &legal)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(view["status"], "active");
+    assert_eq!(view["counts"]["notices_received"], 2);
+    let trail = audit::for_subjects(&s, &["flagger:ngo-1".to_string()], 100)
+        .await
+        .unwrap();
+    let actions: Vec<&str> = trail
+        .iter()
+        .filter_map(|e| e.fields.iter().find(|(k, _)| k == "action"))
+        .map(|(_, v)| v.as_str())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "flagger.registered",
+            "flagger.suspended",
+            "flagger.reinstated"
+        ]
+    );
+    audit::seal(&s, 10_000).await.unwrap();
+    let v = audit::verify(&s).await.unwrap();
+    assert!(v.ok(), "{:?}", v.problems);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_australian_removal_notice_opens_one_case_per_url_due_24_hours_after_it_was_given() {
+    use sha2::Digest;
+    use takedown_review_ui::api::{add_token, router};
+    use takedown_review_ui::model::Role;
+    let redis = RedisServer::start().unwrap();
+    let (s, clock) = store(&redis).await;
+    let esafety = add_token(&s, "au-esafety", Role::AuthorityClient)
+        .await
+        .unwrap();
+    let other = add_token(&s, "fr-oclctic", Role::AuthorityClient)
+        .await
+        .unwrap();
+    let moderator = add_token(&s, "alice", Role::Moderator).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = router(s.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let http = reqwest::Client::new();
+    let send = |token: &str, body: Vec<u8>| {
+        http.post(format!("{base}/api/v1/removal-notices/au"))
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    let fields = |body: &serde_json::Value| -> Vec<String> {
+        body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["field"].as_str().unwrap().to_string())
+            .collect()
+    };
+
+    // Authenticated, role-checked, every missing or malformed field named.
+    let r = http
+        .post(format!("{base}/api/v1/removal-notices/au"))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let r = send(&moderator, b"{}".to_vec()).await.unwrap();
+    assert_eq!(r.status(), 403);
+    let r = send(&esafety, b"{}".to_vec()).await.unwrap();
+    assert_eq!(r.status(), 422);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["code"], "invalid_au_notice");
+    assert_eq!(
+        fields(&body),
+        ["reference", "section", "given_at", "recipient", "urls"]
+    );
+    let r = send(
+        &esafety,
+        serde_json::json!({"reference": "ESC-1", "section": "s109",
+            "given_at": "2026-06-01T13:00:00Z", "recipient": "Example Pty Ltd",
+            "urls": ["https://example.org/a", "not a url"]})
+        .to_string()
+        .into_bytes(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        fields(&r.json().await.unwrap()),
+        ["given_at", "urls[1]"],
+        "given in the future, bad URL"
+    );
+
+    // Two URLs: two cases, one deadline 24 h after the notice was given (here: received).
+    s.ingest_match(&a_match("p-hm", "m", "l", "01", "critical"))
+        .await
+        .unwrap();
+    let raw = serde_json::json!({"reference": "ESC-RN-2026-0042", "section": "s109",
+        "given_at": "2026-06-01T12:00:00Z", "recipient": "Example Pty Ltd",
+        "service": "Example social", "description": "class 1 material",
+        "urls": ["https://example.org/au/1", "https://example.org/au/2"]})
+    .to_string()
+    .into_bytes();
+    let r = send(&esafety, raw.clone()).await.unwrap();
+    assert_eq!(r.status(), 201);
+    let created: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(created["due_at"], "2026-06-02T12:00:00Z");
+    let case_ids: Vec<String> = serde_json::from_value(created["case_ids"].clone()).unwrap();
+    assert_eq!(case_ids.len(), 2);
+    let notice_id = created["notice"]["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        created["notice"]["sha256"],
+        hex::encode(sha2::Sha256::digest(&raw))
+    );
+    let stored: (Vec<u8>, i64) = redis::pipe()
+        .hget(s.key(&format!("au_notice:{notice_id}")), "raw")
+        .hget(s.key(&format!("au_notice:{notice_id}")), "received_at")
+        .query_async(&mut s.connection())
+        .await
+        .unwrap();
+    assert_eq!(stored.0, raw, "the raw body as received");
+    assert_eq!(stored.1, T0.unix_timestamp() * 1000);
+    let head: HashSet<String> = s.queue_head(2).await.unwrap().into_iter().collect();
+    assert_eq!(
+        head,
+        case_ids.iter().cloned().collect(),
+        "Australian notices before hash matches"
+    );
+    for id in &case_ids {
+        let view = s.case(id).await.unwrap();
+        assert_eq!(view.due_at, Some(T0 + Duration::hours(24)));
+        assert_eq!(view.case.sla.received_at, T0);
+    }
+
+    // The same reference again is the same notice: original receipt time.
+    clock.advance(Duration::minutes(3));
+    let r = send(&esafety, raw.clone()).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let again: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(again["notice"]["received_at"], "2026-06-01T12:00:00Z");
+    let path = format!("{base}/api/v1/removal-notices/au/{notice_id}");
+    let r = http.get(&path).bearer_auth(&other).send().await.unwrap();
+    assert_eq!(r.status(), 404, "another authority does not see it");
+    let r = http.get(&path).bearer_auth(&esafety).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+
+    // 23:59:59 after it was given is in time; at 24:00:01 the other case has breached.
+    clock.set(T0 + Duration::hours(24) - Duration::seconds(1));
+    s.claim_next("alice", false).await.unwrap();
+    s.claim_next("alice", false).await.unwrap();
+    for id in &case_ids {
+        assert!(s.case(id).await.unwrap().holder.is_some());
+    }
+    assert_eq!(s.sweep(100).await.unwrap(), (0, 0));
+    let first = s.decide(&case_ids[0], "alice", &remove()).await.unwrap();
+    assert!(first.in_time);
+    clock.set(T0 + Duration::hours(24) + Duration::seconds(1));
+    assert_eq!(
+        s.sweep(100).await.unwrap(),
+        (2, 2),
+        "the open notice case and the hash match breach; the decided case's deadline is gone"
+    );
+    assert_eq!(s.case(&case_ids[0]).await.unwrap().breached_at, None);
+    let view = s.case(&case_ids[1]).await.unwrap();
+    assert_eq!(view.breached_at, Some(T0 + Duration::hours(24)));
+    let second = s.decide(&case_ids[1], "alice", &remove()).await.unwrap();
+    assert!(!second.in_time);
+
+    // Given two hours before it reached us: the clock started when it was given. A longer
+    // period the Commissioner allows replaces the 24 hours.
+    let now = clock_now(&s);
+    let given = now - Duration::hours(2);
+    let fmt = |t: OffsetDateTime| {
+        t.format(&time::format_description::well_known::Rfc3339)
+            .unwrap()
+    };
+    let r = send(
+        &esafety,
+        serde_json::json!({"reference": "ESC-RN-2026-0043", "section": "s110",
+            "given_at": fmt(given), "recipient": "Example Hosting Pty Ltd",
+            "urls": ["https://example.org/au/3"]})
+        .to_string()
+        .into_bytes(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 201);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["due_at"], fmt(given + Duration::hours(24)));
+    let r = send(
+        &esafety,
+        serde_json::json!({"reference": "ESC-RN-2026-0044", "section": "s109",
+            "given_at": fmt(now), "recipient": "Example Pty Ltd", "allowed_period_hours": 72,
+            "urls": ["https://example.org/au/4"]})
+        .to_string()
+        .into_bytes(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 201);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["due_at"], fmt(now + Duration::hours(72)));
 }

@@ -38,7 +38,7 @@ pub enum UserError {
     #[error("account names are 1-64 characters of a-z, 0-9, '.', '_' and '-'")]
     InvalidName,
     /// The role cannot log in to the UI.
-    #[error("authority clients use API tokens, not UI accounts")]
+    #[error("authority clients and trusted flaggers use API tokens, not UI accounts")]
     InvalidRole,
     /// The password is too short.
     #[error("passwords need at least 12 characters")]
@@ -101,7 +101,7 @@ pub async fn add_user(
     if !valid_name(name) {
         return Err(UserError::InvalidName);
     }
-    if role == Role::AuthorityClient {
+    if matches!(role, Role::AuthorityClient | Role::TrustedFlagger) {
         return Err(UserError::InvalidRole);
     }
     if password.chars().count() < 12 {
@@ -200,6 +200,7 @@ pub fn role_name(role: Role) -> &'static str {
         Role::Admin => "admin",
         Role::Auditor => "auditor",
         Role::AuthorityClient => "authority_client",
+        Role::TrustedFlagger => "trusted_flagger",
     }
 }
 
