@@ -50,6 +50,19 @@ fn pixels(c: &mut Criterion) {
             })
         });
     }
+    // The pipeline's case: a 640×480 picture, resized to 512×512 first as the reference does.
+    let (w, h) = (640usize, 480usize);
+    let rgb: Vec<u8> = (0..w * h)
+        .flat_map(|i| {
+            let (x, y) = (i % w, i / w);
+            let v = ((x * 7 + y * 13 + (x * y) % 31) % 256) as u8;
+            [v, v.wrapping_mul(3), 255 - v]
+        })
+        .collect();
+    let mut hasher = PdqHasher::new();
+    group.bench_function("rgb_640x480_reference_resize", |b| {
+        b.iter(|| black_box(hasher.hash_pixels(PixelsRef::Rgb(&rgb), w, h, PreResize::Reference)))
+    });
     group.finish();
 }
 

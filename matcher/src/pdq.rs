@@ -91,8 +91,16 @@ impl PdqHasher {
             .collect();
         self.luma.clear();
         self.luma.reserve(out_w * out_h);
+        let mut previous = None;
         for y in 0..out_h {
             let sy = ((y as f64 * height as f64) / out_h as f64) as usize;
+            if previous == Some(sy) {
+                // A source row repeated by upscaling: copy the row just made.
+                let start = self.luma.len() - out_w;
+                self.luma.extend_from_within(start..);
+                continue;
+            }
+            previous = Some(sy);
             match pixels {
                 PixelsRef::Grey(p) => {
                     let row = &p[sy * width..(sy + 1) * width];
@@ -116,7 +124,7 @@ impl PdqHasher {
     }
 
     /// Hashes a row-major luma buffer (values 0..=255 as `f32`). The buffer is used as working
-    /// memory and holds filtered values afterwards.
+    /// memory: its contents afterwards are unspecified.
     ///
     /// # Panics
     /// If `luma.len() != width * height`.
@@ -137,11 +145,22 @@ impl PdqHasher {
             self.scratch.resize(width * height, 0.0);
             let window_along_rows = jarosz_window(width, 64);
             let window_along_cols = jarosz_window(height, 64);
-            for _ in 0..JAROSZ_PASSES {
+            for pass in 1..=JAROSZ_PASSES {
                 box_along_rows(luma, &mut self.scratch, height, width, window_along_rows);
-                box_along_cols(&self.scratch, luma, height, width, window_along_cols);
+                if pass < JAROSZ_PASSES {
+                    box_along_cols(&self.scratch, luma, height, width, window_along_cols);
+                } else {
+                    // Only the 64 × 64 samples the decimation keeps are needed from the last
+                    // pass along the columns.
+                    box_along_cols_decimated(
+                        &self.scratch,
+                        height,
+                        width,
+                        window_along_cols,
+                        &mut small,
+                    );
+                }
             }
-            decimate(luma, height, width, &mut small);
         }
         let quality = quality_metric(&small);
         let dct = dct64_to_16(&small);
@@ -191,44 +210,78 @@ impl BoxPhases {
     }
 }
 
-/// Box filter along each row (a running sum per row; rows are independent).
+/// Rows filtered together by [`box_along_rows`].
+const ROW_LANES: usize = 8;
+
+/// Box filter along each row: a running sum per row, in the reference's order. A running sum
+/// is a chain of dependent additions, so [`ROW_LANES`] rows are walked together: their chains
+/// are independent and overlap in the processor, and every row still sees exactly the
+/// reference's operations.
 fn box_along_rows(input: &[f32], out: &mut [f32], rows: usize, cols: usize, window: usize) {
     let ph = BoxPhases::new(cols, window);
-    for (inv, outv) in input
-        .chunks_exact(cols)
-        .zip(out.chunks_exact_mut(cols))
-        .take(rows)
+    let whole = rows / ROW_LANES * ROW_LANES;
+    for (inb, outb) in input[..whole * cols]
+        .chunks_exact(ROW_LANES * cols)
+        .zip(out[..whole * cols].chunks_exact_mut(ROW_LANES * cols))
     {
-        let (mut li, mut ri, mut oi) = (0usize, 0usize, 0usize);
-        let mut sum = 0f32;
-        let mut n = 0usize;
-        for _ in 0..ph.warmup {
-            sum += inv[ri];
-            n += 1;
-            ri += 1;
+        box_rows_together::<ROW_LANES>(inb, outb, cols, &ph);
+    }
+    for (inv, outv) in input[whole * cols..rows * cols]
+        .chunks_exact(cols)
+        .zip(out[whole * cols..rows * cols].chunks_exact_mut(cols))
+    {
+        box_rows_together::<1>(inv, outv, cols, &ph);
+    }
+}
+
+/// The running box filter over `L` consecutive rows of `cols` values at once.
+fn box_rows_together<const L: usize>(input: &[f32], out: &mut [f32], cols: usize, ph: &BoxPhases) {
+    let ins: [&[f32]; L] = std::array::from_fn(|k| &input[k * cols..(k + 1) * cols]);
+    let outs: [&mut [f32]; L] = {
+        let mut rest = out;
+        std::array::from_fn(|_| {
+            let (row, tail) = std::mem::take(&mut rest).split_at_mut(cols);
+            rest = tail;
+            row
+        })
+    };
+    let (mut li, mut ri, mut oi) = (0usize, 0usize, 0usize);
+    let mut sum = [0f32; L];
+    let mut n = 0usize;
+    for _ in 0..ph.warmup {
+        for k in 0..L {
+            sum[k] += ins[k][ri];
         }
-        for _ in 0..ph.grow {
-            sum += inv[ri];
-            n += 1;
-            outv[oi] = sum / n as f32;
-            ri += 1;
-            oi += 1;
+        n += 1;
+        ri += 1;
+    }
+    for _ in 0..ph.grow {
+        n += 1;
+        for k in 0..L {
+            sum[k] += ins[k][ri];
+            outs[k][oi] = sum[k] / n as f32;
         }
-        for _ in 0..ph.full {
-            sum += inv[ri];
-            sum -= inv[li];
-            outv[oi] = sum / n as f32;
-            li += 1;
-            ri += 1;
-            oi += 1;
+        ri += 1;
+        oi += 1;
+    }
+    for _ in 0..ph.full {
+        for k in 0..L {
+            sum[k] += ins[k][ri];
+            sum[k] -= ins[k][li];
+            outs[k][oi] = sum[k] / n as f32;
         }
-        for _ in 0..ph.shrink {
-            sum -= inv[li];
-            n -= 1;
-            outv[oi] = sum / n as f32;
-            li += 1;
-            oi += 1;
+        li += 1;
+        ri += 1;
+        oi += 1;
+    }
+    for _ in 0..ph.shrink {
+        n -= 1;
+        for k in 0..L {
+            sum[k] -= ins[k][li];
+            outs[k][oi] = sum[k] / n as f32;
         }
+        li += 1;
+        oi += 1;
     }
 }
 
@@ -290,15 +343,68 @@ fn div_row(out: &mut [f32], sums: &[f32], n: f32) {
     }
 }
 
-fn decimate(input: &[f32], rows: usize, cols: usize, out: &mut [[f32; 64]; 64]) {
-    let col_idx: [usize; 64] =
-        std::array::from_fn(|j| (((j as f64 + 0.5) * cols as f64) / 64.0) as usize);
-    for (i, out_row) in out.iter_mut().enumerate() {
-        let r = (((i as f64 + 0.5) * rows as f64) / 64.0) as usize;
-        let in_row = &input[r * cols..(r + 1) * cols];
-        for (o, &c) in out_row.iter_mut().zip(&col_idx) {
-            *o = in_row[c];
+/// The source index of each of the 64 decimated samples along a dimension of `len` values:
+/// the centre of each 64th, as the reference computes it.
+fn decimation_indices(len: usize) -> [usize; 64] {
+    std::array::from_fn(|j| (((j as f64 + 0.5) * len as f64) / 64.0) as usize)
+}
+
+/// The last box filter along the columns, computed only where the decimation samples: the
+/// running sums of the 64 sampled columns (each in the reference's order, so every sample is
+/// exactly what the full pass would give), divided out at the 64 sampled rows.
+fn box_along_cols_decimated(
+    input: &[f32],
+    rows: usize,
+    cols: usize,
+    window: usize,
+    out: &mut [[f32; 64]; 64],
+) {
+    let ph = BoxPhases::new(rows, window);
+    let col_idx = decimation_indices(cols);
+    let row_idx = decimation_indices(rows);
+    let mut sums = [0f32; 64];
+    let mut next = 0usize;
+    let gather = |r: usize| -> [f32; 64] {
+        let row = &input[r * cols..(r + 1) * cols];
+        std::array::from_fn(|j| row[col_idx[j]])
+    };
+    let mut emit = |oi: usize, sums: &[f32; 64], n: usize| {
+        // Rows ≥ 64 give strictly increasing sample rows, so each output row is sampled once.
+        while next < 64 && row_idx[next] == oi {
+            for (o, s) in out[next].iter_mut().zip(sums) {
+                *o = *s / n as f32;
+            }
+            next += 1;
         }
+    };
+    let (mut li, mut ri, mut oi) = (0usize, 0usize, 0usize);
+    let mut n = 0usize;
+    for _ in 0..ph.warmup {
+        add_row(&mut sums, &gather(ri));
+        n += 1;
+        ri += 1;
+    }
+    for _ in 0..ph.grow {
+        add_row(&mut sums, &gather(ri));
+        n += 1;
+        emit(oi, &sums, n);
+        ri += 1;
+        oi += 1;
+    }
+    for _ in 0..ph.full {
+        add_row(&mut sums, &gather(ri));
+        sub_row(&mut sums, &gather(li));
+        emit(oi, &sums, n);
+        li += 1;
+        ri += 1;
+        oi += 1;
+    }
+    for _ in 0..ph.shrink {
+        sub_row(&mut sums, &gather(li));
+        n -= 1;
+        emit(oi, &sums, n);
+        li += 1;
+        oi += 1;
     }
 }
 
