@@ -123,8 +123,6 @@ pub struct DecodedImage {
     pub frames: usize,
     /// The pixels of the first frame.
     pub pixels: Pixels,
-    /// The first frame as decoded, for hashers that take an [`image::DynamicImage`].
-    pub image: DynamicImage,
 }
 
 impl std::fmt::Debug for DecodedImage {
@@ -140,6 +138,19 @@ impl std::fmt::Debug for DecodedImage {
 }
 
 impl DecodedImage {
+    /// The pixels as a [`crate::pdq::PixelsRef`] for PDQ hashing.
+    /// The 8-bit pixels as an [`image::DynamicImage`], for hashers that take one (a copy: only
+    /// the opt-in perceptual hashes need it).
+    pub fn to_image(&self) -> DynamicImage {
+        match &self.pixels {
+            Pixels::Grey(p) => image::GrayImage::from_raw(self.width, self.height, p.clone())
+                .map(DynamicImage::ImageLuma8),
+            Pixels::Rgb(p) => image::RgbImage::from_raw(self.width, self.height, p.clone())
+                .map(DynamicImage::ImageRgb8),
+        }
+        .expect("decoded pixels fill their dimensions")
+    }
+
     /// The pixels as a [`crate::pdq::PixelsRef`] for PDQ hashing.
     pub fn pixels_ref(&self) -> crate::pdq::PixelsRef<'_> {
         match &self.pixels {
@@ -247,12 +258,14 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<DecodedImage, Decod
         ),
     };
     let (width, height) = (image.width(), image.height());
+    // `into_*` moves the buffer when it already is 8-bit grey or RGB (a JPEG's usual case)
+    // instead of copying it pixel by pixel.
     let pixels = match &image {
         DynamicImage::ImageLuma8(_)
         | DynamicImage::ImageLumaA8(_)
         | DynamicImage::ImageLuma16(_)
-        | DynamicImage::ImageLumaA16(_) => Pixels::Grey(image.to_luma8().into_raw()),
-        _ => Pixels::Rgb(image.to_rgb8().into_raw()),
+        | DynamicImage::ImageLumaA16(_) => Pixels::Grey(image.into_luma8().into_raw()),
+        _ => Pixels::Rgb(image.into_rgb8().into_raw()),
     };
     Ok(DecodedImage {
         width,
@@ -260,7 +273,6 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<DecodedImage, Decod
         format,
         frames,
         pixels,
-        image,
     })
 }
 

@@ -78,11 +78,12 @@ impl SignalComputer {
         }
         if wanted.contains(&SignalType::Dhash) || wanted.contains(&SignalType::Phash) {
             let hashers = self.perceptual.get_or_insert_with(PerceptualHashers::new);
+            let image = image.to_image();
             if wanted.contains(&SignalType::Dhash) {
-                out.dhash = Some(hashers.dhash(&image.image));
+                out.dhash = Some(hashers.dhash(&image));
             }
             if wanted.contains(&SignalType::Phash) {
-                out.phash = Some(hashers.phash(&image.image));
+                out.phash = Some(hashers.phash(&image));
             }
         }
         Ok(out)
