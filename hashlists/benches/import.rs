@@ -25,12 +25,21 @@ fn peak_rss_mib() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
-/// CPU seconds this process has used (user + system), from /proc/self/schedstat.
+/// CPU seconds this process (all its threads) has used, user + system, from /proc/self/stat
+/// (in clock ticks, 100 a second on Linux).
 fn own_cpu_s() -> f64 {
-    std::fs::read_to_string("/proc/self/schedstat")
+    std::fs::read_to_string("/proc/self/stat")
         .ok()
-        .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
-        .map_or(0.0, |ns| ns / 1e9)
+        .and_then(|s| {
+            // Fields after the command name (which may hold spaces): state is the first, utime
+            // and stime the 12th and 13th.
+            let rest = &s[s.rfind(')')? + 2..];
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            let ticks =
+                fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+            Some(ticks / 100.0)
+        })
+        .unwrap_or(0.0)
 }
 
 /// CPU seconds the Redis server has used, from `INFO cpu`.
@@ -91,7 +100,9 @@ fn main() {
     let rss_after_parse = peak_rss_mib();
 
     let redis = RedisServer::start().expect("redis-server");
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    // A multi-threaded runtime, as `takedown lists import` uses: the Redis connection's I/O
+    // goes on while the import task parses the next batch.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("runtime");
