@@ -56,6 +56,29 @@ fn import_text(format: Format, text: &str) -> formats::Records {
     formats::read(format, Cursor::new(text.as_bytes().to_vec())).unwrap()
 }
 
+/// Lets every list's write lease lapse (as its expiry would after a writer died); returns a
+/// connection for further checks.
+async fn expire_write_locks(redis: &RedisServer) -> redis::aio::MultiplexedConnection {
+    let mut conn = redis::Client::open(redis.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let lock_keys: Vec<String> = redis::cmd("KEYS")
+        .arg("*:lock")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    for k in lock_keys {
+        redis::cmd("DEL")
+            .arg(k)
+            .query_async::<()>(&mut conn)
+            .await
+            .unwrap();
+    }
+    conn
+}
+
 fn opts() -> ImportOptions {
     ImportOptions {
         actor: "test".into(),
@@ -287,23 +310,7 @@ async fn crashed_writer_leaves_nothing_visible_and_the_next_writer_cleans_up() {
     assert!(store.changes(&list, 1, 2).await.unwrap().is_empty());
 
     // The lease expires (simulated by deleting it); the next import removes the orphan.
-    let mut conn = redis::Client::open(redis.url())
-        .unwrap()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap();
-    let lock_keys: Vec<String> = redis::cmd("KEYS")
-        .arg("*:lock")
-        .query_async(&mut conn)
-        .await
-        .unwrap();
-    for k in lock_keys {
-        redis::cmd("DEL")
-            .arg(k)
-            .query_async::<()>(&mut conn)
-            .await
-            .unwrap();
-    }
+    expire_write_locks(&redis).await;
     let s = store
         .import(
             &list,
@@ -795,23 +802,7 @@ async fn crashed_initial_load_leaves_nothing_visible() {
     let (v, entries) = store.snapshot(&list).await.unwrap();
     assert_eq!((v, entries.len()), (0, 0));
 
-    let mut conn = redis::Client::open(redis.url())
-        .unwrap()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap();
-    let lock_keys: Vec<String> = redis::cmd("KEYS")
-        .arg("*:lock")
-        .query_async(&mut conn)
-        .await
-        .unwrap();
-    for k in lock_keys {
-        redis::cmd("DEL")
-            .arg(k)
-            .query_async::<()>(&mut conn)
-            .await
-            .unwrap();
-    }
+    let mut conn = expire_write_locks(&redis).await;
     let s = store
         .import(
             &list,

@@ -336,13 +336,7 @@ async fn get_order(
     )
     .await?;
     let record = store.order(&id).await?;
-    if who.role == Role::AuthorityClient && record.submitted_by != who.name {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("order {id} not found"),
-        ));
-    }
+    only_own(&who, &record.submitted_by, &format!("order {id}"))?;
     Ok(Json(record).into_response())
 }
 
@@ -462,6 +456,16 @@ async fn head(State(store): State<ReviewStore>, headers: HeaderMap) -> Result<Re
     )
 }
 
+/// Outside submitters (authority clients, trusted flaggers) see only what they submitted; to
+/// them anything else does not exist.
+fn only_own(who: &Principal, submitted_by: &str, what: &str) -> Result<(), ApiError> {
+    let outsider = matches!(who.role, Role::AuthorityClient | Role::TrustedFlagger);
+    match outsider && submitted_by != who.name {
+        true => Err(not_found(what)),
+        false => Ok(()),
+    }
+}
+
 fn not_found(what: &str) -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
@@ -491,9 +495,7 @@ async fn annex_ii(
     )
     .await?;
     let record = store.order(&id).await?;
-    if who.role == Role::AuthorityClient && record.submitted_by != who.name {
-        return Err(not_found(&format!("order {id}")));
-    }
+    only_own(&who, &record.submitted_by, &format!("order {id}"))?;
     let mut items = Vec::new();
     let mut problems = Vec::new();
     for (i, case_id) in record.case_ids.iter().enumerate() {
@@ -658,10 +660,7 @@ async fn get_notice(
     )
     .await?;
     let record = store.notice(&id).await?;
-    let outsider = matches!(who.role, Role::AuthorityClient | Role::TrustedFlagger);
-    if outsider && record.submitted_by != who.name {
-        return Err(not_found(&format!("notice {id}")));
-    }
+    only_own(&who, &record.submitted_by, &format!("notice {id}"))?;
     Ok(Json(record).into_response())
 }
 
@@ -697,9 +696,11 @@ async fn get_au_notice(
     )
     .await?;
     let record = store.au_notice(&id).await?;
-    if who.role == Role::AuthorityClient && record.submitted_by != who.name {
-        return Err(not_found(&format!("Australian removal notice {id}")));
-    }
+    only_own(
+        &who,
+        &record.submitted_by,
+        &format!("Australian removal notice {id}"),
+    )?;
     Ok(Json(record).into_response())
 }
 

@@ -876,36 +876,22 @@ impl ReviewStore {
             order,
             case_ids,
         };
-        let stored = self
-            .store_record(
-                &format!("order:{order_id}"),
-                &order_id,
-                submitted_by,
-                "order.received",
-                raw,
-                &sha,
-                received_at,
-                &serde_json::to_string(&record)?,
-            )
-            .await?;
-        if !stored {
-            return Ok((self.order(&order_id).await?, false));
-        }
-        for case in &cases {
-            self.create_case(case, submitted_by).await?;
-        }
-        Ok((record, true))
+        self.receive_once(
+            "order",
+            &order_id,
+            submitted_by,
+            raw,
+            &sha,
+            received_at,
+            record,
+            &cases,
+        )
+        .await
     }
 
     /// A stored order.
     pub async fn order(&self, order_id: &str) -> Result<OrderRecord, StoreError> {
-        let record: Option<String> = self
-            .conn
-            .clone()
-            .hget(self.key(&format!("order:{order_id}")), "record")
-            .await?;
-        let record = record.ok_or_else(|| StoreError::NotFound(format!("order {order_id}")))?;
-        Ok(serde_json::from_str(&record)?)
+        self.record(&format!("order:{order_id}")).await
     }
 
     /// The raw body of a stored order and its SHA-256, as received.
@@ -1058,31 +1044,33 @@ impl ReviewStore {
         Ok(purged)
     }
 
-    /// Stores a received record once under `key` (raw body, digest, receipt time, JSON
-    /// record), audited as `action`; returns whether it was new.
+    /// Stores a received submission once under `<kind>:<id>` (raw body, digest, receipt time,
+    /// JSON record), audited as `<kind>.received`, and opens its cases. A repeated submission
+    /// changes nothing: the stored record comes back, with `false`.
     #[allow(clippy::too_many_arguments)]
-    async fn store_record(
+    async fn receive_once<R: Serialize + serde::de::DeserializeOwned>(
         &self,
-        key: &str,
+        kind: &str,
         id: &str,
         actor: &str,
-        action: &str,
         raw: &[u8],
         sha: &str,
         received_at: OffsetDateTime,
-        record: &str,
-    ) -> Result<bool, StoreError> {
+        record: R,
+        cases: &[Case],
+    ) -> Result<(R, bool), StoreError> {
+        let key = format!("{kind}:{id}");
         let [audit, seq] = self.audit_keys();
         let stored: i64 = self
             .scripts
             .create_record
             .key(audit)
             .key(seq)
-            .key(self.key(key))
+            .key(self.key(&key))
             .arg(id)
             .arg(ms(self.clock.now()))
             .arg(actor)
-            .arg(action)
+            .arg(format!("{kind}.received"))
             .arg("raw")
             .arg(raw)
             .arg("sha256")
@@ -1090,10 +1078,16 @@ impl ReviewStore {
             .arg("received_at")
             .arg(ms(received_at))
             .arg("record")
-            .arg(record)
+            .arg(serde_json::to_string(&record)?)
             .invoke_async(&mut self.conn.clone())
             .await?;
-        Ok(stored == 1)
+        if stored != 1 {
+            return Ok((self.record(&key).await?, false));
+        }
+        for case in cases {
+            self.create_case(case, actor).await?;
+        }
+        Ok((record, true))
     }
 
     async fn record<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<T, StoreError> {
@@ -1208,26 +1202,18 @@ impl ReviewStore {
             due_at,
             case_ids: cases.iter().map(|c| c.id.clone()).collect(),
         };
-        let key = format!("au_notice:{id}");
-        let new = self
-            .store_record(
-                &key,
-                &id,
-                submitted_by,
-                "au_notice.received",
-                raw,
-                &record.sha256,
-                received_at,
-                &serde_json::to_string(&record)?,
-            )
-            .await?;
-        if !new {
-            return Ok((self.record(&key).await?, false));
-        }
-        for case in &cases {
-            self.create_case(case, submitted_by).await?;
-        }
-        Ok((record, true))
+        let sha = record.sha256.clone();
+        self.receive_once(
+            "au_notice",
+            &id,
+            submitted_by,
+            raw,
+            &sha,
+            received_at,
+            record,
+            &cases,
+        )
+        .await
     }
 
     /// A stored Australian removal notice.
@@ -1290,25 +1276,18 @@ impl ReviewStore {
             body,
             case_id: case.id.clone(),
         };
-        let key = format!("{kind}:{id}");
-        let json = serde_json::to_string(&record)?;
-        let new = self
-            .store_record(
-                &key,
-                &id,
-                submitted_by,
-                &format!("{kind}.received"),
-                raw,
-                &record.sha256,
-                received_at,
-                &json,
-            )
-            .await?;
-        if !new {
-            return Ok((self.record(&key).await?, false));
-        }
-        self.create_case(&case, submitted_by).await?;
-        Ok((record, true))
+        let sha = record.sha256.clone();
+        self.receive_once(
+            kind,
+            &id,
+            submitted_by,
+            raw,
+            &sha,
+            received_at,
+            record,
+            std::slice::from_ref(&case),
+        )
+        .await
     }
 
     /// A stored notice.

@@ -56,6 +56,24 @@ fn a_match(post: &str, media: &str, list: &str, entry_hex: &str, severity: &str)
     }
 }
 
+/// Serves `app` on a free loopback port; returns its base URL.
+async fn serve(app: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    base
+}
+
+/// The fields a 422 reply names.
+fn error_fields(body: &serde_json::Value) -> Vec<String> {
+    body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap().to_string())
+        .collect()
+}
+
 fn remove() -> DecisionInput {
     DecisionInput {
         outcome: Outcome::Remove,
@@ -588,9 +606,7 @@ async fn http_api_enforces_roles_validates_orders_and_runs_claim_to_decision() {
         .unwrap();
     assert!(!stored.contains(&moderator), "tokens are stored hashed");
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, router(s)).await.unwrap() });
+    let base = serve(router(s)).await;
     let http = reqwest::Client::new();
     let post = |path: &str, token: &str, body: Vec<u8>| {
         http.post(format!("{base}{path}"))
@@ -1086,15 +1102,13 @@ async fn http_notices_complaints_annex_ii_embargo_holds_and_case_audit() {
     let senior = add_token(&s, "sam", Role::SeniorModerator).await.unwrap();
     let auditor = add_token(&s, "audit", Role::Auditor).await.unwrap();
     let admin = add_token(&s, "root", Role::Admin).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = router_with(
+    let base = serve(router_with(
         s.clone(),
         ApiOptions {
             provider_name: "Example Ltd".into(),
         },
-    );
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    ))
+    .await;
     let http = reqwest::Client::new();
     let post = |path: &str, token: &str, body: serde_json::Value| {
         http.post(format!("{base}{path}"))
@@ -1103,14 +1117,6 @@ async fn http_notices_complaints_annex_ii_embargo_holds_and_case_audit() {
             .send()
     };
     let get = |path: &str, token: &str| http.get(format!("{base}{path}")).bearer_auth(token).send();
-    let fields = |body: &serde_json::Value| -> Vec<String> {
-        body["errors"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["field"].as_str().unwrap().to_string())
-            .collect()
-    };
 
     // Every new route is documented.
     let spec: serde_json::Value = get("/api/v1/openapi.json", &auditor)
@@ -1174,7 +1180,7 @@ async fn http_notices_complaints_annex_ii_embargo_holds_and_case_audit() {
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(body["code"], "invalid_notice");
     assert_eq!(
-        fields(&body),
+        error_fields(&body),
         ["url", "explanation", "notifier", "good_faith"]
     );
     let r = post("/api/v1/notices", &moderator, notice(true, "N1"))
@@ -1256,7 +1262,7 @@ async fn http_notices_complaints_annex_ii_embargo_holds_and_case_audit() {
     assert_eq!(r.status(), 409);
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(body["code"], "not_enforced");
-    assert_eq!(fields(&body), ["case_ids[0]"]);
+    assert_eq!(error_fields(&body), ["case_ids[0]"]);
     let r = post(
         &format!("/api/v1/actions/{action_id}/enforced"),
         &admin,
@@ -1314,7 +1320,7 @@ async fn http_notices_complaints_annex_ii_embargo_holds_and_case_audit() {
         .await
         .unwrap();
     assert_eq!(r.status(), 422);
-    assert_eq!(fields(&r.json().await.unwrap()), ["requested_by"]);
+    assert_eq!(error_fields(&r.json().await.unwrap()), ["requested_by"]);
     assert_eq!(
         post(
             &hold,
@@ -1376,7 +1382,7 @@ async fn http_notices_complaints_annex_ii_embargo_holds_and_case_audit() {
         .await
         .unwrap();
     assert_eq!(r.status(), 422);
-    assert_eq!(fields(&r.json().await.unwrap()), ["case_id"]);
+    assert_eq!(error_fields(&r.json().await.unwrap()), ["case_id"]);
     let r = post("/api/v1/complaints", &legal, complaint(&trusted_case))
         .await
         .unwrap();
@@ -1389,7 +1395,7 @@ async fn http_notices_complaints_annex_ii_embargo_holds_and_case_audit() {
     .await
     .unwrap();
     assert_eq!(
-        fields(&r.json().await.unwrap()),
+        error_fields(&r.json().await.unwrap()),
         ["explanation", "complainant"]
     );
     let r = post("/api/v1/complaints", &moderator, complaint(&case_id))
@@ -1506,10 +1512,7 @@ async fn http_trusted_flagger_registry_decides_which_notices_are_trusted() {
     let unbound = add_token(&s, "stranger", Role::TrustedFlagger)
         .await
         .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = router(s.clone());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let base = serve(router(s.clone())).await;
     let http = reqwest::Client::new();
     let post = |path: &str, token: &str, body: serde_json::Value| {
         http.post(format!("{base}{path}"))
@@ -1518,14 +1521,6 @@ async fn http_trusted_flagger_registry_decides_which_notices_are_trusted() {
             .send()
     };
     let get = |path: &str, token: &str| http.get(format!("{base}{path}")).bearer_auth(token).send();
-    let fields = |body: &serde_json::Value| -> Vec<String> {
-        body["errors"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["field"].as_str().unwrap().to_string())
-            .collect()
-    };
     let entry = serde_json::json!({"id": "ngo-1", "name": "Counter Extremism NGO",
         "awarded_by": "IE: Coimisiún na Meán", "expertise": ["terrorist content", "violent extremism"],
         "since": "2025-03-01", "account": "ngo1-api"});
@@ -1552,7 +1547,7 @@ async fn http_trusted_flagger_registry_decides_which_notices_are_trusted() {
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(body["code"], "invalid_flagger");
     assert_eq!(
-        fields(&body),
+        error_fields(&body),
         ["id", "name", "awarded_by", "expertise", "since"]
     );
     let r = post("/api/v1/trusted-flaggers", &legal, entry.clone())
@@ -1603,12 +1598,12 @@ async fn http_trusted_flagger_registry_decides_which_notices_are_trusted() {
         .await
         .unwrap();
     assert_eq!(r.status(), 422);
-    assert_eq!(fields(&r.json().await.unwrap()), ["trusted_flagger"]);
+    assert_eq!(error_fields(&r.json().await.unwrap()), ["trusted_flagger"]);
     let mut ghost = notice("T3");
     ghost["flagger_id"] = "ghost".into();
     let r = post("/api/v1/notices", &legal, ghost).await.unwrap();
     assert_eq!(r.status(), 422);
-    assert_eq!(fields(&r.json().await.unwrap()), ["flagger_id"]);
+    assert_eq!(error_fields(&r.json().await.unwrap()), ["flagger_id"]);
     let mut relayed = notice("T4");
     relayed["flagger_id"] = "ngo-1".into();
     let r = post("/api/v1/notices", &legal, relayed).await.unwrap();
@@ -1661,7 +1656,7 @@ async fn http_trusted_flagger_registry_decides_which_notices_are_trusted() {
     assert_eq!(r.status(), 403);
     let r = post(suspend, &legal, serde_json::json!({})).await.unwrap();
     assert_eq!(r.status(), 422);
-    assert_eq!(fields(&r.json().await.unwrap()), ["reason"]);
+    assert_eq!(error_fields(&r.json().await.unwrap()), ["reason"]);
     clock.advance(Duration::minutes(5));
     let r = post(
         suspend,
@@ -1789,10 +1784,7 @@ async fn http_australian_removal_notice_opens_one_case_per_url_due_24_hours_afte
         .await
         .unwrap();
     let moderator = add_token(&s, "alice", Role::Moderator).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = router(s.clone());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let base = serve(router(s.clone())).await;
     let http = reqwest::Client::new();
     let send = |token: &str, body: Vec<u8>| {
         http.post(format!("{base}/api/v1/removal-notices/au"))
@@ -1800,14 +1792,6 @@ async fn http_australian_removal_notice_opens_one_case_per_url_due_24_hours_afte
             .header("content-type", "application/json")
             .body(body)
             .send()
-    };
-    let fields = |body: &serde_json::Value| -> Vec<String> {
-        body["errors"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["field"].as_str().unwrap().to_string())
-            .collect()
     };
 
     // Authenticated, role-checked, every missing or malformed field named.
@@ -1825,7 +1809,7 @@ async fn http_australian_removal_notice_opens_one_case_per_url_due_24_hours_afte
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(body["code"], "invalid_au_notice");
     assert_eq!(
-        fields(&body),
+        error_fields(&body),
         ["reference", "section", "given_at", "recipient", "urls"]
     );
     let r = send(
@@ -1839,7 +1823,7 @@ async fn http_australian_removal_notice_opens_one_case_per_url_due_24_hours_afte
     .await
     .unwrap();
     assert_eq!(
-        fields(&r.json().await.unwrap()),
+        error_fields(&r.json().await.unwrap()),
         ["given_at", "urls[1]"],
         "given in the future, bad URL"
     );

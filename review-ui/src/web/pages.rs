@@ -8,7 +8,7 @@ use super::auth::{Session, field, form_pairs};
 use super::media;
 use super::ops::Claim;
 use super::snapshot::{Filter, Status, decode, jurisdiction, source_name};
-use super::view::{countdown, defang, ms, urgency};
+use super::view::{clock_fields, defang, ms};
 use super::{AppState, WebError};
 use crate::model::{Case, CaseState, DecisionInput, Role, Source};
 use crate::order::{AnnexII, AnnexIII, AnnexIIItem, CannotComply, RemovalOrder};
@@ -247,8 +247,7 @@ async fn live_rows(
                 }
             }
         }
-        let due = case.sla.due_at();
-        let left = due.map(|d| d - now).unwrap_or_default();
+        let (due_ms, period_ms, left, urgency) = clock_fields(&case.sla, now, "suspended");
         rows.push(QueueRow {
             id: id.clone(),
             class: case.sla.class.as_str(),
@@ -262,18 +261,10 @@ async fn live_rows(
                 status.as_str()
             },
             holder: fields.get(1).cloned().flatten().unwrap_or_default(),
-            due_ms: due.map(ms).unwrap_or(0),
-            period_ms: case.sla.period.whole_milliseconds() as i64,
-            left: if due.is_some() {
-                countdown(left)
-            } else {
-                "suspended".into()
-            },
-            urgency: if due.is_some() {
-                urgency(left, case.sla.period)
-            } else {
-                "suspended"
-            },
+            due_ms,
+            period_ms,
+            left,
+            urgency,
         });
     }
     Ok(rows)
@@ -488,8 +479,7 @@ async fn render_case(
     let store = &state.store;
     let now = store.clock().now();
     let case = &view.case;
-    let due = case.sla.due_at();
-    let left = due.map(|d| d - now).unwrap_or_default();
+    let (due_ms, period_ms, left, urgency) = clock_fields(&case.sla, now, "no running clock");
     let lease_live = view.lease_until.is_some_and(|until| until >= now);
     let holder = if lease_live {
         view.holder.clone().unwrap_or_default()
@@ -552,18 +542,10 @@ async fn render_case(
         can_decide: open && may_decide && you_hold,
         holder,
         now_ms: ms(now),
-        due_ms: due.map(ms).unwrap_or(0),
-        period_ms: case.sla.period.whole_milliseconds() as i64,
-        left: if due.is_some() {
-            countdown(left)
-        } else {
-            "no running clock".into()
-        },
-        urgency: if due.is_some() {
-            urgency(left, case.sla.period)
-        } else {
-            "suspended"
-        },
+        due_ms,
+        period_ms,
+        left,
+        urgency,
         received_at: fmt(case.sla.received_at),
         platform: case.subject.platform.clone(),
         post_id: case.subject.post_id.clone().unwrap_or_default(),

@@ -18,6 +18,26 @@ pub(crate) fn ms(t: OffsetDateTime) -> i64 {
     (t.unix_timestamp_nanos() / 1_000_000) as i64
 }
 
+/// The countdown of a case's SLA clock at `now`, as the pages show it: due time in Unix ms
+/// (0 when the clock is not running), the period in ms, the time left as text (`idle` when the
+/// clock is not running) and its urgency class.
+pub(crate) fn clock_fields(
+    sla: &crate::sla::SlaTimer,
+    now: OffsetDateTime,
+    idle: &str,
+) -> (i64, i64, String, &'static str) {
+    let period_ms = sla.period.whole_milliseconds() as i64;
+    match sla.due_at() {
+        Some(due) => (
+            ms(due),
+            period_ms,
+            countdown(due - now),
+            urgency(due - now, sla.period),
+        ),
+        None => (0, period_ms, idle.to_string(), "suspended"),
+    }
+}
+
 /// Time left as `H:MM:SS` (days as `Nd HH:MM:SS`), overdue with a leading `-`.
 pub(crate) fn countdown(left: Duration) -> String {
     let s = left.whole_seconds();
