@@ -536,7 +536,7 @@ async fn the_demo_serves_the_moderator_ui_with_its_account() {
         "{page}"
     );
     // post-000 is a re-encoded listed picture: its case has the generated JPEG for review.
-    let case = takedown_review_ui::model::derive_id("m", &["demo", "post-000", "m1"]);
+    let case = takedown_review::model::derive_id("m", &["demo", "post-000", "m1"]);
     let case_page = http
         .get(format!("{base}/cases/{case}"))
         .header("cookie", &session)

@@ -6,8 +6,8 @@
 //! orders they are validated field by field so the API can name every wrong field (422), and
 //! stored once with their raw body, its digest and the receipt time.
 
+use crate::field::FieldError;
 use crate::model::{Case, CaseState, derive_id};
-use crate::order::FieldError;
 use crate::sla::complaint_window_open;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

@@ -1,312 +1,34 @@
-//! The moderator's pages: the queue, a case with its evidence and decision form, claiming,
-//! deciding (one case or a cluster), the audited media endpoint and the reveal preference.
+//! One case: its evidence (matches, cluster, the order or notice behind it) and decision form,
+//! deciding (one case or its whole cluster), and the audited media endpoint.
 //!
 //! Every handler starts with the session and the roles it allows, and every form post
 //! checks the session's CSRF token before it changes anything.
 
 use super::auth::{Session, field, form_pairs};
+use super::chrome::{Chrome, DECIDERS, READERS};
 use super::media;
 use super::ops::Claim;
-use super::snapshot::{Filter, Status, decode, jurisdiction, source_name};
+use super::snapshot::source_name;
+use super::state::{AppState, WebError};
 use super::view::{clock_fields, defang, ms};
-use super::{AppState, WebError};
-use crate::model::{Case, CaseState, DecisionInput, Role, Source};
-use crate::order::{AnnexII, AnnexIII, AnnexIIItem, CannotComply, RemovalOrder};
-use crate::store::{CaseView, StoreError};
 use askama::Template;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use redis::AsyncCommands;
-use std::collections::HashMap;
-
-/// Roles that may read the queue and cases.
-pub(crate) const READERS: &[Role] = &[
-    Role::Moderator,
-    Role::SeniorModerator,
-    Role::Legal,
-    Role::Auditor,
-];
-/// Roles that may claim and decide.
-pub(crate) const DECIDERS: &[Role] = &[Role::Moderator, Role::SeniorModerator];
-/// Rows on one queue page.
-const PAGE: usize = 50;
+use takedown_review::model::{CaseState, DecisionInput, Role, Source};
+use takedown_review::order::{AnnexII, AnnexIII, AnnexIIItem, CannotComply, RemovalOrder};
+use takedown_review::store::{CaseView, StoreError};
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
-        .route("/", get(|| async { Redirect::to("/queue") }))
-        .route("/queue", get(queue))
-        .route("/queue/claim", post(claim_next))
         .route("/cases/{id}", get(case_page))
-        .route("/cases/{id}/claim", post(claim_one))
         .route("/cases/{id}/decide", post(decide))
         .route("/cases/{id}/media", get(media_bytes))
         .route("/cases/{id}/media/revealed", post(media_revealed))
-        .route("/prefs", get(prefs_page).post(save_prefs))
-}
-
-/// What the layout shows of the user.
-pub(crate) struct Chrome {
-    pub name: String,
-    pub role: &'static str,
-    pub csrf: String,
-    pub supervise: bool,
-    pub audit: bool,
-    pub lists: bool,
-    pub admin: bool,
-}
-
-impl Chrome {
-    pub fn of(s: &Session, state: &AppState) -> Self {
-        Chrome {
-            name: s.name.clone(),
-            role: s.role_name(),
-            csrf: s.csrf.clone(),
-            supervise: s.can(super::supervisor::SUPERVISORS),
-            audit: s.can(super::supervisor::AUDITORS),
-            lists: state.cfg.lists.is_some() && s.can(super::supervisor::CURATORS),
-            admin: s.can(&[]),
-        }
-    }
-}
-
-/// One row of the queue table.
-pub(crate) struct QueueRow {
-    pub id: String,
-    pub class: &'static str,
-    pub source: &'static str,
-    pub lists: String,
-    pub labels: String,
-    pub jurisdiction: String,
-    pub status: &'static str,
-    pub holder: String,
-    /// Deadline in Unix ms (0: no running clock).
-    pub due_ms: i64,
-    pub period_ms: i64,
-    pub left: String,
-    pub urgency: &'static str,
-}
-
-/// One filter of the queue: (field name, title, chosen value, values with their counts).
-type Facet = (&'static str, &'static str, String, Vec<(String, u64)>);
-/// Sorted-set members with their scores.
-type Scored = Vec<(String, f64)>;
-
-#[derive(Template)]
-#[template(path = "queue.html")]
-struct QueuePage {
-    chrome: Chrome,
-    rows: Vec<QueueRow>,
-    now_ms: i64,
-    facets: Vec<Facet>,
-    queued: u64,
-    senior: u64,
-    claimed: u64,
-    breached: u64,
-    matching: usize,
-    counts_at: String,
-    flash: String,
-    can_claim: bool,
-}
-
-async fn queue(
-    State(state): State<AppState>,
-    session: Session,
-    Query(q): Query<HashMap<String, String>>,
-) -> Result<Response, WebError> {
-    session.require(READERS)?;
-    let page = queue_page(&state, &session, &q).await?;
-    Ok(Html(page.render()?).into_response())
-}
-
-async fn queue_page(
-    state: &AppState,
-    session: &Session,
-    q: &HashMap<String, String>,
-) -> Result<QueuePage, WebError> {
-    let store = &state.store;
-    let filter = Filter::from_query(q);
-    let snap = state.snapshot.get(store).await?;
-    let (queued, senior, claimed, _) = store.counts().await?;
-    let (ids, matching): (Vec<(String, Status)>, usize) = if filter.is_live() {
-        let (main, sen): (Scored, Scored) = redis::pipe()
-            .zrange_withscores(store.key("queue"), 0, PAGE as isize - 1)
-            .zrange_withscores(store.key("queue:senior"), 0, PAGE as isize - 1)
-            .query_async(&mut store.connection())
-            .await?;
-        let mut all: Vec<(String, f64, Status)> = main
-            .into_iter()
-            .map(|(id, s)| (id, s, Status::Queued))
-            .chain(sen.into_iter().map(|(id, s)| (id, s, Status::Escalated)))
-            .collect();
-        all.sort_by(|a, b| a.1.total_cmp(&b.1));
-        all.truncate(PAGE);
-        (
-            all.into_iter().map(|(id, _, s)| (id, s)).collect(),
-            (queued + senior) as usize,
-        )
-    } else {
-        let hits: Vec<&super::snapshot::Row> =
-            snap.rows.iter().filter(|r| filter.matches(r)).collect();
-        (
-            hits.iter()
-                .take(PAGE)
-                .map(|r| (r.id.clone(), r.status))
-                .collect(),
-            hits.len(),
-        )
-    };
-    let now = store.clock().now();
-    let rows = live_rows(state, &ids, now).await?;
-    let facet = |name: &'static str, title: &'static str, selected: &String| {
-        let values = snap
-            .facets
-            .get(name)
-            .map(|m| m.iter().map(|(k, v)| (k.clone(), *v)).collect())
-            .unwrap_or_default();
-        (name, title, selected.clone(), values)
-    };
-    let breached = snap
-        .facets
-        .get("status")
-        .and_then(|m| m.get("breached"))
-        .copied()
-        .unwrap_or(0);
-    Ok(QueuePage {
-        chrome: Chrome::of(session, state),
-        rows,
-        now_ms: ms(now),
-        facets: vec![
-            facet("source", "Source", &filter.source),
-            facet("list", "List", &filter.list),
-            facet("label", "Label", &filter.label),
-            facet("jurisdiction", "Jurisdiction", &filter.jurisdiction),
-            facet("status", "Status", &filter.status),
-        ],
-        queued,
-        senior,
-        claimed,
-        breached,
-        matching,
-        counts_at: snap
-            .taken_at
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default(),
-        flash: q
-            .get("decided")
-            .map(|id| format!("Decision recorded for {id}."))
-            .or_else(|| q.get("empty").map(|_| "The queue is empty.".to_string()))
-            .unwrap_or_default(),
-        can_claim: session.can(DECIDERS),
-    })
-}
-
-/// Reads the shown cases live (documents and matches in one pipeline), dropping any that
-/// closed since the snapshot.
-async fn live_rows(
-    state: &AppState,
-    ids: &[(String, Status)],
-    now: time::OffsetDateTime,
-) -> Result<Vec<QueueRow>, WebError> {
-    let store = &state.store;
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut pipe = redis::pipe();
-    for (id, _) in ids {
-        pipe.cmd("HMGET")
-            .arg(store.key(&format!("case:{id}")))
-            .arg(&["doc", "holder"][..])
-            .lrange(store.key(&format!("case:{id}:matches")), 0, -1);
-    }
-    let replies: Vec<redis::Value> = pipe.query_async(&mut store.connection()).await?;
-    let mut rows = Vec::with_capacity(ids.len());
-    for ((id, status), pair) in ids.iter().zip(replies.chunks(2)) {
-        let fields: Vec<Option<String>> = decode(&pair[0])?;
-        let matches: Vec<String> = decode(&pair[1])?;
-        let Some(doc) = fields.first().cloned().flatten() else {
-            continue;
-        };
-        let case: Case = serde_json::from_str(&doc)?;
-        if case.state != CaseState::Open {
-            continue;
-        }
-        let mut lists: Vec<String> = Vec::new();
-        let mut labels: Vec<String> = Vec::new();
-        for m in &matches {
-            let m: crate::model::MatchRecord = serde_json::from_str(m)?;
-            if !lists.contains(&m.list_id) {
-                lists.push(m.list_id);
-            }
-            for l in m.labels {
-                if !labels.contains(&l) {
-                    labels.push(l);
-                }
-            }
-        }
-        let (due_ms, period_ms, left, urgency) = clock_fields(&case.sla, now, "suspended");
-        rows.push(QueueRow {
-            id: id.clone(),
-            class: case.sla.class.as_str(),
-            source: source_name(&case),
-            lists: lists.join(", "),
-            labels: labels.join(", "),
-            jurisdiction: jurisdiction(&case).unwrap_or_default(),
-            status: if case.senior_only && *status == Status::Queued {
-                "escalated"
-            } else {
-                status.as_str()
-            },
-            holder: fields.get(1).cloned().flatten().unwrap_or_default(),
-            due_ms,
-            period_ms,
-            left,
-            urgency,
-        });
-    }
-    Ok(rows)
-}
-
-async fn claim_next(
-    State(state): State<AppState>,
-    session: Session,
-    body: Bytes,
-) -> Result<Response, WebError> {
-    session.require(DECIDERS)?;
-    session.check_csrf(field(&form_pairs(&body), "csrf"))?;
-    let senior = matches!(session.role, Role::SeniorModerator | Role::Admin);
-    Ok(match state.store.claim_next(&session.name, senior).await? {
-        Some(id) => Redirect::to(&format!("/cases/{id}")).into_response(),
-        None => Redirect::to("/queue?empty=1").into_response(),
-    })
-}
-
-async fn claim_one(
-    State(state): State<AppState>,
-    session: Session,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Result<Response, WebError> {
-    session.require(DECIDERS)?;
-    session.check_csrf(field(&form_pairs(&body), "csrf"))?;
-    let view = state.store.case(&id).await?;
-    if view.case.senior_only && session.role == Role::Moderator {
-        return Err(WebError::Forbidden);
-    }
-    match state
-        .ops
-        .claim_one(&state.store, &id, &session.name)
-        .await?
-    {
-        Claim::Claimed => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
-        Claim::NotOpen => Err(WebError::BadRequest("this case is no longer open".into())),
-        Claim::HeldByOther => Err(WebError::BadRequest(
-            "another moderator holds this case".into(),
-        )),
-    }
 }
 
 /// A match as shown.
@@ -635,7 +357,7 @@ async fn order_view(
                 items: vec![AnnexIIItem {
                     url: url.clone(),
                     action: match view.case.decision.as_ref().map(|d| &d.input.outcome) {
-                        Some(crate::model::Outcome::Disable { .. }) => {
+                        Some(takedown_review::model::Outcome::Disable { .. }) => {
                             "disabled_in_all_member_states".into()
                         }
                         _ => "removed".into(),
@@ -802,70 +524,4 @@ async fn media_revealed(
         )
         .await?;
     Ok(axum::http::StatusCode::NO_CONTENT.into_response())
-}
-
-#[derive(Template)]
-#[template(path = "prefs.html")]
-struct PrefsPage {
-    chrome: Chrome,
-    reveal_hold: bool,
-    saved: bool,
-}
-
-async fn prefs_page(
-    State(state): State<AppState>,
-    session: Session,
-    Query(q): Query<HashMap<String, String>>,
-) -> Result<Response, WebError> {
-    session.require(READERS)?;
-    let reveal: Option<String> = state
-        .store
-        .connection()
-        .hget(
-            state.store.key(&format!("web:prefs:{}", session.name)),
-            "reveal",
-        )
-        .await?;
-    let page = PrefsPage {
-        chrome: Chrome::of(&session, &state),
-        reveal_hold: reveal.as_deref() == Some("hold"),
-        saved: q.contains_key("saved"),
-    };
-    Ok(Html(page.render()?).into_response())
-}
-
-async fn save_prefs(
-    State(state): State<AppState>,
-    session: Session,
-    body: Bytes,
-) -> Result<Response, WebError> {
-    session.require(READERS)?;
-    let pairs = form_pairs(&body);
-    session.check_csrf(field(&pairs, "csrf"))?;
-    let reveal = match field(&pairs, "reveal") {
-        Some("hold") => "hold",
-        Some("click") => "click",
-        _ => return Err(WebError::BadRequest("reveal is click or hold".into())),
-    };
-    let _: () = state
-        .store
-        .connection()
-        .hset(
-            state.store.key(&format!("web:prefs:{}", session.name)),
-            "reveal",
-            reveal,
-        )
-        .await?;
-    state
-        .ops
-        .audit(
-            &state.store,
-            &session.name,
-            &session.name,
-            "ui.preference",
-            &serde_json::json!({ "reveal": reveal }).to_string(),
-            "",
-        )
-        .await?;
-    Ok(Redirect::to("/prefs?saved=1").into_response())
 }

@@ -13,6 +13,26 @@ use redis::AsyncCommands;
 use redis::streams::StreamRangeReply;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use std::sync::LazyLock;
+
+/// Seals audit entries: if the sealed head is still `expected`, stores each entry's chain hash
+/// and moves the head. KEYS: seals hash, head hash. ARGV: expected head id ('' for none), new
+/// head id, new head hash, then (entry id, hash) pairs. Returns 1, or 0 if another replica
+/// sealed first.
+static SEAL: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        r#"
+local head = redis.call('HGET', KEYS[2], 'id') or ''
+if head ~= ARGV[1] then return 0 end
+-- Up to 500 entries per HSET (Lua's unpack has a stack limit).
+for i = 4, #ARGV, 1000 do
+  redis.call('HSET', KEYS[1], unpack(ARGV, i, math.min(i + 999, #ARGV)))
+end
+redis.call('HSET', KEYS[2], 'id', ARGV[2], 'hash', ARGV[3])
+return 1
+"#,
+    )
+});
 
 /// One audit entry as read from the stream.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -140,7 +160,7 @@ pub async fn seal(store: &ReviewStore, limit: usize) -> Result<usize, StoreError
     let Some(last) = entries.last() else {
         return Ok(0);
     };
-    let script = crate::lua::seal();
+    let script = &*SEAL;
     let mut inv = script.prepare_invoke();
     inv.key(store.key("audit:seals"))
         .key(store.key("audit:head"));

@@ -7,19 +7,11 @@
 //! draft Annex III "insufficient information" reply, its clock suspended (Art. 3(8)) until the
 //! clarification arrives.
 
+use crate::field::FieldError;
 use crate::model::Ground;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::OffsetDateTime;
-
-/// One problem with one field.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FieldError {
-    /// JSON path of the field (`section_b.urls[1]`).
-    pub field: String,
-    /// What is wrong.
-    pub reason: String,
-}
 
 /// Section A: who issued the order, to whom, when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

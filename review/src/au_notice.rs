@@ -10,7 +10,7 @@
 //! naming each wrong field), stored once with its raw body, SHA-256 and receipt time, and opens
 //! one case per URL under one deadline.
 
-use crate::order::FieldError;
+use crate::field::FieldError;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::{Duration, OffsetDateTime};
