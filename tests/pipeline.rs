@@ -18,9 +18,9 @@ use takedown_core::messages::{Match, PostSignals, match_id};
 use takedown_hashlists::formats::{self, Format};
 use takedown_hashlists::model::{ListId, ListMeta};
 use takedown_hashlists::store::{ImportOptions, Store};
+use takedown_local_services::fixtures::png_claiming;
+use takedown_local_services::{KafkaBroker, RedisServer, unique_name};
 use takedown_matcher::{DecodeLimits, PreResize, SignalComputer};
-use takedown_test_services::fixtures::png_claiming;
-use takedown_test_services::{KafkaBroker, RedisServer, unique_name};
 
 fn post(id: &str, media: serde_json::Value) -> Vec<u8> {
     post_with_text(id, "hello", media)

@@ -1,4 +1,4 @@
-//! Review-engine benchmarks against a real Redis started by test-services: decisions per
+//! Review-engine benchmarks against a real Redis started by local-services: decisions per
 //! second with 1M open cases, how long a removal order takes from receipt to the head of the
 //! queue, and how late the sweeper fires 100,000 deadlines due within one second.
 //!
@@ -19,12 +19,12 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use takedown_core::clock::SystemClock;
+use takedown_local_services::{RedisServer, unique_name};
 use takedown_review::model::{
     Case, CaseState, DecisionInput, Ground, Outcome, Source, Subject, queue_score, rank,
 };
 use takedown_review::sla::{SlaClass, SlaConfig};
 use takedown_review::store::{ReviewStore, StoreOptions, deadline_member};
-use takedown_test_services::{RedisServer, unique_name};
 use time::OffsetDateTime;
 
 fn env_usize(name: &str, default: usize) -> usize {

@@ -9,10 +9,10 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use support::*;
 use takedown_core::clock::ManualClock;
+use takedown_local_services::{RedisOptions, RedisServer, unique_name};
 use takedown_review::audit;
 use takedown_review::model::{DecisionInput, Outcome};
 use takedown_review::store::ReviewStore;
-use takedown_test_services::{RedisOptions, RedisServer, unique_name};
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
@@ -231,7 +231,7 @@ async fn http_api_enforces_roles_validates_orders_and_runs_claim_to_decision() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn outbox_reaches_kafka_once_acked_and_the_signed_webhook_with_retries_across_restarts() {
     use takedown_review::actions::{Publisher, PublisherConfig, Secret, WebhookConfig, signature};
-    let broker = takedown_test_services::KafkaBroker::start().unwrap();
+    let broker = takedown_local_services::KafkaBroker::start().unwrap();
     let topic = unique_name("takedowns");
     broker.create_topic(&topic, 2).await.unwrap();
     let mut redis = RedisServer::start_with(RedisOptions {

@@ -13,11 +13,11 @@ use std::time::Duration as StdDuration;
 use takedown_core::SignalType;
 use takedown_core::clock::ManualClock;
 use takedown_core::messages::{Match, match_id};
+use takedown_local_services::{RedisServer, unique_name};
 use takedown_review::model::{Outcome, Role};
 use takedown_review::order::parse_order;
 use takedown_review::store::{ReviewStore, StoreOptions};
 use takedown_review_ui::web::{self, WebConfig};
-use takedown_test_services::{RedisServer, unique_name};
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 

@@ -10,11 +10,11 @@ use std::sync::Arc;
 use support::*;
 use takedown_core::clock::ManualClock;
 use takedown_core::messages::Match;
+use takedown_local_services::{RedisOptions, RedisServer, unique_name};
 use takedown_review::audit;
 use takedown_review::model::{DecisionInput, Outcome, PurposeExemption};
 use takedown_review::order::parse_order;
 use takedown_review::store::{MatchOutcome, ReviewStore, StoreError};
-use takedown_test_services::{RedisOptions, RedisServer, unique_name};
 use time::Duration;
 use time::macros::datetime;
 
@@ -516,7 +516,7 @@ async fn matches_consumer_opens_cases_and_dead_letters_malformed_matches_with_th
     use takedown_ingest::metrics::StageMetrics;
     use takedown_ingest::runner::{self, RunnerConfig};
     use takedown_review::intake_stage::MatchIntake;
-    let broker = takedown_test_services::KafkaBroker::start().unwrap();
+    let broker = takedown_local_services::KafkaBroker::start().unwrap();
     let input = unique_name("matches");
     broker.create_topic(&input, 2).await.unwrap();
     broker

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use takedown_core::SignalType;
 use takedown_core::clock::ManualClock;
 use takedown_core::messages::{Match, match_id};
+use takedown_local_services::{RedisServer, unique_name};
 use takedown_review::model::{DecisionInput, Ground, Outcome};
 use takedown_review::store::{ReviewStore, StoreOptions};
-use takedown_test_services::{RedisServer, unique_name};
 use time::OffsetDateTime;
 use time::macros::datetime;
 
@@ -80,7 +80,7 @@ pub fn order_json(urls: &[&str], reference: &str) -> Vec<u8> {
 /// Reads up to `expected` records of `topic` within `within`: (key, payload, dead-letter
 /// headers).
 pub async fn read_topic(
-    broker: &takedown_test_services::KafkaBroker,
+    broker: &takedown_local_services::KafkaBroker,
     topic: &str,
     expected: usize,
     within: std::time::Duration,

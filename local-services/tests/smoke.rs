@@ -12,7 +12,7 @@ use rdkafka::message::BorrowedMessage;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{Message, Offset};
 use redis::AsyncTypedCommands;
-use takedown_test_services::{KafkaBroker, RedisOptions, RedisServer, unique_name};
+use takedown_local_services::{KafkaBroker, RedisOptions, RedisServer, unique_name};
 
 /// Each test stays well under a minute, or fails saying it timed out.
 const TEST_TIMEOUT: Duration = Duration::from_secs(50);

@@ -15,8 +15,9 @@ use rdkafka::error::KafkaError;
 use rdkafka::metadata::Metadata;
 use tempfile::TempDir;
 
+use crate::error::{Error, Result};
+use crate::names::unique_name;
 use crate::process::{Spec, Supervised, free_port};
-use crate::{Error, Result, unique_name};
 
 /// Environment variable naming an external broker (`host:port`, or a comma-separated list)
 /// that [`KafkaBroker::start`] uses instead of starting Tansu, e.g. a real Apache Kafka.

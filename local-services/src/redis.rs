@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
+use crate::error::{Error, Result};
 use crate::process::{Spec, Supervised, free_port};
-use crate::{Error, Result};
 
 /// Environment variable naming the `redis-server` program to run (default: `redis-server`
 /// from `PATH`).

@@ -18,7 +18,7 @@ use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::Error;
+use crate::error::Error;
 
 /// The watchdog. `$@` is the service's command line. The service gets no stdin and does not
 /// inherit the pipe (fd 3 is closed for it); a background subshell holds the pipe and kills the
