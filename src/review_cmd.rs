@@ -351,7 +351,7 @@ pub async fn serve_on(
                 let listener = tokio::net::TcpListener::bind(addr)
                     .await
                     .with_context(|| format!("binding the metrics address {addr}"))?;
-                let router = metrics.router();
+                let router = crate::health::router(&metrics);
                 tokio::spawn(async move { axum::serve(listener, router).await });
             }
             let mut rc = takedown_ingest::runner::RunnerConfig::new(
