@@ -214,7 +214,10 @@ pub(super) fn write<'a, W: Write>(
             // A record is one line: a line break would split it on import.
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidData,
-                format!("{}: {bad:?} holds a line break, which CSV lines cannot carry", e.key()),
+                format!(
+                    "{}: {bad:?} holds a line break, which CSV lines cannot carry",
+                    e.key()
+                ),
             ));
         }
         w.write_record(cells.map(spreadsheet_safe).iter().map(|c| c.as_ref()))?;

@@ -220,7 +220,10 @@ fn an_unterminated_csv_quote_is_an_error_on_its_line_and_eats_nothing_after_it()
 fn csv_quotes_must_be_well_formed() {
     for (line, why) in [
         (format!("md5,{MD5},\"c\"x,cat"), "after a closing quote"),
-        (format!("md5,{MD5},c\"x,cat"), "quote inside an unquoted field"),
+        (
+            format!("md5,{MD5},c\"x,cat"),
+            "quote inside an unquoted field",
+        ),
     ] {
         let (ok, bad, _) = read_all(Format::Csv, &line);
         assert!(ok.is_empty(), "{line}: {ok:?}");
@@ -248,7 +251,11 @@ fn an_over_long_line_is_an_error_and_the_next_line_is_read() {
         assert_eq!(ok.len(), 2, "{format}: {bad:?}");
         let lines: Vec<&Location> = bad.iter().map(|e| &e.location).collect();
         assert_eq!(lines, [&Location::Line(2), &Location::Line(4)], "{format}");
-        assert!(bad[0].reason.contains("longer than"), "{format}: {}", bad[0]);
+        assert!(
+            bad[0].reason.contains("longer than"),
+            "{format}: {}",
+            bad[0]
+        );
     }
 }
 
@@ -258,9 +265,18 @@ fn csv_export_neutralises_formulas_and_reads_them_back() {
         entry(
             SignalType::Md5,
             MD5,
-            &["collab:=HYPERLINK(\"http://x\")", "category:+1", "-2", "@SUM(A1)"],
+            &[
+                "collab:=HYPERLINK(\"http://x\")",
+                "category:+1",
+                "-2",
+                "@SUM(A1)",
+            ],
         ),
-        entry(SignalType::Pdq, PDQ, &["collab:'=already", "category:'plain"]),
+        entry(
+            SignalType::Pdq,
+            PDQ,
+            &["collab:'=already", "category:'plain"],
+        ),
         entry(SignalType::TextRegex, "=cmd|' /C calc'!A0", &[]),
     ];
     let mut out = Vec::new();
@@ -291,9 +307,13 @@ fn json_documents_over_the_cap_are_refused() {
         max_document_bytes: 1024,
         ..ReadOptions::default()
     };
-    let err = read_with(Format::Tat, std::io::Cursor::new(text.clone().into_bytes()), small)
-        .err()
-        .expect("refused");
+    let err = read_with(
+        Format::Tat,
+        std::io::Cursor::new(text.clone().into_bytes()),
+        small,
+    )
+    .err()
+    .expect("refused");
     assert!(err.reason.contains("larger than 1024 bytes"), "{err}");
     let (ok, bad, _) = read_all(Format::Tat, &text);
     assert_eq!((ok.len(), bad.len()), (1, 0));
