@@ -15,7 +15,7 @@ use takedown_hashlists::follow::{Follower, ListUpdate};
 use takedown_hashlists::formats::{self, Format, Location, PageInfo};
 use takedown_hashlists::model::{Change, Entry, ListId, ListMeta};
 use takedown_hashlists::store::{ImportOptions, Store, StoreError, Verdict};
-use takedown_hashlists::sync::{Source, SyncError, SyncOptions, sync};
+use takedown_hashlists::sync::{HttpOptions, Source, SyncError, SyncOptions, sync};
 use takedown_local_services::{RedisServer, unique_name};
 
 async fn store(redis: &RedisServer) -> Store {
@@ -371,6 +371,38 @@ async fn serve_tat(tat: Tat) -> String {
     format!("http://{addr}/hashes")
 }
 
+/// An HTTP source on this machine's loopback, which plain `http://` needs allowed explicitly.
+fn loopback_source(url: &str, token: Option<&str>) -> Source {
+    Source::parse(url, Format::Tat, token.map(str::to_string))
+        .unwrap()
+        .with_http_options(HttpOptions {
+            allow_insecure_loopback: true,
+            ..HttpOptions::default()
+        })
+}
+
+/// Another origin: answers every path with an empty TAT page and records the requests and the
+/// `Authorization` headers it saw.
+async fn serve_elsewhere() -> (String, Arc<std::sync::Mutex<Vec<Option<String>>>>) {
+    let seen: Arc<std::sync::Mutex<Vec<Option<String>>>> = Arc::default();
+    let record = seen.clone();
+    let app = Router::new().fallback(move |headers: axum::http::HeaderMap| {
+        let record = record.clone();
+        async move {
+            record.lock().unwrap().push(
+                headers
+                    .get("authorization")
+                    .map(|v| v.to_str().unwrap().to_string()),
+            );
+            r#"{"count": 0, "next": null, "checkpoint": 1, "results": []}"#
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}"), seen)
+}
+
 fn tat_json(
     base: &str,
     checkpoint: u64,
@@ -425,7 +457,7 @@ async fn http_sync_follows_pages_honours_deletions_and_resumes_from_its_checkpoi
             (StatusCode::INTERNAL_SERVER_ERROR, "down".into()),
         );
     }
-    let source = Source::parse(&url, Format::Tat, Some("secret-token".into())).unwrap();
+    let source = loopback_source(&url, Some("secret-token"));
 
     // Page 2 fails: page 1 stays committed with its checkpoint.
     let err = sync(&store, &list, &source, "test", &SyncOptions::default())
@@ -520,6 +552,119 @@ async fn http_sync_follows_pages_honours_deletions_and_resumes_from_its_checkpoi
 }
 
 #[tokio::test]
+async fn http_sync_sends_its_token_only_to_its_own_origin_and_only_over_https() {
+    let redis = RedisServer::start().unwrap();
+    let store = store(&redis).await;
+    let list = new_list(&store, "origin").await;
+    let tat = Tat::default();
+    let url = serve_tat(tat.clone()).await;
+    let (elsewhere, seen) = serve_elsewhere().await;
+
+    // A `next` link to another origin (same host, other port) is refused with a clear error;
+    // the first page stays committed and the other origin never hears from us.
+    tat.pages.lock().unwrap().insert(
+        "start".into(),
+        (
+            StatusCode::OK,
+            serde_json::json!({"count": 1, "next": format!("{elsewhere}/steal?page=2"),
+                "checkpoint": 10, "results": [{"hash_digest": pdq(1), "algorithm": "PDQ"}]})
+            .to_string(),
+        ),
+    );
+    let source = loopback_source(&url, Some("secret-token"));
+    let err = sync(&store, &list, &source, "test", &SyncOptions::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SyncError::Refused { .. }), "{err}");
+    assert!(err.to_string().contains("another origin"), "{err}");
+    assert!(!err.to_string().contains("secret-token"), "{err}");
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "{:?}",
+        seen.lock().unwrap()
+    );
+    assert_eq!(
+        store.state(&list).await.unwrap().checkpoint.as_deref(),
+        Some("10")
+    );
+
+    // Plain http:// is refused unless the host is loopback and that was allowed explicitly.
+    let plain = Source::parse(&url, Format::Tat, Some("secret-token".into())).unwrap();
+    let err = sync(&store, &list, &plain, "test", &SyncOptions::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SyncError::Refused { .. }), "{err}");
+    assert!(err.to_string().contains("https"), "{err}");
+    let remote = Source::parse("http://example.com/hashes", Format::Tat, None)
+        .unwrap()
+        .with_http_options(HttpOptions {
+            allow_insecure_loopback: true,
+            ..HttpOptions::default()
+        });
+    let err = sync(&store, &list, &remote, "test", &SyncOptions::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SyncError::Refused { .. }), "{err}");
+    let requests_before = tat.requests.lock().unwrap().len();
+    assert_eq!(requests_before, 1, "refused sources were never asked");
+}
+
+#[tokio::test]
+async fn http_sync_follows_no_redirect_to_another_origin() {
+    let redis = RedisServer::start().unwrap();
+    let store = store(&redis).await;
+    let list = new_list(&store, "redirect").await;
+    let (elsewhere, seen) = serve_elsewhere().await;
+    let target = format!("{elsewhere}/steal");
+    let app = Router::new().fallback(move || {
+        let target = target.clone();
+        async move { (StatusCode::FOUND, [("location", target)]) }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let source = loopback_source(&format!("http://{addr}/hashes"), Some("secret-token"));
+    let err = sync(&store, &list, &source, "test", &SyncOptions::default())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("another origin"), "{err}");
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "{:?}",
+        seen.lock().unwrap()
+    );
+    assert_eq!(store.state(&list).await.unwrap().version, 0);
+}
+
+#[tokio::test]
+async fn http_sync_refuses_a_page_over_the_size_cap() {
+    let redis = RedisServer::start().unwrap();
+    let store = store(&redis).await;
+    let list = new_list(&store, "big-page").await;
+    let tat = Tat::default();
+    let url = serve_tat(tat.clone()).await;
+    let items: Vec<(String, &str, bool)> = (0..100).map(|i| (pdq(i), "PDQ", false)).collect();
+    let page = tat_json(&url, 5, None, &items);
+    assert!(page.len() > 4096);
+    tat.pages
+        .lock()
+        .unwrap()
+        .insert("start".into(), (StatusCode::OK, page));
+    let source = Source::parse(&url, Format::Tat, None)
+        .unwrap()
+        .with_http_options(HttpOptions {
+            allow_insecure_loopback: true,
+            max_page_bytes: 4096,
+            ..HttpOptions::default()
+        });
+    let err = sync(&store, &list, &source, "test", &SyncOptions::default())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("larger than 4096 bytes"), "{err}");
+    assert_eq!(store.state(&list).await.unwrap().version, 0);
+}
+
+#[tokio::test]
 async fn two_syncs_of_one_list_cannot_interleave() {
     let redis = RedisServer::start().unwrap();
     let store = store(&redis).await;
@@ -534,7 +679,7 @@ async fn two_syncs_of_one_list_cannot_interleave() {
         ),
     );
     tat.delay_ms.store(1500, Ordering::SeqCst);
-    let source = Source::parse(&url, Format::Tat, None).unwrap();
+    let source = loopback_source(&url, None);
     let (a, b) = {
         let (s1, s2) = (store.clone(), store.clone());
         let (l1, l2) = (list.clone(), list.clone());
