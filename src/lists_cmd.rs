@@ -22,6 +22,7 @@ pub struct StoreArgs {
     #[arg(
         long,
         env = "TAKEDOWN_REDIS_URL",
+        hide_env_values = true,
         default_value = "redis://127.0.0.1:6379/",
         global = true
     )]

@@ -49,7 +49,7 @@ pub struct ReviewArgs {
     pub sla: Option<std::path::PathBuf>,
     /// Kafka bootstrap servers; without them no matches are consumed and no takedown
     /// actions are published (they wait in the Redis outbox).
-    #[arg(long, env = "TAKEDOWN_BROKERS")]
+    #[arg(long, env = "TAKEDOWN_BROKERS", hide_env_values = true)]
     pub brokers: Option<String>,
     /// Topic of matches to turn into cases (dead letters go to `<topic>.dlq`).
     #[arg(long, env = "TAKEDOWN_MATCHES_TOPIC", default_value = "matches")]
@@ -68,7 +68,7 @@ pub struct ReviewArgs {
     pub metrics_addr: Option<SocketAddr>,
     /// URL takedown actions are also POSTed to, signed with HMAC-SHA256 under the secret in
     /// `TAKEDOWN_WEBHOOK_SECRET` (environment only).
-    #[arg(long, env = "TAKEDOWN_WEBHOOK_URL")]
+    #[arg(long, env = "TAKEDOWN_WEBHOOK_URL", hide_env_values = true)]
     pub webhook_url: Option<String>,
     /// Key prefix of the hash-list store that receives reviewer feedback.
     #[arg(long, env = "TAKEDOWN_REDIS_PREFIX", default_value = "td")]

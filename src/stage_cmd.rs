@@ -51,7 +51,7 @@ pub struct StageArgs {
     #[arg(long, env = "TAKEDOWN_CONFIG")]
     config: Option<PathBuf>,
     /// Kafka bootstrap servers.
-    #[arg(long, env = "TAKEDOWN_BROKERS")]
+    #[arg(long, env = "TAKEDOWN_BROKERS", hide_env_values = true)]
     brokers: Option<String>,
     /// Consumer group id (default: takedown-<role>).
     #[arg(long, env = "TAKEDOWN_GROUP_ID")]
@@ -69,7 +69,7 @@ pub struct StageArgs {
     #[arg(long, env = "TAKEDOWN_MAX_IN_FLIGHT")]
     max_in_flight: Option<usize>,
     /// Redis URL of the list store (match, and ingest for text rules).
-    #[arg(long, env = "TAKEDOWN_REDIS_URL")]
+    #[arg(long, env = "TAKEDOWN_REDIS_URL", hide_env_values = true)]
     redis_url: Option<String>,
     /// Prefix of the list store's keys (match, and ingest for text rules).
     #[arg(long, env = "TAKEDOWN_REDIS_PREFIX")]
