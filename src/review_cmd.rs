@@ -352,7 +352,11 @@ pub async fn serve_on(
                     .await
                     .with_context(|| format!("binding the metrics address {addr}"))?;
                 let router = crate::health::router(&metrics);
-                tokio::spawn(async move { axum::serve(listener, router).await });
+                tokio::spawn(crate::serve::serve(
+                    listener,
+                    router,
+                    std::future::pending(),
+                ));
             }
             let mut rc = takedown_ingest::runner::RunnerConfig::new(
                 brokers,
@@ -401,12 +405,11 @@ pub async fn serve_on(
         ..web::WebConfig::default()
     };
     let app = api::router_with(store.clone(), options).merge(web::router(store, ui));
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            let _ = stop_tx.send(true);
-        })
-        .await?;
+    crate::serve::serve(listener, app, async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    })
+    .await?;
     for task in kafka_tasks {
         task.await?;
     }

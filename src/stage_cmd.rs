@@ -261,7 +261,11 @@ async fn run_async(s: Settings, role: Role) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding the metrics address {}", s.metrics_addr))?;
     let router = crate::health::router(&metrics);
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    tokio::spawn(crate::serve::serve(
+        listener,
+        router,
+        std::future::pending(),
+    ));
     tracing::info!(
         role = role.name(),
         input = %s.input_topic,
