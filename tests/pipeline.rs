@@ -233,7 +233,7 @@ async fn a_thousand_posts_survive_a_killed_consumer() {
         ("TAKEDOWN_INPUT_TOPIC", posts.clone()),
         ("TAKEDOWN_OUTPUT_TOPIC", signals.clone()),
         ("TAKEDOWN_GROUP_ID", unique_name("ingest")),
-        ("TAKEDOWN_ALLOW_FETCH", "127.0.0.1/32".to_string()),
+        ("TAKEDOWN_ALLOW_FETCH", "127.0.0.1/32:*".to_string()),
         ("TAKEDOWN_FETCH_TIMEOUT_MS", "500".to_string()),
         ("TAKEDOWN_METRICS_ADDR", format!("127.0.0.1:{metrics_port}")),
         ("TAKEDOWN_REDIS_URL", redis.url()),
