@@ -120,6 +120,9 @@ pub enum StoreError {
     /// The decision is invalid.
     #[error(transparent)]
     Decision(#[from] DecisionError),
+    /// A value given to the store is not acceptable (the message says which and why).
+    #[error("{0}")]
+    Invalid(String),
 }
 
 /// Where the store keeps things and how long leases last.
