@@ -80,6 +80,10 @@ pub struct ReviewArgs {
         default_value = "the hosting service provider"
     )]
     pub provider_name: String,
+    /// Most URLs one removal order may name (each opens a one-hour case); larger orders get
+    /// a 422 asking the authority to split them.
+    #[arg(long, env = "TAKEDOWN_MAX_ORDER_URLS", default_value_t = 1_000)]
+    pub max_order_urls: usize,
     /// A tool instead of the server.
     #[command(subcommand)]
     pub command: Option<ReviewCommand>,
@@ -448,6 +452,10 @@ pub async fn serve_on(
     tracing::info!(listen = %addr, "Review API listening.");
     let options = api::ApiOptions {
         provider_name: args.provider_name.clone(),
+        order_limits: takedown_review::order::OrderLimits {
+            max_urls: args.max_order_urls,
+            ..Default::default()
+        },
     };
     // The moderator UI beside the API; its list-entry pages curate the same hash lists.
     let lists = takedown_hashlists::store::Store::connect(&args.redis_url, &args.lists_prefix)

@@ -338,6 +338,7 @@ async fn http_notices_complaints_annex_ii_embargo_holds_and_case_audit() {
         s.clone(),
         ApiOptions {
             provider_name: "Example Ltd".into(),
+            ..ApiOptions::default()
         },
     ))
     .await;

@@ -74,6 +74,12 @@ impl From<StoreError> for ApiError {
             StoreError::Invalid(_) => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.to_string())
             }
+            StoreError::InvalidField(f) => {
+                let mut err =
+                    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.to_string());
+                err.errors = Some(json!([f]));
+                err
+            }
             StoreError::Redis(_) | StoreError::Json(_) => {
                 eprintln!("review api: internal error: {e}");
                 ApiError::new(
@@ -156,12 +162,15 @@ pub(crate) const READERS: &[Role] = &[
 pub struct ApiOptions {
     /// The hosting service provider's name (Annex II, Section C).
     pub provider_name: String,
+    /// Bounds on one removal order (URLs per order, issuer clock skew).
+    pub order_limits: takedown_review::order::OrderLimits,
 }
 
 impl Default for ApiOptions {
     fn default() -> Self {
         ApiOptions {
             provider_name: "the hosting service provider".into(),
+            order_limits: Default::default(),
         }
     }
 }

@@ -120,6 +120,9 @@ impl IntoResponse for WebError {
             WebError::BadRequest(_) => {
                 error_page(StatusCode::UNPROCESSABLE_ENTITY, "Cannot do that", &msg)
             }
+            WebError::Store(StoreError::Invalid(_) | StoreError::InvalidField(_)) => {
+                error_page(StatusCode::UNPROCESSABLE_ENTITY, "Cannot do that", &msg)
+            }
             WebError::Store(StoreError::NotFound(_)) => {
                 error_page(StatusCode::NOT_FOUND, "Not found", &msg)
             }
