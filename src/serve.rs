@@ -3,10 +3,13 @@
 //! `axum::serve` sets no timer, so hyper never times out a client that sends half a request
 //! line and then nothing (slowloris): each such connection holds a socket and a task forever.
 //! [`serve`] reads a request's head within [`Limits::header_read`] and its body within
-//! [`Limits::body_read`], and otherwise behaves like `axum::serve` with graceful shutdown.
+//! [`Limits::body_read`], and otherwise behaves like `axum::serve` with graceful shutdown and
+//! `into_make_service_with_connect_info::<SocketAddr>` (every request carries its peer's
+//! `ConnectInfo<SocketAddr>`).
 
 use axum::Router;
 use axum::body::{Body, Bytes};
+use axum::extract::ConnectInfo;
 use hyper::Request;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -64,7 +67,7 @@ pub async fn serve_with(
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         while connections.try_join_next().is_some() {}
-        let (stream, _) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             () = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
                 Ok(a) => a,
@@ -82,7 +85,9 @@ pub async fn serve_with(
         let body_read = limits.body_read;
         let service = hyper::service::service_fn(move |request: Request<Incoming>| {
             let mut router = router.clone();
-            let request = request.map(|body| Body::new(TimedBody::new(body, body_read)));
+            let mut request = request.map(|body| Body::new(TimedBody::new(body, body_read)));
+            // Handlers that need the client's address (the login throttle) extract it.
+            request.extensions_mut().insert(ConnectInfo(peer));
             async move { router.call(request).await }
         });
         let connection = builder.serve_connection(TokioIo::new(stream), service);

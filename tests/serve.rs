@@ -2,7 +2,9 @@
 //! then nothing is disconnected within the limits, while ordinary requests still work.
 
 use axum::Router;
+use axum::extract::ConnectInfo;
 use axum::routing::{get, post};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use takedown::serve::{Limits, serve_with};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -16,6 +18,10 @@ const LIMITS: Limits = Limits {
 async fn start() -> (std::net::SocketAddr, tokio::sync::oneshot::Sender<()>) {
     let app = Router::new()
         .route("/livez", get(|| async { "ok" }))
+        .route(
+            "/peer",
+            get(|ConnectInfo(peer): ConnectInfo<SocketAddr>| async move { peer.ip().to_string() }),
+        )
         .route("/echo", post(|body: String| async move { body }));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -73,6 +79,15 @@ async fn a_half_sent_request_line_is_disconnected_within_the_header_timeout() {
     let (answer, _) = read_to_close(&mut stream).await;
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(answer.ends_with("ok"), "{answer}");
+
+    // Handlers see the peer's address, as with `into_make_service_with_connect_info`.
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(b"GET /peer HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let (answer, _) = read_to_close(&mut stream).await;
+    assert!(answer.ends_with("127.0.0.1"), "{answer}");
 }
 
 #[tokio::test]
