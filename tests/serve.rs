@@ -114,3 +114,11 @@ async fn a_body_that_stops_arriving_is_cut_off_within_the_body_timeout() {
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(answer.ends_with("hello"), "{answer}");
 }
+
+#[tokio::test]
+async fn a_connection_that_sends_nothing_is_closed_within_the_header_timeout() {
+    let (addr, _stop) = start().await;
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let (_, took) = read_to_close(&mut stream).await;
+    assert!(took < Duration::from_secs(2), "closed only after {took:?}");
+}

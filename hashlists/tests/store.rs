@@ -662,6 +662,26 @@ async fn http_sync_refuses_a_page_over_the_size_cap() {
         .unwrap_err();
     assert!(err.to_string().contains("larger than 4096 bytes"), "{err}");
     assert_eq!(store.state(&list).await.unwrap().version, 0);
+
+    // Without a declared length (chunked), the body is cut off as it passes the cap.
+    let app = Router::new().fallback(|| async {
+        let chunks = (0..64).map(|_| Ok::<_, std::io::Error>("x".repeat(1024)));
+        axum::body::Body::from_stream(futures_util::stream::iter(chunks))
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let source = Source::parse(&format!("http://{addr}/hashes"), Format::Tat, None)
+        .unwrap()
+        .with_http_options(HttpOptions {
+            allow_insecure_loopback: true,
+            max_page_bytes: 4096,
+            ..HttpOptions::default()
+        });
+    let err = sync(&store, &list, &source, "test", &SyncOptions::default())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("larger than 4096 bytes"), "{err}");
 }
 
 #[tokio::test]
