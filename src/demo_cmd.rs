@@ -28,9 +28,9 @@ use takedown_hashlists::formats::{self, Format};
 use takedown_hashlists::model::{ListId, ListMeta, Severity};
 use takedown_hashlists::store::{ImportOptions, Store};
 use takedown_matcher::{DecodeLimits, PreResize, SignalComputer};
-use takedown_review_ui::model::{Role, derive_id};
-use takedown_review_ui::order::parse_order;
-use takedown_review_ui::store::{ReviewStore, StoreError};
+use takedown_review::model::{Role, derive_id};
+use takedown_review::order::parse_order;
+use takedown_review::store::{ReviewStore, StoreError};
 use takedown_review_ui::web;
 
 /// The demo list's text rule: links to a made-up outlet.

@@ -8,6 +8,7 @@ pub mod bench_pipeline;
 pub mod cli;
 pub mod demo_cmd;
 pub mod hash_cmd;
+pub mod health;
 pub mod lists_cmd;
 pub mod local;
 pub mod review_cmd;

@@ -18,7 +18,7 @@ use takedown_ingest::match_stage::{MatchStage, Matcher};
 use takedown_ingest::metrics::StageMetrics;
 use takedown_ingest::runner::{self, RunnerConfig};
 use takedown_ingest::text_rules::TextRules;
-use takedown_test_services::{KafkaBroker, RedisServer};
+use takedown_local_services::{KafkaBroker, RedisServer};
 use tokio::task::JoinHandle;
 
 /// Redis and a broker on free loopback ports, stopped when dropped.

@@ -13,11 +13,12 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 use takedown_core::clock::SystemClock;
-use takedown_review_ui::actions::{Publisher, PublisherConfig, Secret, WebhookConfig};
-use takedown_review_ui::intake_stage::MatchIntake;
-use takedown_review_ui::model::Role;
-use takedown_review_ui::store::{ReviewStore, StoreOptions};
-use takedown_review_ui::{api, audit, sweeper, web};
+use takedown_review::actions::{Publisher, PublisherConfig, Secret, WebhookConfig};
+use takedown_review::intake_stage::MatchIntake;
+use takedown_review::model::Role;
+use takedown_review::store::{ReviewStore, StoreOptions};
+use takedown_review::{audit, sweeper};
+use takedown_review_ui::{api, web};
 
 /// Serve the review queue, SLA engine and HTTP API.
 #[derive(clap::Args, Debug)]
@@ -285,7 +286,7 @@ pub async fn connect(args: &ReviewArgs) -> anyhow::Result<ReviewStore> {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("reading {}", path.display()))?;
-            serde_json::from_str::<takedown_review_ui::sla::SlaConfig>(&text)
+            serde_json::from_str::<takedown_review::sla::SlaConfig>(&text)
                 .with_context(|| format!("parsing {}", path.display()))?
                 .validated()?
         }
@@ -350,7 +351,7 @@ pub async fn serve_on(
                 let listener = tokio::net::TcpListener::bind(addr)
                     .await
                     .with_context(|| format!("binding the metrics address {addr}"))?;
-                let router = metrics.router();
+                let router = crate::health::router(&metrics);
                 tokio::spawn(async move { axum::serve(listener, router).await });
             }
             let mut rc = takedown_ingest::runner::RunnerConfig::new(

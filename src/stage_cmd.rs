@@ -258,7 +258,7 @@ async fn run_async(s: Settings, role: Role) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(s.metrics_addr)
         .await
         .with_context(|| format!("binding the metrics address {}", s.metrics_addr))?;
-    let router = metrics.router();
+    let router = crate::health::router(&metrics);
     tokio::spawn(async move { axum::serve(listener, router).await });
     tracing::info!(
         role = role.name(),

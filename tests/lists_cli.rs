@@ -1,7 +1,7 @@
 //! `takedown lists` against a real Redis, as an operator would use it.
 
 use std::process::{Command, Output};
-use takedown_test_services::{RedisServer, unique_name};
+use takedown_local_services::{RedisServer, unique_name};
 
 struct Cli {
     url: String,

@@ -18,9 +18,9 @@ use takedown_core::messages::{Match, PostSignals, match_id};
 use takedown_hashlists::formats::{self, Format};
 use takedown_hashlists::model::{ListId, ListMeta};
 use takedown_hashlists::store::{ImportOptions, Store};
+use takedown_local_services::fixtures::png_claiming;
+use takedown_local_services::{KafkaBroker, RedisServer, unique_name};
 use takedown_matcher::{DecodeLimits, PreResize, SignalComputer};
-use takedown_test_services::fixtures::png_claiming;
-use takedown_test_services::{KafkaBroker, RedisServer, unique_name};
 
 fn post(id: &str, media: serde_json::Value) -> Vec<u8> {
     post_with_text(id, "hello", media)
@@ -583,7 +583,7 @@ async fn the_demo_serves_the_moderator_ui_with_its_account() {
         "{page}"
     );
     // post-000 is a re-encoded listed picture: its case has the generated JPEG for review.
-    let case = takedown_review_ui::model::derive_id("m", &["demo", "post-000", "m1"]);
+    let case = takedown_review::model::derive_id("m", &["demo", "post-000", "m1"]);
     let case_page = http
         .get(format!("{base}/cases/{case}"))
         .header("cookie", &session)

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use takedown_core::SignalType;
 use takedown_core::clock::SystemClock;
 use takedown_core::messages::{Match, match_id};
-use takedown_review_ui::store::{ReviewStore, StoreOptions};
-use takedown_test_services::RedisServer;
+use takedown_local_services::RedisServer;
+use takedown_review::store::{ReviewStore, StoreOptions};
 
 fn takedown(redis: &RedisServer, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_takedown"))

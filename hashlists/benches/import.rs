@@ -15,7 +15,7 @@ use std::time::Instant;
 use takedown_hashlists::formats::{self, Format};
 use takedown_hashlists::model::{ListId, ListMeta};
 use takedown_hashlists::store::{ImportOptions, Store};
-use takedown_test_services::{RedisOptions, RedisServer};
+use takedown_local_services::{RedisOptions, RedisServer};
 
 fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")

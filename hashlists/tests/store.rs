@@ -16,7 +16,7 @@ use takedown_hashlists::formats::{self, Format, Location, PageInfo};
 use takedown_hashlists::model::{Change, Entry, ListId, ListMeta};
 use takedown_hashlists::store::{ImportOptions, Store, StoreError, Verdict};
 use takedown_hashlists::sync::{Source, SyncError, SyncOptions, sync};
-use takedown_test_services::{RedisServer, unique_name};
+use takedown_local_services::{RedisServer, unique_name};
 
 async fn store(redis: &RedisServer) -> Store {
     Store::connect(&redis.url(), &unique_name("td"))

@@ -5,9 +5,6 @@
 //! `/livez` answers while the process runs, and `/readyz` answers 200 only once the stage has
 //! what it needs (partitions assigned, lists loaded).
 
-use axum::Router;
-use axum::http::StatusCode;
-use axum::routing::get;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -127,34 +124,6 @@ impl StageMetrics {
         prometheus_client::encoding::text::encode(&mut out, &registry)
             .expect("writing to a String cannot fail");
         out
-    }
-
-    /// The `/metrics`, `/livez` and `/readyz` routes.
-    pub fn router(self: &Arc<Self>) -> Router {
-        let metrics = self.clone();
-        let ready = self.clone();
-        Router::new()
-            .route(
-                "/metrics",
-                get(move || {
-                    let m = metrics.clone();
-                    async move { m.render() }
-                }),
-            )
-            .route("/livez", get(|| async { "ok" }))
-            .route(
-                "/readyz",
-                get(move || {
-                    let r = ready.clone();
-                    async move {
-                        if r.is_ready() {
-                            (StatusCode::OK, "ready")
-                        } else {
-                            (StatusCode::SERVICE_UNAVAILABLE, "not ready")
-                        }
-                    }
-                }),
-            )
     }
 }
 

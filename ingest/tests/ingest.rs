@@ -14,8 +14,8 @@ use takedown_ingest::fetch::{Cidr, FetchPolicy};
 use takedown_ingest::ingest_stage::{IngestConfig, IngestStage};
 use takedown_ingest::metrics::StageMetrics;
 use takedown_ingest::runner::{self, RunnerConfig, header_text};
-use takedown_test_services::fixtures::png_claiming;
-use takedown_test_services::{KafkaBroker, unique_name};
+use takedown_local_services::fixtures::png_claiming;
+use takedown_local_services::{KafkaBroker, unique_name};
 
 fn testdata(name: &str) -> Vec<u8> {
     std::fs::read(format!(

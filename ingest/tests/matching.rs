@@ -16,7 +16,7 @@ use takedown_ingest::list_feed::follow_until_loaded;
 use takedown_ingest::match_stage::{MatchStage, Matcher};
 use takedown_ingest::metrics::StageMetrics;
 use takedown_ingest::runner::{self, RunnerConfig, header_text};
-use takedown_test_services::{KafkaBroker, RedisServer, unique_name};
+use takedown_local_services::{KafkaBroker, RedisServer, unique_name};
 
 const LISTED: &str = "d8f8f0cee0f4a84f0637022a078f67f0b36e2ed596621e1d33e6339c4e9c9b22";
 const LISTED_MD5: &str = "d35c785545392755e7e4164457657269";

@@ -10,7 +10,7 @@ use std::time::Duration;
 use takedown_core::ErrorCode;
 use takedown_ingest::metrics::StageMetrics;
 use takedown_ingest::runner::{self, Input, Output, Rejection, RunnerConfig, Stage, header_text};
-use takedown_test_services::{KafkaBroker, unique_name};
+use takedown_local_services::{KafkaBroker, unique_name};
 use tokio::sync::oneshot;
 
 /// Upper-cases payloads into `out`, prefixed with `tag:` when a tag is set (so outputs say which

@@ -7,9 +7,9 @@ use image::{Delay, Frame, ImageEncoder, RgbaImage};
 use proptest::prelude::*;
 use std::path::Path;
 use takedown_core::{ErrorCode, SignalType};
+use takedown_local_services::fixtures::png_claiming;
 use takedown_matcher::decode::{DecodeLimits, decode};
 use takedown_matcher::{PreResize, SignalComputer};
-use takedown_test_services::fixtures::png_claiming;
 
 fn sample(name: &str) -> Vec<u8> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))

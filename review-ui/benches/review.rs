@@ -1,4 +1,4 @@
-//! Review-engine benchmarks against a real Redis started by test-services: decisions per
+//! Review-engine benchmarks against a real Redis started by local-services: decisions per
 //! second with 1M open cases, how long a removal order takes from receipt to the head of the
 //! queue, and how late the sweeper fires 100,000 deadlines due within one second.
 //!
@@ -19,12 +19,12 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use takedown_core::clock::SystemClock;
-use takedown_review_ui::model::{
+use takedown_local_services::{RedisServer, unique_name};
+use takedown_review::model::{
     Case, CaseState, DecisionInput, Ground, Outcome, Source, Subject, queue_score, rank,
 };
-use takedown_review_ui::sla::{SlaClass, SlaConfig};
-use takedown_review_ui::store::{ReviewStore, StoreOptions, deadline_member};
-use takedown_test_services::{RedisServer, unique_name};
+use takedown_review::sla::{SlaClass, SlaConfig};
+use takedown_review::store::{ReviewStore, StoreOptions, deadline_member};
 use time::OffsetDateTime;
 
 fn env_usize(name: &str, default: usize) -> usize {
@@ -222,8 +222,8 @@ async fn decisions(store: &ReviewStore, decisions: usize, workers: usize) {
 }
 
 async fn order_to_head(store: &ReviewStore, orders: usize) {
+    use takedown_review::model::Role;
     use takedown_review_ui::api::{add_token, router};
-    use takedown_review_ui::model::Role;
     let token = add_token(store, "bench-authority", Role::AuthorityClient)
         .await
         .unwrap();
@@ -295,7 +295,7 @@ async fn sweeper_burst(redis: &RedisServer, n: usize) {
     );
     let before = cpu(&store).await;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let sweeper = tokio::spawn(takedown_review_ui::sweeper::run(
+    let sweeper = tokio::spawn(takedown_review::sweeper::run(
         store.clone(),
         Duration::from_millis(500),
         stop_rx,

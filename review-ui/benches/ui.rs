@@ -1,5 +1,5 @@
 //! Moderator UI benchmark: how long the server takes to answer the queue page with 100,000
-//! open cases, against a real Redis started by test-services. The target (issue 7) is a p99
+//! open cases, against a real Redis started by local-services. The target (issue 7) is a p99
 //! under 100 ms, unfiltered and filtered.
 //!
 //! Like the review-engine benchmark this is a plain program (a large prepared state, then a
@@ -23,11 +23,11 @@ use std::time::{Duration, Instant};
 use takedown_core::SignalType;
 use takedown_core::clock::SystemClock;
 use takedown_core::messages::{Match, match_id};
-use takedown_review_ui::model::Role;
-use takedown_review_ui::store::{ReviewStore, StoreOptions};
-use takedown_review_ui::sweeper;
+use takedown_local_services::{RedisServer, unique_name};
+use takedown_review::model::Role;
+use takedown_review::store::{ReviewStore, StoreOptions};
+use takedown_review::sweeper;
 use takedown_review_ui::web::{self, WebConfig};
-use takedown_test_services::{RedisServer, unique_name};
 use time::OffsetDateTime;
 
 const PASSWORD: &str = "a long benchmark password";

@@ -13,11 +13,11 @@ use std::time::Duration as StdDuration;
 use takedown_core::SignalType;
 use takedown_core::clock::ManualClock;
 use takedown_core::messages::{Match, match_id};
-use takedown_review_ui::model::{Outcome, Role};
-use takedown_review_ui::order::parse_order;
-use takedown_review_ui::store::{ReviewStore, StoreOptions};
+use takedown_local_services::{RedisServer, unique_name};
+use takedown_review::model::{Outcome, Role};
+use takedown_review::order::parse_order;
+use takedown_review::store::{ReviewStore, StoreOptions};
 use takedown_review_ui::web::{self, WebConfig};
-use takedown_test_services::{RedisServer, unique_name};
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
@@ -323,7 +323,7 @@ impl Drop for Browser {
 }
 
 async fn audit_actions(store: &ReviewStore, subject: &str) -> Vec<(String, String)> {
-    takedown_review_ui::audit::for_subject(store, subject, 1000)
+    takedown_review::audit::for_subject(store, subject, 1000)
         .await
         .unwrap()
         .into_iter()
@@ -935,9 +935,9 @@ async fn decisions_roles_and_list_curation_over_http() {
         vec![("list.entry_disabled".to_string(), "sam".to_string())]
     );
     // The UI's own audit entries keep the chain intact.
-    takedown_review_ui::audit::seal(&app.store, 10_000)
+    takedown_review::audit::seal(&app.store, 10_000)
         .await
         .unwrap();
-    let v = takedown_review_ui::audit::verify(&app.store).await.unwrap();
+    let v = takedown_review::audit::verify(&app.store).await.unwrap();
     assert!(v.ok() && v.sealed_ok > 10, "{v:?}");
 }

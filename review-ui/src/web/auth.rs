@@ -7,9 +7,8 @@
 //! so a copy of Redis yields no usable cookie. Secrets (passwords, session ids, CSRF tokens)
 //! are never logged or put in audit entries.
 
-use super::{AppState, WebError, ops};
-use crate::model::Role;
-use crate::store::{ReviewStore, StoreError};
+use super::ops;
+use super::state::{AppState, WebError};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use askama::Template;
@@ -22,6 +21,8 @@ use axum::routing::{get, post};
 use redis::AsyncCommands;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use takedown_review::model::Role;
+use takedown_review::store::{ReviewStore, StoreError};
 
 /// The session cookie.
 const SESSION_COOKIE: &str = "td_session";

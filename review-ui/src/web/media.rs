@@ -5,8 +5,8 @@
 //! only through `/cases/{id}/media`, which checks the role and audits every view, with
 //! `Cache-Control: no-store` so no copy stays in the browser's cache.
 
-use crate::store::{ReviewStore, StoreError};
 use redis::AsyncCommands;
+use takedown_review::store::{ReviewStore, StoreError};
 
 /// Content types the UI serves (images the browser renders without plugins).
 const ALLOWED: [&str; 4] = ["image/png", "image/jpeg", "image/gif", "image/webp"];

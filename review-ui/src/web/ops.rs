@@ -6,7 +6,7 @@
 //! they follow the same conventions: the audit entry is appended by the same Lua call as the
 //! change, with the gapless sequence number, and times come from the injected clock.
 
-use crate::store::{ReviewStore, StoreError};
+use takedown_review::store::{ReviewStore, StoreError};
 
 const AUDIT: &str = r#"
 local seq = redis.call('INCR', KEYS[2])

@@ -9,12 +9,12 @@
 //! (at most `snapshot_every` while pages are in use) only affects which cases a filter finds
 //! and the counts, each shown with the time they were taken.
 
-use crate::model::{Case, CaseState, MatchRecord, Source};
-use crate::store::{ReviewStore, StoreError};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
+use takedown_review::model::{Case, CaseState, MatchRecord, Source};
+use takedown_review::store::{ReviewStore, StoreError};
 use time::OffsetDateTime;
 
 /// Where an open case stands.

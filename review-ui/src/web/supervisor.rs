@@ -7,11 +7,9 @@
 //! checked on every request.
 
 use super::auth::{Session, accounts, field, form_pairs, role_name};
-use super::pages::Chrome;
+use super::chrome::{AUDITORS, CURATORS, Chrome, SUPERVISORS};
+use super::state::{AppState, WebError};
 use super::view::{Bar, bar_chart, countdown};
-use super::{AppState, WebError};
-use crate::audit;
-use crate::model::{Case, Role};
 use askama::Template;
 use axum::Router;
 use axum::body::Bytes;
@@ -21,14 +19,9 @@ use axum::routing::{get, post};
 use std::collections::{BTreeMap, HashMap};
 use takedown_hashlists::ListId;
 use takedown_hashlists::store::Verdict;
+use takedown_review::audit;
+use takedown_review::model::Case;
 use time::Duration;
-
-/// Roles that see the SLA dashboard.
-pub(crate) const SUPERVISORS: &[Role] = &[Role::SeniorModerator, Role::Legal, Role::Auditor];
-/// Roles that browse the audit log.
-pub(crate) const AUDITORS: &[Role] = &[Role::Auditor, Role::Legal];
-/// Roles that curate list entries.
-pub(crate) const CURATORS: &[Role] = &[Role::SeniorModerator];
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()

@@ -5,7 +5,7 @@
 //! time is left, how a URL is made unclickable) are defined once and tested; `static/app.js`
 //! applies the same urgency thresholds when it updates the countdown every second.
 
-use super::AppState;
+use super::state::AppState;
 use axum::Router;
 use axum::extract::Path;
 use axum::http::{StatusCode, header};
@@ -22,7 +22,7 @@ pub(crate) fn ms(t: OffsetDateTime) -> i64 {
 /// (0 when the clock is not running), the period in ms, the time left as text (`idle` when the
 /// clock is not running) and its urgency class.
 pub(crate) fn clock_fields(
-    sla: &crate::sla::SlaTimer,
+    sla: &takedown_review::sla::SlaTimer,
     now: OffsetDateTime,
     idle: &str,
 ) -> (i64, i64, String, &'static str) {

@@ -1,0 +1,266 @@
+//! What every API route shares: the bearer-token principal and its roles, the JSON error reply
+//! with stable codes (and how engine errors map to it), and the small reply helpers.
+//!
+//! Tokens are stored as SHA-256 digests, never in clear.
+
+use axum::Json;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use redis::AsyncCommands;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use takedown_review::field::FieldError;
+use takedown_review::flaggers::RegistryError;
+use takedown_review::model::Role;
+use takedown_review::store::{ReviewStore, StoreError};
+
+/// Who is calling.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Principal {
+    /// Account or authority name.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+}
+
+pub(crate) fn token_digest(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Creates an API token for `name` with `role`; returns the token, shown once. Only its
+/// digest is stored.
+pub async fn add_token(store: &ReviewStore, name: &str, role: Role) -> Result<String, StoreError> {
+    let mut bytes = [0u8; 32];
+    rand::fill(&mut bytes);
+    let token = format!("tdk_{}", hex::encode(bytes));
+    let principal = serde_json::to_string(&Principal {
+        name: name.to_string(),
+        role,
+    })?;
+    let _: () = store
+        .connection()
+        .hset(store.key("tokens"), token_digest(&token), principal)
+        .await?;
+    Ok(token)
+}
+
+/// An API error.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    pub(crate) errors: Option<serde_json::Value>,
+}
+
+impl ApiError {
+    pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            errors: None,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut body = json!({"code": self.code, "message": self.message});
+        if let Some(errors) = self.errors {
+            body["errors"] = errors;
+        }
+        (self.status, Json(body)).into_response()
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match &e {
+            StoreError::NotFound(_) => {
+                ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string())
+            }
+            StoreError::State(_) | StoreError::Sla(_) => {
+                ApiError::new(StatusCode::CONFLICT, "invalid_state", e.to_string())
+            }
+            StoreError::NotHolder => {
+                ApiError::new(StatusCode::CONFLICT, "not_holder", e.to_string())
+            }
+            StoreError::Busy => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", e.to_string())
+            }
+            StoreError::Decision(takedown_review::model::DecisionError::Invalid {
+                field,
+                reason,
+            }) => {
+                let mut err = ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_decision",
+                    e.to_string(),
+                );
+                err.errors = Some(json!([{"field": field, "reason": reason}]));
+                err
+            }
+            StoreError::Redis(_) | StoreError::Json(_) => {
+                eprintln!("review api: internal error: {e}");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "internal error",
+                )
+            }
+        }
+    }
+}
+
+impl From<RegistryError> for ApiError {
+    fn from(e: RegistryError) -> Self {
+        match e {
+            RegistryError::Store(e) => e.into(),
+            RegistryError::NotFound(_) => {
+                ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string())
+            }
+            RegistryError::Exists(_) | RegistryError::AccountTaken { .. } => {
+                ApiError::new(StatusCode::CONFLICT, "exists", e.to_string())
+            }
+            RegistryError::Unchanged(_) => {
+                ApiError::new(StatusCode::CONFLICT, "invalid_state", e.to_string())
+            }
+            RegistryError::Busy => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", e.to_string())
+            }
+        }
+    }
+}
+
+pub(crate) async fn authorize(
+    store: &ReviewStore,
+    headers: &HeaderMap,
+    allowed: &[Role],
+) -> Result<Principal, ApiError> {
+    let token = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "bearer token required",
+            )
+        })?;
+    let found: Option<String> = store
+        .connection()
+        .hget(store.key("tokens"), token_digest(token.trim()))
+        .await
+        .map_err(StoreError::from)?;
+    let principal: Principal = match found {
+        Some(json) => serde_json::from_str(&json).map_err(StoreError::from)?,
+        None => {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "unknown token",
+            ));
+        }
+    };
+    if principal.role != Role::Admin && !allowed.contains(&principal.role) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "your role may not do this",
+        ));
+    }
+    Ok(principal)
+}
+
+pub(crate) const MODERATORS: &[Role] = &[Role::Moderator, Role::SeniorModerator];
+
+pub(crate) const READERS: &[Role] = &[
+    Role::Moderator,
+    Role::SeniorModerator,
+    Role::Legal,
+    Role::Auditor,
+];
+
+/// What the API says about the provider in its replies to authorities.
+#[derive(Debug, Clone)]
+pub struct ApiOptions {
+    /// The hosting service provider's name (Annex II, Section C).
+    pub provider_name: String,
+}
+
+impl Default for ApiOptions {
+    fn default() -> Self {
+        ApiOptions {
+            provider_name: "the hosting service provider".into(),
+        }
+    }
+}
+
+/// A 422 naming every wrong field.
+pub(crate) fn field_errors(code: &'static str, what: &str, errors: Vec<FieldError>) -> ApiError {
+    let mut e = ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        code,
+        format!(
+            "invalid {what}: {}",
+            errors
+                .iter()
+                .map(|e| e.field.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    );
+    e.errors = Some(json!(errors));
+    e
+}
+
+/// Outside submitters (authority clients, trusted flaggers) see only what they submitted; to
+/// them anything else does not exist.
+pub(crate) fn only_own(who: &Principal, submitted_by: &str, what: &str) -> Result<(), ApiError> {
+    let outsider = matches!(who.role, Role::AuthorityClient | Role::TrustedFlagger);
+    match outsider && submitted_by != who.name {
+        true => Err(not_found(what)),
+        false => Ok(()),
+    }
+}
+
+pub(crate) fn not_found(what: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        format!("{what} not found"),
+    )
+}
+
+/// One field's 422.
+pub(crate) fn field_error(code: &'static str, what: &str, field: &str, reason: &str) -> ApiError {
+    field_errors(
+        code,
+        what,
+        vec![FieldError {
+            field: field.into(),
+            reason: reason.into(),
+        }],
+    )
+}
+
+pub(crate) fn rfc3339(t: time::OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// Who manages the trusted-flagger registry (admin always may).
+pub(crate) const REGISTRY_KEEPERS: &[Role] = &[Role::Legal];
+
+/// 201 with `body` for something new, 200 with the original for a repeated submission.
+pub(crate) fn created_or_repeated(created: bool, body: serde_json::Value) -> Response {
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    (status, Json(body)).into_response()
+}

@@ -1,0 +1,335 @@
+//! The moderator's queue: open cases by urgency with filters and live countdowns, claiming
+//! (the next case or a named one) and the reveal preference.
+//!
+//! Every handler starts with the session and the roles it allows, and every form post
+//! checks the session's CSRF token before it changes anything.
+
+use super::auth::{Session, field, form_pairs};
+use super::chrome::{Chrome, DECIDERS, READERS};
+use super::ops::Claim;
+use super::snapshot::{Filter, Status, decode, jurisdiction, source_name};
+use super::state::{AppState, WebError};
+use super::view::{clock_fields, ms};
+use askama::Template;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use redis::AsyncCommands;
+use std::collections::HashMap;
+use takedown_review::model::{Case, CaseState, Role};
+
+/// Rows on one queue page.
+const PAGE: usize = 50;
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/queue") }))
+        .route("/queue", get(queue))
+        .route("/queue/claim", post(claim_next))
+        .route("/cases/{id}/claim", post(claim_one))
+        .route("/prefs", get(prefs_page).post(save_prefs))
+}
+
+/// One row of the queue table.
+pub(crate) struct QueueRow {
+    pub id: String,
+    pub class: &'static str,
+    pub source: &'static str,
+    pub lists: String,
+    pub labels: String,
+    pub jurisdiction: String,
+    pub status: &'static str,
+    pub holder: String,
+    /// Deadline in Unix ms (0: no running clock).
+    pub due_ms: i64,
+    pub period_ms: i64,
+    pub left: String,
+    pub urgency: &'static str,
+}
+
+/// One filter of the queue: (field name, title, chosen value, values with their counts).
+type Facet = (&'static str, &'static str, String, Vec<(String, u64)>);
+/// Sorted-set members with their scores.
+type Scored = Vec<(String, f64)>;
+
+#[derive(Template)]
+#[template(path = "queue.html")]
+struct QueuePage {
+    chrome: Chrome,
+    rows: Vec<QueueRow>,
+    now_ms: i64,
+    facets: Vec<Facet>,
+    queued: u64,
+    senior: u64,
+    claimed: u64,
+    breached: u64,
+    matching: usize,
+    counts_at: String,
+    flash: String,
+    can_claim: bool,
+}
+
+async fn queue(
+    State(state): State<AppState>,
+    session: Session,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, WebError> {
+    session.require(READERS)?;
+    let page = queue_page(&state, &session, &q).await?;
+    Ok(Html(page.render()?).into_response())
+}
+
+async fn queue_page(
+    state: &AppState,
+    session: &Session,
+    q: &HashMap<String, String>,
+) -> Result<QueuePage, WebError> {
+    let store = &state.store;
+    let filter = Filter::from_query(q);
+    let snap = state.snapshot.get(store).await?;
+    let (queued, senior, claimed, _) = store.counts().await?;
+    let (ids, matching): (Vec<(String, Status)>, usize) = if filter.is_live() {
+        let (main, sen): (Scored, Scored) = redis::pipe()
+            .zrange_withscores(store.key("queue"), 0, PAGE as isize - 1)
+            .zrange_withscores(store.key("queue:senior"), 0, PAGE as isize - 1)
+            .query_async(&mut store.connection())
+            .await?;
+        let mut all: Vec<(String, f64, Status)> = main
+            .into_iter()
+            .map(|(id, s)| (id, s, Status::Queued))
+            .chain(sen.into_iter().map(|(id, s)| (id, s, Status::Escalated)))
+            .collect();
+        all.sort_by(|a, b| a.1.total_cmp(&b.1));
+        all.truncate(PAGE);
+        (
+            all.into_iter().map(|(id, _, s)| (id, s)).collect(),
+            (queued + senior) as usize,
+        )
+    } else {
+        let hits: Vec<&super::snapshot::Row> =
+            snap.rows.iter().filter(|r| filter.matches(r)).collect();
+        (
+            hits.iter()
+                .take(PAGE)
+                .map(|r| (r.id.clone(), r.status))
+                .collect(),
+            hits.len(),
+        )
+    };
+    let now = store.clock().now();
+    let rows = live_rows(state, &ids, now).await?;
+    let facet = |name: &'static str, title: &'static str, selected: &String| {
+        let values = snap
+            .facets
+            .get(name)
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), *v)).collect())
+            .unwrap_or_default();
+        (name, title, selected.clone(), values)
+    };
+    let breached = snap
+        .facets
+        .get("status")
+        .and_then(|m| m.get("breached"))
+        .copied()
+        .unwrap_or(0);
+    Ok(QueuePage {
+        chrome: Chrome::of(session, state),
+        rows,
+        now_ms: ms(now),
+        facets: vec![
+            facet("source", "Source", &filter.source),
+            facet("list", "List", &filter.list),
+            facet("label", "Label", &filter.label),
+            facet("jurisdiction", "Jurisdiction", &filter.jurisdiction),
+            facet("status", "Status", &filter.status),
+        ],
+        queued,
+        senior,
+        claimed,
+        breached,
+        matching,
+        counts_at: snap
+            .taken_at
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
+        flash: q
+            .get("decided")
+            .map(|id| format!("Decision recorded for {id}."))
+            .or_else(|| q.get("empty").map(|_| "The queue is empty.".to_string()))
+            .unwrap_or_default(),
+        can_claim: session.can(DECIDERS),
+    })
+}
+
+/// Reads the shown cases live (documents and matches in one pipeline), dropping any that
+/// closed since the snapshot.
+async fn live_rows(
+    state: &AppState,
+    ids: &[(String, Status)],
+    now: time::OffsetDateTime,
+) -> Result<Vec<QueueRow>, WebError> {
+    let store = &state.store;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut pipe = redis::pipe();
+    for (id, _) in ids {
+        pipe.cmd("HMGET")
+            .arg(store.key(&format!("case:{id}")))
+            .arg(&["doc", "holder"][..])
+            .lrange(store.key(&format!("case:{id}:matches")), 0, -1);
+    }
+    let replies: Vec<redis::Value> = pipe.query_async(&mut store.connection()).await?;
+    let mut rows = Vec::with_capacity(ids.len());
+    for ((id, status), pair) in ids.iter().zip(replies.chunks(2)) {
+        let fields: Vec<Option<String>> = decode(&pair[0])?;
+        let matches: Vec<String> = decode(&pair[1])?;
+        let Some(doc) = fields.first().cloned().flatten() else {
+            continue;
+        };
+        let case: Case = serde_json::from_str(&doc)?;
+        if case.state != CaseState::Open {
+            continue;
+        }
+        let mut lists: Vec<String> = Vec::new();
+        let mut labels: Vec<String> = Vec::new();
+        for m in &matches {
+            let m: takedown_review::model::MatchRecord = serde_json::from_str(m)?;
+            if !lists.contains(&m.list_id) {
+                lists.push(m.list_id);
+            }
+            for l in m.labels {
+                if !labels.contains(&l) {
+                    labels.push(l);
+                }
+            }
+        }
+        let (due_ms, period_ms, left, urgency) = clock_fields(&case.sla, now, "suspended");
+        rows.push(QueueRow {
+            id: id.clone(),
+            class: case.sla.class.as_str(),
+            source: source_name(&case),
+            lists: lists.join(", "),
+            labels: labels.join(", "),
+            jurisdiction: jurisdiction(&case).unwrap_or_default(),
+            status: if case.senior_only && *status == Status::Queued {
+                "escalated"
+            } else {
+                status.as_str()
+            },
+            holder: fields.get(1).cloned().flatten().unwrap_or_default(),
+            due_ms,
+            period_ms,
+            left,
+            urgency,
+        });
+    }
+    Ok(rows)
+}
+
+async fn claim_next(
+    State(state): State<AppState>,
+    session: Session,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    session.require(DECIDERS)?;
+    session.check_csrf(field(&form_pairs(&body), "csrf"))?;
+    let senior = matches!(session.role, Role::SeniorModerator | Role::Admin);
+    Ok(match state.store.claim_next(&session.name, senior).await? {
+        Some(id) => Redirect::to(&format!("/cases/{id}")).into_response(),
+        None => Redirect::to("/queue?empty=1").into_response(),
+    })
+}
+
+async fn claim_one(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    session.require(DECIDERS)?;
+    session.check_csrf(field(&form_pairs(&body), "csrf"))?;
+    let view = state.store.case(&id).await?;
+    if view.case.senior_only && session.role == Role::Moderator {
+        return Err(WebError::Forbidden);
+    }
+    match state
+        .ops
+        .claim_one(&state.store, &id, &session.name)
+        .await?
+    {
+        Claim::Claimed => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
+        Claim::NotOpen => Err(WebError::BadRequest("this case is no longer open".into())),
+        Claim::HeldByOther => Err(WebError::BadRequest(
+            "another moderator holds this case".into(),
+        )),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "prefs.html")]
+struct PrefsPage {
+    chrome: Chrome,
+    reveal_hold: bool,
+    saved: bool,
+}
+
+async fn prefs_page(
+    State(state): State<AppState>,
+    session: Session,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, WebError> {
+    session.require(READERS)?;
+    let reveal: Option<String> = state
+        .store
+        .connection()
+        .hget(
+            state.store.key(&format!("web:prefs:{}", session.name)),
+            "reveal",
+        )
+        .await?;
+    let page = PrefsPage {
+        chrome: Chrome::of(&session, &state),
+        reveal_hold: reveal.as_deref() == Some("hold"),
+        saved: q.contains_key("saved"),
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+async fn save_prefs(
+    State(state): State<AppState>,
+    session: Session,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    session.require(READERS)?;
+    let pairs = form_pairs(&body);
+    session.check_csrf(field(&pairs, "csrf"))?;
+    let reveal = match field(&pairs, "reveal") {
+        Some("hold") => "hold",
+        Some("click") => "click",
+        _ => return Err(WebError::BadRequest("reveal is click or hold".into())),
+    };
+    let _: () = state
+        .store
+        .connection()
+        .hset(
+            state.store.key(&format!("web:prefs:{}", session.name)),
+            "reveal",
+            reveal,
+        )
+        .await?;
+    state
+        .ops
+        .audit(
+            &state.store,
+            &session.name,
+            &session.name,
+            "ui.preference",
+            &serde_json::json!({ "reveal": reveal }).to_string(),
+            "",
+        )
+        .await?;
+    Ok(Redirect::to("/prefs?saved=1").into_response())
+}

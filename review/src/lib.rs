@@ -1,0 +1,36 @@
+//! The review engine: human review of what the pipeline found and what authorities ordered,
+//! under the deadlines the law sets. It serves no HTTP: the JSON API and the moderator web UI
+//! are `takedown-review-ui`, on top of this crate.
+//!
+//! - [`sla`]: the legal clocks as pure functions of an injected [`takedown_core::clock::Clock`]
+//!   (removal order one hour, Annex III suspension and restart, embargo, complaints,
+//!   preservation).
+//! - [`model`]: cases, sources, priorities, decisions, takedown actions, roles.
+//! - [`field`]: the field-named validation error every intake parser returns.
+//! - [`order`]: TCO removal orders (Annex I validation, Annex II and III replies).
+//! - [`store`]: the Redis state, one module per aggregate: cases and the queue, intake records,
+//!   outbox and webhooks, feedback, holds and purge, the flagger registry.
+//! - [`audit`]: the append-only, hash-chained audit trail and its verification.
+//! - [`intake`]: DSA notices and complaints, validated field by field.
+//! - [`flaggers`]: the registry of DSA Art. 22 trusted flaggers that decides which notices are
+//!   trusted, with per-flagger counts for transparency reports.
+//! - [`au_notice`]: Australian removal notices (Online Safety Act 2021 s109/s110).
+//! - [`intake_stage`]: the `matches` consumer (a stage of the ingest crate's Kafka runner).
+//! - [`actions`]: publishing takedown actions to Kafka (and an optional webhook), reviewer
+//!   feedback to the hash lists.
+//! - [`sweeper`]: the task that fires deadlines as they fall due.
+//!
+//! See `docs/review.md`.
+
+pub mod actions;
+pub mod au_notice;
+pub mod audit;
+pub mod field;
+pub mod flaggers;
+pub mod intake;
+pub mod intake_stage;
+pub mod model;
+pub mod order;
+pub mod sla;
+pub mod store;
+pub mod sweeper;

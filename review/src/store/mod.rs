@@ -1,0 +1,26 @@
+//! The review state in Redis, one module per aggregate.
+//!
+//! Cases are hashes; queues, leases and deadlines are sorted sets; the audit trail is a stream.
+//! Every change is one Lua script, kept beside the Rust that runs it, so two moderators never
+//! hold one case, a deadline fires once across replicas, and no change exists without its audit
+//! entry. This file only declares the modules and re-exports their public types:
+//! - [`handle`]: the store handle, its errors and options, case reads and the compare-and-set
+//!   transition every aggregate writes through;
+//! - [`cases`]: cases and the queue (matches, claims, decisions, suspension, the sweep);
+//! - [`intake`]: removal orders, notices, complaints and Australian notices as received;
+//! - [`outbox`]: takedown actions to publish and webhooks to deliver;
+//! - [`feedback`]: reviewer feedback to the hash lists;
+//! - [`holds`]: preservation, legal holds, embargo extension and purge;
+//! - [`flaggers`]: the trusted-flagger registry.
+
+pub mod cases;
+pub mod feedback;
+pub mod flaggers;
+pub mod handle;
+pub mod holds;
+pub mod intake;
+pub mod outbox;
+
+pub use cases::{Decided, MatchOutcome};
+pub use handle::{CaseView, ReviewStore, StoreError, StoreOptions, deadline_member};
+pub use intake::OrderRecord;
