@@ -79,6 +79,67 @@ async fn expire_write_locks(redis: &RedisServer) -> redis::aio::MultiplexedConne
     conn
 }
 
+async fn redis_conn(redis: &RedisServer) -> redis::aio::MultiplexedConnection {
+    redis::Client::open(redis.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap()
+}
+
+/// The one Redis key of list `list` ending in `suffix` (`staging`, `log`, `lock`), if it exists.
+async fn list_key(
+    conn: &mut redis::aio::MultiplexedConnection,
+    list: &ListId,
+    suffix: &str,
+) -> Option<String> {
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("*:list:{{{list}}}:{suffix}"))
+        .query_async(conn)
+        .await
+        .unwrap();
+    assert!(keys.len() <= 1, "{keys:?}");
+    keys.into_iter().next()
+}
+
+/// Waits until a writer's pipelined staging reached Redis: `fields` keys in the list's staging
+/// hash and at least one record above the committed version in its change log.
+async fn wait_until_staged(redis: &RedisServer, list: &ListId, fields: usize, committed: u64) {
+    let mut conn = redis_conn(redis).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let staged = match list_key(&mut conn, list, "staging").await {
+            Some(k) => redis::cmd("HLEN")
+                .arg(k)
+                .query_async(&mut conn)
+                .await
+                .unwrap(),
+            None => 0usize,
+        };
+        let logged = match list_key(&mut conn, list, "log").await {
+            Some(k) => {
+                let above: Vec<redis::Value> = redis::cmd("XRANGE")
+                    .arg(k)
+                    .arg(format!("{}-0", committed + 1))
+                    .arg("+")
+                    .query_async(&mut conn)
+                    .await
+                    .unwrap();
+                above.len()
+            }
+            None => 0,
+        };
+        if staged >= fields && logged > 0 {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "staged writes did not reach Redis: {staged} staged keys, {logged} log records"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 fn opts() -> ImportOptions {
     ImportOptions {
         actor: "test".into(),
@@ -298,6 +359,9 @@ async fn crashed_writer_leaves_nothing_visible_and_the_next_writer_cleans_up() {
         .stage(vec![Change::Added { entry: e }])
         .await
         .unwrap();
+    // The staged change is in Redis (log and staging hash) when the process dies, so the
+    // cleanup below has a real orphan to remove.
+    wait_until_staged(&redis, &list, 1, 1).await;
     std::mem::forget(writer); // the process dies: no commit, no abort, no unlock
     assert!(matches!(
         store.writer(&list, "other").await,
@@ -329,6 +393,44 @@ async fn crashed_writer_leaves_nothing_visible_and_the_next_writer_cleans_up() {
             .unwrap()
             .is_none()
     );
+    let mut conn = redis_conn(&redis).await;
+    assert_eq!(
+        list_key(&mut conn, &list, "staging").await,
+        None,
+        "the orphaned staging hash is gone"
+    );
+}
+
+/// The write lock and the sync lock expire on their own: a writer that dies holding one
+/// (no release, no renewal) blocks its list only until the lease lapses, never for ever.
+#[tokio::test]
+async fn locks_of_a_crashed_writer_expire() {
+    let redis = RedisServer::start().unwrap();
+    let store = store(&redis).await;
+    let list = new_list(&store, "ttl").await;
+    let writer = store.writer(&list, "doomed").await.unwrap();
+    let sync_lease = store.sync_lease(&list, "doomed").await.unwrap();
+    std::mem::forget(writer);
+    std::mem::forget(sync_lease);
+    let mut conn = redis_conn(&redis).await;
+    for suffix in ["lock", "lock:sync-lock"] {
+        let key = list_key(&mut conn, &list, suffix)
+            .await
+            .unwrap_or_else(|| panic!("the {suffix} key exists"));
+        let pttl: i64 = redis::cmd("PTTL")
+            .arg(&key)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        assert!(
+            pttl > 0 && pttl <= 60_000,
+            "{suffix} must expire within the lease (60 s): PTTL {pttl} ms"
+        );
+    }
+    assert!(matches!(
+        store.writer(&list, "other").await,
+        Err(StoreError::Locked(_))
+    ));
 }
 
 /// A local Tech Against Terrorism-style endpoint: pages keyed by the checkpoint asked for.
@@ -337,6 +439,11 @@ struct Tat {
     pages: Arc<std::sync::Mutex<HashMap<String, (StatusCode, String)>>>,
     requests: Arc<std::sync::Mutex<Vec<String>>>,
     delay_ms: Arc<AtomicUsize>,
+    /// When set, each request waits for `release` before it is answered.
+    hold: Arc<std::sync::atomic::AtomicBool>,
+    /// Signalled when a request arrives.
+    arrived: Arc<tokio::sync::Notify>,
+    release: Arc<tokio::sync::Notify>,
 }
 
 async fn tat_page(
@@ -349,6 +456,10 @@ async fn tat_page(
         .cloned()
         .unwrap_or_else(|| "start".into());
     tat.requests.lock().unwrap().push(key.clone());
+    tat.arrived.notify_one();
+    if tat.hold.load(Ordering::SeqCst) {
+        tat.release.notified().await;
+    }
     let delay = tat.delay_ms.load(Ordering::SeqCst);
     if delay > 0 {
         tokio::time::sleep(Duration::from_millis(delay as u64)).await;
@@ -698,7 +809,8 @@ async fn two_syncs_of_one_list_cannot_interleave() {
             tat_json(&url, 1, None, &[(pdq(1), "PDQ", false)]),
         ),
     );
-    tat.delay_ms.store(1500, Ordering::SeqCst);
+    // The first sync's fetch is held open until the second sync has finished.
+    tat.hold.store(true, Ordering::SeqCst);
     let source = loopback_source(&url, None);
     let (a, b) = {
         let (s1, s2) = (store.clone(), store.clone());
@@ -706,10 +818,12 @@ async fn two_syncs_of_one_list_cannot_interleave() {
         let (src1, src2) = (source.clone(), source.clone());
         let first =
             tokio::spawn(async move { sync(&s1, &l1, &src1, "a", &SyncOptions::default()).await });
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        let second =
-            tokio::spawn(async move { sync(&s2, &l2, &src2, "b", &SyncOptions::default()).await });
-        (first.await.unwrap(), second.await.unwrap())
+        tokio::time::timeout(Duration::from_secs(10), tat.arrived.notified())
+            .await
+            .expect("the first sync fetches");
+        let second = sync(&s2, &l2, &src2, "b", &SyncOptions::default()).await;
+        tat.release.notify_one();
+        (first.await.unwrap(), second)
     };
     assert!(a.is_ok(), "{a:?}");
     assert!(
@@ -961,8 +1075,8 @@ async fn crashed_initial_load_leaves_nothing_visible() {
         })
         .collect();
     writer.stage(staged).await.unwrap();
-    // Let the pipelined writes land before the process "dies".
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The pipelined writes landed before the process "dies".
+    wait_until_staged(&redis, &list, 10, 0).await;
     std::mem::forget(writer);
     let (v, entries) = store.snapshot(&list).await.unwrap();
     assert_eq!((v, entries.len()), (0, 0));
