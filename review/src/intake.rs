@@ -346,3 +346,6 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod mutation_tests;
