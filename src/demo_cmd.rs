@@ -288,6 +288,7 @@ fn review_args(args: &DemoArgs, brokers: &str, redis_url: &str, topics: &Topics)
         webhook_url: None,
         lists_prefix: "td".into(),
         provider_name: "the demo platform".into(),
+        max_order_urls: 1_000,
         command: None,
     }
 }

@@ -80,6 +80,10 @@ pub struct ReviewArgs {
         default_value = "the hosting service provider"
     )]
     pub provider_name: String,
+    /// Most URLs one removal order may name (each opens a one-hour case); larger orders get
+    /// a 422 asking the authority to split them.
+    #[arg(long, env = "TAKEDOWN_MAX_ORDER_URLS", default_value_t = 1_000)]
+    pub max_order_urls: usize,
     /// A tool instead of the server.
     #[command(subcommand)]
     pub command: Option<ReviewCommand>,
@@ -105,6 +109,11 @@ pub enum TokensCommand {
         /// trusted_flagger.
         #[arg(long)]
         role: Role,
+    },
+    /// Delete every token of a name; requests with them are refused from the next one on.
+    Revoke {
+        /// The token name.
+        name: String,
     },
 }
 
@@ -185,6 +194,24 @@ pub enum UsersCommand {
         #[arg(long)]
         role: Role,
     },
+    /// Disable an account: it cannot log in, and its sessions end at their next request.
+    Disable {
+        /// Account name.
+        name: String,
+    },
+    /// Enable a disabled account again.
+    Enable {
+        /// Account name.
+        name: String,
+    },
+    /// Change an account's role; its sessions end at their next request.
+    SetRole {
+        /// Account name.
+        name: String,
+        /// moderator, senior_moderator, legal, admin or auditor.
+        #[arg(long)]
+        role: Role,
+    },
 }
 
 /// Reads the new account's password from the environment or standard input (without echo
@@ -218,15 +245,39 @@ fn read_password() -> anyhow::Result<String> {
 
 /// Runs `takedown users`.
 pub fn run_users(args: UsersArgs) -> anyhow::Result<ExitCode> {
-    let UsersCommand::Add { name, role } = args.command;
-    let password = read_password()?;
+    let password = match &args.command {
+        UsersCommand::Add { .. } => Some(read_password()?),
+        _ => None,
+    };
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {
         let store = args.store.connect().await?;
-        web::add_user(&store, &name, role, &password, "cli")
-            .await
-            .with_context(|| format!("adding account {name}"))?;
-        eprintln!("Account {name} ({role:?}) saved.");
+        match args.command {
+            UsersCommand::Add { name, role } => {
+                web::add_user(&store, &name, role, &password.unwrap_or_default(), "cli")
+                    .await
+                    .with_context(|| format!("adding account {name}"))?;
+                eprintln!("Account {name} ({role:?}) saved.");
+            }
+            UsersCommand::Disable { name } => {
+                web::set_disabled(&store, &name, true, "cli")
+                    .await
+                    .with_context(|| format!("disabling account {name}"))?;
+                eprintln!("Account {name} disabled; its sessions are over.");
+            }
+            UsersCommand::Enable { name } => {
+                web::set_disabled(&store, &name, false, "cli")
+                    .await
+                    .with_context(|| format!("enabling account {name}"))?;
+                eprintln!("Account {name} enabled.");
+            }
+            UsersCommand::SetRole { name, role } => {
+                web::set_role(&store, &name, role, "cli")
+                    .await
+                    .with_context(|| format!("changing the role of {name}"))?;
+                eprintln!("Account {name} is now {role:?}; its sessions are over.");
+            }
+        }
         Ok(ExitCode::SUCCESS)
     })
 }
@@ -274,6 +325,16 @@ pub fn run(mut args: ReviewArgs) -> anyhow::Result<ExitCode> {
                 println!("{token}");
                 anyhow::Ok(())
             })?;
+        }
+        Some(ReviewCommand::Tokens(TokensCommand::Revoke { name })) => {
+            let gone = runtime.block_on(async {
+                let store = connect(&args).await?;
+                anyhow::Ok(takedown_review::store::tokens::revoke(&store, &name).await?)
+            })?;
+            eprintln!("Revoked {gone} token(s) of {name}.");
+            if gone == 0 {
+                return Ok(ExitCode::from(1));
+            }
         }
         None => runtime.block_on(serve(args))?,
     }
@@ -391,6 +452,10 @@ pub async fn serve_on(
     tracing::info!(listen = %addr, "Review API listening.");
     let options = api::ApiOptions {
         provider_name: args.provider_name.clone(),
+        order_limits: takedown_review::order::OrderLimits {
+            max_urls: args.max_order_urls,
+            ..Default::default()
+        },
     };
     // The moderator UI beside the API; its list-entry pages curate the same hash lists.
     let lists = takedown_hashlists::store::Store::connect(&args.redis_url, &args.lists_prefix)
@@ -401,6 +466,8 @@ pub async fn serve_on(
         ..web::WebConfig::default()
     };
     let app = api::router_with(store.clone(), options).merge(web::router(store, ui));
+    // The peer address is the login throttle's source.
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;

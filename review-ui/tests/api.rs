@@ -230,7 +230,9 @@ async fn http_api_enforces_roles_validates_orders_and_runs_claim_to_decision() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn outbox_reaches_kafka_once_acked_and_the_signed_webhook_with_retries_across_restarts() {
-    use takedown_review::actions::{Publisher, PublisherConfig, Secret, WebhookConfig, signature};
+    use takedown_review::actions::{
+        Publisher, PublisherConfig, Secret, WebhookConfig, hmac_sha256, verify_signature,
+    };
     let broker = takedown_local_services::KafkaBroker::start().unwrap();
     let topic = unique_name("takedowns");
     broker.create_topic(&topic, 2).await.unwrap();
@@ -308,9 +310,32 @@ async fn outbox_reaches_kafka_once_acked_and_the_signed_webhook_with_retries_acr
     let seen = seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 6, "3 failures, then the three actions");
     for (sig, body) in &seen {
-        assert_eq!(
-            sig.as_deref(),
-            Some(signature(&Secret::new("s3cret"), body).as_str())
+        // `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>`, computed here from
+        // the RFC 4231-checked HMAC, with t from the injected clock.
+        let sig = sig.as_deref().unwrap();
+        let (t, v1) = sig
+            .strip_prefix("t=")
+            .and_then(|r| r.split_once(",v1="))
+            .unwrap();
+        let t: i64 = t.parse().unwrap();
+        assert!((T0.unix_timestamp()..=(T0 + Duration::minutes(1)).unix_timestamp()).contains(&t));
+        let mut signed = format!("{t}.").into_bytes();
+        signed.extend_from_slice(body);
+        assert_eq!(v1, hex::encode(hmac_sha256(b"s3cret", &signed)));
+        let secret = Secret::new("s3cret");
+        assert!(verify_signature(&secret, sig, body, t + 299, 300));
+        assert!(
+            !verify_signature(&secret, sig, body, t + 301, 300),
+            "replayed too late"
+        );
+        assert!(
+            !verify_signature(&secret, sig, b"{}", t, 300),
+            "another body"
+        );
+        let other = sig.replacen(&format!("t={t}"), &format!("t={}", t + 1), 1);
+        assert!(
+            !verify_signature(&secret, &other, body, t, 300),
+            "another time"
         );
     }
     let times = s.action_times(&actions[1].action_id).await.unwrap();
@@ -338,6 +363,7 @@ async fn http_notices_complaints_annex_ii_embargo_holds_and_case_audit() {
         s.clone(),
         ApiOptions {
             provider_name: "Example Ltd".into(),
+            ..ApiOptions::default()
         },
     ))
     .await;

@@ -92,9 +92,52 @@ pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
         .into()
 }
 
-/// The signature header value for a webhook body: `sha256=<hex HMAC-SHA256>`.
-pub fn signature(secret: &Secret, body: &[u8]) -> String {
-    format!("sha256={}", hex::encode(hmac_sha256(&secret.0, body)))
+/// The signature header value for a webhook body sent at Unix time `t` (seconds):
+/// `t=<t>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>`. The timestamp is signed with the body,
+/// so a receiver that refuses signatures older than its replay window (see
+/// [`verify_signature`]) cannot be fed a captured request again later.
+pub fn signature(secret: &Secret, t: i64, body: &[u8]) -> String {
+    let mut signed = format!("{t}.").into_bytes();
+    signed.extend_from_slice(body);
+    format!("t={t},v1={}", hex::encode(hmac_sha256(&secret.0, &signed)))
+}
+
+/// The replay window receivers should apply: a signature whose `t` is further than this from
+/// their clock is refused.
+pub const REPLAY_WINDOW_SECS: i64 = 300;
+
+/// Checks a signature header as a receiver should: well-formed, `t` within `window_secs` of
+/// `now` (Unix seconds), and `v1` the HMAC of `"<t>." + body` (compared in constant time).
+pub fn verify_signature(
+    secret: &Secret,
+    header: &str,
+    body: &[u8],
+    now: i64,
+    window_secs: i64,
+) -> bool {
+    let mut t = None;
+    let mut v1 = None;
+    for part in header.split(',') {
+        match part.split_once('=') {
+            Some(("t", v)) => t = v.parse::<i64>().ok(),
+            Some(("v1", v)) => v1 = Some(v),
+            _ => {}
+        }
+    }
+    let (Some(t), Some(v1)) = (t, v1) else {
+        return false;
+    };
+    if (now - t).abs() > window_secs {
+        return false;
+    }
+    let expected = signature(secret, t, body);
+    let expected = expected.rsplit("v1=").next().unwrap_or("");
+    expected.len() == v1.len()
+        && expected
+            .bytes()
+            .zip(v1.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
 }
 
 /// The header carrying [`signature`].
@@ -296,7 +339,14 @@ impl Publisher {
             .post(&hook.url)
             .header("content-type", "application/json")
             .header("x-takedown-action-id", &action.action_id)
-            .header(SIGNATURE_HEADER, signature(&hook.secret, body))
+            .header(
+                SIGNATURE_HEADER,
+                signature(
+                    &hook.secret,
+                    self.store.clock().now().unix_timestamp(),
+                    body,
+                ),
+            )
             .body(body.to_vec())
             .send()
             .await

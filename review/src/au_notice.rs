@@ -67,6 +67,9 @@ impl AuRemovalNotice {
 /// The longest period a notice may allow (a year), to catch typing errors.
 const MAX_ALLOWED_HOURS: u64 = 8760;
 
+/// The day the Online Safety Act 2021 (Cth) commenced: no removal notice is given earlier.
+pub const ONLINE_SAFETY_ACT_FROM: OffsetDateTime = time::macros::datetime!(2022-01-23 00:00 UTC);
+
 /// How far `given_at` may be ahead of our clock (clock skew) before it is refused.
 const SKEW: Duration = Duration::minutes(5);
 
@@ -129,14 +132,10 @@ pub fn parse_au_notice(
     received_at: OffsetDateTime,
 ) -> Result<AuRemovalNotice, Vec<FieldError>> {
     let mut errors = Vec::new();
-    let root: Value = match serde_json::from_slice(body) {
-        Ok(v @ Value::Object(_)) => v,
-        Ok(_) => {
-            err(&mut errors, "$", "must be a JSON object");
-            return Err(errors);
-        }
+    let root: Value = match crate::field::json_object(body) {
+        Ok(v) => v,
         Err(e) => {
-            err(&mut errors, "$", &format!("not JSON: {e}"));
+            errors.push(e);
             return Err(errors);
         }
     };
@@ -160,6 +159,14 @@ pub fn parse_au_notice(
         match OffsetDateTime::parse(&given_text, &time::format_description::well_known::Rfc3339) {
             Ok(t) if t > received_at + SKEW => {
                 err(&mut errors, "given_at", "in the future");
+                None
+            }
+            Ok(t) if t < ONLINE_SAFETY_ACT_FROM => {
+                err(
+                    &mut errors,
+                    "given_at",
+                    "before 2022-01-23, when the Online Safety Act 2021 commenced",
+                );
                 None
             }
             Ok(t) => Some(t),

@@ -201,14 +201,10 @@ const FIELDS: [&str; 6] = ["id", "name", "awarded_by", "expertise", "since", "ac
 /// Validates a registration body. `Err` lists every wrong field.
 pub fn parse_new_flagger(body: &[u8]) -> Result<NewFlagger, Vec<FieldError>> {
     let mut errors = Vec::new();
-    let root: Value = match serde_json::from_slice(body) {
-        Ok(v @ Value::Object(_)) => v,
-        Ok(_) => {
-            err(&mut errors, "$", "must be a JSON object");
-            return Err(errors);
-        }
+    let root: Value = match crate::field::json_object(body) {
+        Ok(v) => v,
         Err(e) => {
-            err(&mut errors, "$", &format!("not JSON: {e}"));
+            errors.push(e);
             return Err(errors);
         }
     };

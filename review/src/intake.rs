@@ -68,14 +68,10 @@ fn err(errors: &mut Vec<FieldError>, field: &str, reason: &str) {
 }
 
 fn object(body: &[u8], errors: &mut Vec<FieldError>) -> Option<Value> {
-    match serde_json::from_slice(body) {
-        Ok(v @ Value::Object(_)) => Some(v),
-        Ok(_) => {
-            err(errors, "$", "must be a JSON object");
-            None
-        }
+    match crate::field::json_object(body) {
+        Ok(v) => Some(v),
         Err(e) => {
-            err(errors, "$", &format!("not JSON: {e}"));
+            errors.push(e);
             None
         }
     }

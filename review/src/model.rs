@@ -352,7 +352,7 @@ impl DecisionInput {
             }
             if territories
                 .iter()
-                .any(|t| t.len() != 2 || !t.bytes().all(|b| b.is_ascii_uppercase()))
+                .any(|t| t != "EU" && !crate::field::is_country_code(t))
             {
                 return invalid(
                     "territories",

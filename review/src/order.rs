@@ -7,11 +7,11 @@
 //! draft Annex III "insufficient information" reply, its clock suspended (Art. 3(8)) until the
 //! clarification arrives.
 
-use crate::field::FieldError;
+use crate::field::{FieldError, check_url, json_object, only_keys};
 use crate::model::Ground;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 
 /// Section A: who issued the order, to whom, when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,12 +73,66 @@ pub const MEMBER_STATES: [&str; 27] = [
     "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE",
 ];
 
+/// The fields of Section A.
+const SECTION_A_FIELDS: [&str; 7] = [
+    "issuing_member_state",
+    "issuing_authority",
+    "addressee",
+    "contact_point",
+    "member_state_of_establishment",
+    "issued_at",
+    "reference",
+];
+
+/// The longest value of a Section A field, in characters.
+pub const MAX_SECTION_A_CHARS: usize = 500;
+
+/// The longest free text (reasons, additional information, redress), in characters.
+pub const MAX_TEXT_CHARS: usize = 20_000;
+
 fn is_country(s: &str) -> bool {
     MEMBER_STATES.contains(&s)
 }
 
-/// Validates an order body (JSON). `Err` lists every malformed field.
+/// Bounds on what one removal order may ask of us.
+#[derive(Debug, Clone)]
+pub struct OrderLimits {
+    /// URLs (one case each, all due within the hour) one order may name; more is refused, so
+    /// one order cannot flood the queue with top-priority cases.
+    pub max_urls: usize,
+    /// How far `issued_at` may be ahead of our clock (the issuer's clock may run fast).
+    pub clock_skew: Duration,
+}
+
+impl Default for OrderLimits {
+    fn default() -> Self {
+        OrderLimits {
+            max_urls: 1_000,
+            clock_skew: Duration::minutes(5),
+        }
+    }
+}
+
+/// The day Regulation (EU) 2021/784 applies from (Art. 24): no removal order is issued earlier.
+pub const TCO_APPLIES_FROM: OffsetDateTime = time::macros::datetime!(2022-06-07 00:00 UTC);
+
+/// The longest URL accepted.
+pub const MAX_URL_BYTES: usize = 2_048;
+
+/// Validates an order body (JSON) with the default limits and no date window. `Err` lists
+/// every malformed field.
 pub fn parse_order(body: &[u8]) -> Result<RemovalOrder, Vec<FieldError>> {
+    parse_order_with(body, &OrderLimits::default(), None)
+}
+
+/// Validates an order body received at `received_at` (when given, `issued_at` must lie between
+/// [`TCO_APPLIES_FROM`] and `received_at` plus the clock skew). `Err` lists every malformed
+/// field.
+pub fn parse_order_with(
+    body: &[u8],
+    limits: &OrderLimits,
+    received_at: Option<OffsetDateTime>,
+) -> Result<RemovalOrder, Vec<FieldError>> {
     let mut errors = Vec::new();
     let err = |errors: &mut Vec<FieldError>, field: &str, reason: &str| {
         errors.push(FieldError {
@@ -86,23 +140,56 @@ pub fn parse_order(body: &[u8]) -> Result<RemovalOrder, Vec<FieldError>> {
             reason: reason.to_string(),
         })
     };
-    let root: Value = match serde_json::from_slice(body) {
-        Ok(v @ Value::Object(_)) => v,
-        Ok(_) => {
+    let root: Value = match json_object(body) {
+        Ok(v) => v,
+        Err(e) if e.reason == "must be a JSON object" => {
             err(&mut errors, "$", "the order must be a JSON object");
             return Err(errors);
         }
         Err(e) => {
-            err(&mut errors, "$", &format!("not JSON: {e}"));
+            errors.push(e);
             return Err(errors);
         }
     };
+    only_keys(
+        &root,
+        "",
+        &["section_a", "section_b", "section_c", "section_g"],
+        &mut errors,
+    );
+    only_keys(
+        &root["section_a"],
+        "section_a",
+        &SECTION_A_FIELDS,
+        &mut errors,
+    );
+    only_keys(
+        &root["section_b"],
+        "section_b",
+        &["urls", "grounds", "reasons", "additional_information"],
+        &mut errors,
+    );
+    only_keys(
+        &root["section_c"],
+        "section_c",
+        &["do_not_inform"],
+        &mut errors,
+    );
+    only_keys(&root["section_g"], "section_g", &["redress"], &mut errors);
     let a = &root["section_a"];
     if !a.is_object() {
         err(&mut errors, "section_a", "required object");
     }
     let text = |errors: &mut Vec<FieldError>, name: &str| -> String {
         match &a[name] {
+            Value::String(s) if s.chars().count() > MAX_SECTION_A_CHARS => {
+                err(
+                    errors,
+                    &format!("section_a.{name}"),
+                    &format!("at most {MAX_SECTION_A_CHARS} characters"),
+                );
+                String::new()
+            }
             Value::String(s) if !s.trim().is_empty() => s.trim().to_string(),
             Value::Null if a.is_object() => {
                 err(errors, &format!("section_a.{name}"), "required");
@@ -142,6 +229,18 @@ pub fn parse_order(body: &[u8]) -> Result<RemovalOrder, Vec<FieldError>> {
         None
     } else {
         match OffsetDateTime::parse(&issued_text, &time::format_description::well_known::Rfc3339) {
+            Ok(t) if t < TCO_APPLIES_FROM => {
+                err(
+                    &mut errors,
+                    "section_a.issued_at",
+                    "before 2022-06-07, when Regulation (EU) 2021/784 began to apply",
+                );
+                None
+            }
+            Ok(t) if received_at.is_some_and(|r| t > r + limits.clock_skew) => {
+                err(&mut errors, "section_a.issued_at", "in the future");
+                None
+            }
             Ok(t) => Some(t),
             Err(_) => {
                 err(&mut errors, "section_a.issued_at", "RFC 3339 date and time");
@@ -157,22 +256,27 @@ pub fn parse_order(body: &[u8]) -> Result<RemovalOrder, Vec<FieldError>> {
     match &b["urls"] {
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
-                match item.as_str() {
-                    Some(u)
-                        if (u.starts_with("https://") || u.starts_with("http://"))
-                            && u.len() > 8
-                            && !u.contains(char::is_whitespace) =>
-                    {
+                let field = format!("section_b.urls[{i}]");
+                match item.as_str().map(|u| (u, check_url(u, MAX_URL_BYTES))) {
+                    Some((u, Ok(()))) => {
                         if !urls.iter().any(|x: &String| x == u) {
                             urls.push(u.to_string());
                         }
                     }
-                    _ => err(
-                        &mut errors,
-                        &format!("section_b.urls[{i}]"),
-                        "an absolute http(s) URL",
-                    ),
+                    Some((_, Err(why))) => err(&mut errors, &field, why),
+                    None => err(&mut errors, &field, "an absolute http(s) URL"),
                 }
+            }
+            if items.len() > limits.max_urls {
+                err(
+                    &mut errors,
+                    "section_b.urls",
+                    &format!(
+                        "at most {} URLs in one order (this one has {}); split it",
+                        limits.max_urls,
+                        items.len()
+                    ),
+                );
             }
             if items.is_empty() {
                 err(
@@ -218,6 +322,14 @@ pub fn parse_order(body: &[u8]) -> Result<RemovalOrder, Vec<FieldError>> {
         _ => err(&mut errors, "section_b.grounds", "an array of grounds"),
     }
     let optional_text = |errors: &mut Vec<FieldError>, v: &Value, field: &str| match v {
+        Value::String(s) if s.chars().count() > MAX_TEXT_CHARS => {
+            err(
+                errors,
+                field,
+                &format!("at most {MAX_TEXT_CHARS} characters"),
+            );
+            None
+        }
         Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
         Value::String(_) | Value::Null => None,
         _ => {

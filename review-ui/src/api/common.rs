@@ -6,44 +6,13 @@
 use axum::Json;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use redis::AsyncCommands;
-use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use takedown_review::field::FieldError;
 use takedown_review::flaggers::RegistryError;
 use takedown_review::model::Role;
-use takedown_review::store::{ReviewStore, StoreError};
+use takedown_review::store::{ReviewStore, StoreError, tokens};
 
-/// Who is calling.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Principal {
-    /// Account or authority name.
-    pub name: String,
-    /// Role.
-    pub role: Role,
-}
-
-pub(crate) fn token_digest(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
-
-/// Creates an API token for `name` with `role`; returns the token, shown once. Only its
-/// digest is stored.
-pub async fn add_token(store: &ReviewStore, name: &str, role: Role) -> Result<String, StoreError> {
-    let mut bytes = [0u8; 32];
-    rand::fill(&mut bytes);
-    let token = format!("tdk_{}", hex::encode(bytes));
-    let principal = serde_json::to_string(&Principal {
-        name: name.to_string(),
-        role,
-    })?;
-    let _: () = store
-        .connection()
-        .hset(store.key("tokens"), token_digest(&token), principal)
-        .await?;
-    Ok(token)
-}
+pub use takedown_review::store::tokens::{Principal, add_token};
 
 /// An API error.
 #[derive(Debug)]
@@ -102,6 +71,15 @@ impl From<StoreError> for ApiError {
                 err.errors = Some(json!([{"field": field, "reason": reason}]));
                 err
             }
+            StoreError::Invalid(_) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.to_string())
+            }
+            StoreError::InvalidField(f) => {
+                let mut err =
+                    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.to_string());
+                err.errors = Some(json!([f]));
+                err
+            }
             StoreError::Redis(_) | StoreError::Json(_) => {
                 eprintln!("review api: internal error: {e}");
                 ApiError::new(
@@ -150,13 +128,8 @@ pub(crate) async fn authorize(
                 "bearer token required",
             )
         })?;
-    let found: Option<String> = store
-        .connection()
-        .hget(store.key("tokens"), token_digest(token.trim()))
-        .await
-        .map_err(StoreError::from)?;
-    let principal: Principal = match found {
-        Some(json) => serde_json::from_str(&json).map_err(StoreError::from)?,
+    let principal = match tokens::principal(store, token.trim()).await? {
+        Some(p) => p,
         None => {
             return Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
@@ -189,12 +162,15 @@ pub(crate) const READERS: &[Role] = &[
 pub struct ApiOptions {
     /// The hosting service provider's name (Annex II, Section C).
     pub provider_name: String,
+    /// Bounds on one removal order (URLs per order, issuer clock skew).
+    pub order_limits: takedown_review::order::OrderLimits,
 }
 
 impl Default for ApiOptions {
     fn default() -> Self {
         ApiOptions {
             provider_name: "the hosting service provider".into(),
+            order_limits: Default::default(),
         }
     }
 }

@@ -49,6 +49,14 @@ async fn notice_flagger(
     }
     match flagger_id {
         None => Ok(None),
+        // Authorities send their own notices and orders; only the platform's legal team
+        // relays a registered flagger's notices, so an authority client cannot borrow a
+        // flagger's trusted status by naming its id.
+        Some(_) if who.role == Role::AuthorityClient => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "authority clients cannot name a trusted flagger; a legal account relays flaggers' notices",
+        )),
         Some(id) => match registry::get(store, id).await? {
             Some(f) => Ok(Some(f)),
             None => Err(invalid("not in the trusted-flagger registry")),

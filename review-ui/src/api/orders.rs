@@ -15,7 +15,7 @@ use std::sync::Arc;
 use takedown_review::au_notice::parse_au_notice;
 use takedown_review::field::FieldError;
 use takedown_review::model::Role;
-use takedown_review::order::{AnnexII, AnnexIII, AnnexIIItem, CannotComply, parse_order};
+use takedown_review::order::{AnnexII, AnnexIII, AnnexIIItem, CannotComply, parse_order_with};
 use takedown_review::sla::SCRUTINY_REQUEST_WINDOW;
 use takedown_review::store::ReviewStore;
 
@@ -31,13 +31,14 @@ pub(crate) fn routes() -> Router<ReviewStore> {
 
 async fn post_order(
     State(store): State<ReviewStore>,
+    axum::Extension(options): axum::Extension<std::sync::Arc<ApiOptions>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     // The receipt time is taken before anything else can delay it.
     let received_at = store.clock().now();
     let who = authorize(&store, &headers, &[Role::AuthorityClient, Role::Legal]).await?;
-    let order = parse_order(&body)
+    let order = parse_order_with(&body, &options.order_limits, Some(received_at))
         .map_err(|errors| field_errors("invalid_order", "removal order", errors))?;
     let (record, created) = store
         .receive_order(&body, order, &who.name, received_at)

@@ -7,6 +7,7 @@
 //! so a copy of Redis yields no usable cookie. Secrets (passwords, session ids, CSRF tokens)
 //! are never logged or put in audit entries.
 
+use super::login_guard;
 use super::ops;
 use super::state::{AppState, WebError};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -28,9 +29,8 @@ use takedown_review::store::{ReviewStore, StoreError};
 const SESSION_COOKIE: &str = "td_session";
 /// The login form's double-submit CSRF cookie (there is no session yet to hold a token).
 const LOGIN_COOKIE: &str = "td_login";
-/// Failed logins per account allowed in [`LOCKOUT_SECS`].
-const MAX_FAILURES: i64 = 10;
-const LOCKOUT_SECS: i64 = 900;
+/// The cookie naming a browser that has logged in before (see [`super::login_guard`]).
+const DEVICE_COOKIE: &str = "td_device";
 
 /// Why an account could not be added.
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +47,12 @@ pub enum UserError {
     /// Hashing failed.
     #[error("password hashing failed")]
     Hash,
+    /// The name is an API token's (one name space for everyone who acts).
+    #[error("the name {0} belongs to an API token; pick another")]
+    NameTaken(String),
+    /// No such account.
+    #[error("no account named {0}")]
+    NotFound(String),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -58,6 +64,13 @@ struct Account {
     role: Role,
     /// The argon2id PHC string.
     phc: String,
+    /// Bumped by every change of role, password or status; a session made under another
+    /// version is over.
+    #[serde(default)]
+    version: u64,
+    /// A disabled account cannot log in and its sessions end.
+    #[serde(default)]
+    disabled: bool,
 }
 
 /// The argon2id parameters: OWASP's 19 MiB, 2 passes, 1 lane.
@@ -82,13 +95,7 @@ fn verify_password(password: &str, phc: &str) -> bool {
         .unwrap_or(false)
 }
 
-fn valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 64
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
-}
+use takedown_review::store::tokens::valid_name;
 
 /// Adds a UI account, or replaces its role and password; audited as `user.added` by
 /// `actor`. Hashing takes tens of milliseconds on purpose.
@@ -108,21 +115,25 @@ pub async fn add_user(
     if password.chars().count() < 12 {
         return Err(UserError::WeakPassword);
     }
+    if takedown_review::store::tokens::name_taken(store, name).await? {
+        return Err(UserError::NameTaken(name.to_string()));
+    }
     let owned = password.to_string();
     let phc = tokio::task::spawn_blocking(move || hash_password(&owned))
         .await
         .map_err(|_| UserError::Hash)??;
-    let account = serde_json::to_string(&Account {
-        name: name.to_string(),
-        role,
-        phc,
-    })
-    .map_err(StoreError::from)?;
-    let _: () = store
-        .connection()
-        .hset(store.key("web:users"), name, account)
-        .await
-        .map_err(StoreError::from)?;
+    let version = account(store, name).await?.map_or(0, |a| a.version + 1);
+    save(
+        store,
+        &Account {
+            name: name.to_string(),
+            role,
+            phc,
+            version,
+            disabled: false,
+        },
+    )
+    .await?;
     let role_json = serde_json::json!({ "role": role }).to_string();
     ops::Scripts::new()
         .audit(store, name, actor, "user.added", &role_json, "")
@@ -130,9 +141,83 @@ pub async fn add_user(
     Ok(())
 }
 
+async fn account(store: &ReviewStore, name: &str) -> Result<Option<Account>, StoreError> {
+    let json: Option<String> = store
+        .connection()
+        .hget(store.key(takedown_review::store::tokens::UI_ACCOUNTS), name)
+        .await?;
+    Ok(json.map(|j| serde_json::from_str(&j)).transpose()?)
+}
+
+async fn save(store: &ReviewStore, account: &Account) -> Result<(), StoreError> {
+    let json = serde_json::to_string(account)?;
+    let _: () = store
+        .connection()
+        .hset(
+            store.key(takedown_review::store::tokens::UI_ACCOUNTS),
+            &account.name,
+            json,
+        )
+        .await?;
+    Ok(())
+}
+
+/// Disables (or re-enables) account `name`: a disabled account cannot log in, and its live
+/// sessions end at their next request. Audited as `user.disabled` / `user.enabled`.
+pub async fn set_disabled(
+    store: &ReviewStore,
+    name: &str,
+    disabled: bool,
+    actor: &str,
+) -> Result<(), UserError> {
+    let mut a = account(store, name)
+        .await?
+        .ok_or_else(|| UserError::NotFound(name.to_string()))?;
+    a.disabled = disabled;
+    a.version += 1;
+    save(store, &a).await?;
+    let action = if disabled {
+        "user.disabled"
+    } else {
+        "user.enabled"
+    };
+    ops::Scripts::new()
+        .audit(store, name, actor, action, "{}", "")
+        .await?;
+    Ok(())
+}
+
+/// Changes account `name`'s role; its live sessions end at their next request (the user logs
+/// in again under the new role). Audited as `user.role_changed`.
+pub async fn set_role(
+    store: &ReviewStore,
+    name: &str,
+    role: Role,
+    actor: &str,
+) -> Result<(), UserError> {
+    if matches!(role, Role::AuthorityClient | Role::TrustedFlagger) {
+        return Err(UserError::InvalidRole);
+    }
+    let mut a = account(store, name)
+        .await?
+        .ok_or_else(|| UserError::NotFound(name.to_string()))?;
+    let before = serde_json::json!({ "role": a.role }).to_string();
+    a.role = role;
+    a.version += 1;
+    save(store, &a).await?;
+    let after = serde_json::json!({ "role": role }).to_string();
+    ops::Scripts::new()
+        .audit(store, name, actor, "user.role_changed", &before, &after)
+        .await?;
+    Ok(())
+}
+
 /// The accounts (name, role), sorted by name.
 pub(crate) async fn accounts(store: &ReviewStore) -> Result<Vec<(String, Role)>, WebError> {
-    let all: Vec<(String, String)> = store.connection().hgetall(store.key("web:users")).await?;
+    let all: Vec<(String, String)> = store
+        .connection()
+        .hgetall(store.key(takedown_review::store::tokens::UI_ACCOUNTS))
+        .await?;
     let mut out = all
         .into_iter()
         .filter_map(|(name, json)| {
@@ -151,6 +236,9 @@ struct SessionDoc {
     role: Role,
     csrf: String,
     created_ms: i64,
+    /// The account's version when the session began.
+    #[serde(default)]
+    version: u64,
 }
 
 /// A logged-in user, extracted from the session cookie of a request.
@@ -254,13 +342,21 @@ impl FromRequestParts<AppState> for Session {
             let _: () = conn.del(&key).await?;
             return Err(WebError::Unauthenticated);
         }
+        // A change of role, password or status since login ends the session at once.
+        let current = account(&state.store, &doc.name).await?;
+        let Some(current) =
+            current.filter(|a| !a.disabled && a.version == doc.version && a.role == doc.role)
+        else {
+            let _: () = conn.del(&key).await?;
+            return Err(WebError::Unauthenticated);
+        };
         // Sliding idle expiry.
         let _: () = conn
             .expire(&key, state.cfg.session_idle.whole_seconds())
             .await?;
         Ok(Session {
-            name: doc.name,
-            role: doc.role,
+            name: current.name,
+            role: current.role,
             csrf: doc.csrf,
         })
     }
@@ -317,8 +413,38 @@ pub(crate) fn field<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a 
         .map(|(_, v)| v.as_str())
 }
 
+/// Whether `name` is an account (for audit entries of failed logins).
+async fn account_exists(store: &ReviewStore, name: &str) -> Result<Option<String>, WebError> {
+    if name == "-" {
+        return Ok(None);
+    }
+    let exists: bool = store
+        .connection()
+        .hexists(store.key(takedown_review::store::tokens::UI_ACCOUNTS), name)
+        .await?;
+    Ok(exists.then(|| name.to_string()))
+}
+
+/// The address a request came from (the peer of its connection; "unknown" where the server
+/// does not record it).
+pub(crate) struct Peer(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Peer {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Peer(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map_or_else(|| "unknown".to_string(), |c| c.0.ip().to_string()),
+        ))
+    }
+}
+
 async fn login(
     State(state): State<AppState>,
+    peer: Peer,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, WebError> {
@@ -338,51 +464,87 @@ async fn login(
     }
     let store = &state.store;
     let mut conn = store.connection();
-    let fail_key = store.key(&format!("web:login_failures:{name}"));
-    let failures: Option<i64> = conn.get(&fail_key).await?;
-    let account: Option<String> = if valid_name(&name) {
-        conn.hget(store.key("web:users"), &name).await?
+    let known_name = valid_name(&name);
+    // Invalid names share one counter, so they cannot be used to make keys.
+    let counted = if known_name { name.as_str() } else { "-" };
+    let device = cookie(&headers, DEVICE_COOKIE).filter(|d| d.len() == 64);
+    let attempt = login_guard::Attempt::new(store, counted, &peer.0, device).await?;
+    if let Err(wait) = attempt.reserve(store, &state.cfg.login).await {
+        let secs = wait.as_secs().max(1);
+        let mut resp = login_form(
+            StatusCode::TOO_MANY_REQUESTS,
+            Some(&format!(
+                "Too many failed attempts; try again in {secs} second{}.",
+                if secs == 1 { "" } else { "s" }
+            )),
+            &name,
+        )?;
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+        return Ok(resp);
+    }
+    let account: Option<Account> = if known_name {
+        account(store, &name).await?
     } else {
         None
     };
-    let account: Option<Account> = account.and_then(|a| serde_json::from_str(&a).ok());
     // Unknown accounts cost as much as known ones, so timing does not reveal names.
-    let phc = account.as_ref().map(|a| a.phc.clone());
-    let ok = tokio::task::spawn_blocking(move || match phc {
-        Some(phc) => verify_password(&password, &phc),
-        None => {
-            static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-            let dummy = DUMMY.get_or_init(|| hash_password("no such account").unwrap_or_default());
-            let _ = verify_password(&password, dummy);
-            false
-        }
-    })
-    .await
-    .unwrap_or(false);
-    let locked = failures.unwrap_or(0) >= MAX_FAILURES;
-    let Some(account) = account.filter(|_| ok && !locked) else {
-        if valid_name(&name) {
-            let _: i64 = conn.incr(&fail_key, 1).await?;
-            let _: () = conn.expire(&fail_key, LOCKOUT_SECS).await?;
+    let phc = account
+        .as_ref()
+        .filter(|a| !a.disabled)
+        .map(|a| a.phc.clone());
+    let verified = state
+        .hash_pool
+        .run(move || match phc {
+            Some(phc) => verify_password(&password, &phc),
+            None => {
+                static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+                let dummy =
+                    DUMMY.get_or_init(|| hash_password("no such account").unwrap_or_default());
+                let _ = verify_password(&password, dummy);
+                false
+            }
+        })
+        .await;
+    let Some(ok) = verified else {
+        attempt.release(store).await?;
+        let mut resp = login_form(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Some("The server is busy; try again in a moment."),
+            &name,
+        )?;
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from(1u64));
+        return Ok(resp);
+    };
+    let Some(account) = account.filter(|a| ok && !a.disabled) else {
+        // Only real accounts get an audit entry: names that do not exist would otherwise fill
+        // the permanent trail with whatever a stranger types.
+        if let Some(a) = account_exists(store, counted).await? {
             state
                 .ops
-                .audit(store, &name, &name, "ui.login_failed", "{}", "")
+                .audit(store, &a, &a, "ui.login_failed", "{}", "")
                 .await?;
         }
-        let msg = if locked {
-            "Too many failed attempts; try again in 15 minutes."
-        } else {
-            "Wrong name or password."
-        };
-        return login_form(StatusCode::UNAUTHORIZED, Some(msg), &name);
+        return login_form(
+            StatusCode::UNAUTHORIZED,
+            Some("Wrong name or password."),
+            &name,
+        );
     };
-    let _: () = conn.del(&fail_key).await?;
+    attempt.release(store).await?;
+    let device = match device {
+        Some(d) => d.to_string(),
+        None => random_hex(),
+    };
+    login_guard::remember_device(store, &account.name, &device).await?;
     let sid = random_hex();
     let doc = SessionDoc {
         name: account.name.clone(),
         role: account.role,
         csrf: random_hex(),
         created_ms: ms(store.clock().now()),
+        version: account.version,
     };
     let _: () = conn
         .set_ex(
@@ -400,6 +562,10 @@ async fn login(
         AppendHeaders([
             (header::SET_COOKIE, set_cookie(SESSION_COOKIE, &sid, max)),
             (header::SET_COOKIE, set_cookie(LOGIN_COOKIE, "", 0)),
+            (
+                header::SET_COOKIE,
+                set_cookie(DEVICE_COOKIE, &device, 90 * 24 * 3600),
+            ),
         ]),
         Redirect::to("/queue"),
     )

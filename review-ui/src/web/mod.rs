@@ -23,6 +23,7 @@
 pub mod auth;
 mod case;
 mod chrome;
+mod login_guard;
 mod media;
 mod ops;
 mod queue;
@@ -31,7 +32,8 @@ mod state;
 mod supervisor;
 mod view;
 
-pub use auth::{UserError, add_user};
+pub use auth::{UserError, add_user, set_disabled, set_role};
+pub use login_guard::LoginLimits;
 pub use media::{MediaError, put_media};
 pub use state::WebConfig;
 
@@ -49,6 +51,10 @@ use takedown_review::store::ReviewStore;
 pub fn router(store: ReviewStore, cfg: WebConfig) -> Router {
     let state = AppState {
         snapshot: Arc::new(snapshot::Snapshots::new(cfg.snapshot_every)),
+        hash_pool: Arc::new(login_guard::HashPool::new(
+            cfg.login.hash_workers,
+            cfg.login.hash_queue,
+        )),
         cfg: Arc::new(cfg),
         ops: Arc::new(ops::Scripts::new()),
         store,

@@ -5,6 +5,7 @@
 //! It sits below the page modules so that they and the router in `mod.rs` depend on it, never on
 //! each other.
 
+use super::login_guard::{HashPool, LoginLimits};
 use super::ops;
 use super::snapshot;
 use askama::Template;
@@ -25,6 +26,8 @@ pub struct WebConfig {
     pub snapshot_every: std::time::Duration,
     /// The hash-list store, for the list-entry pages (disable, feedback); `None` hides them.
     pub lists: Option<takedown_hashlists::store::Store>,
+    /// The login guard's limits (hashing pool, throttle).
+    pub login: LoginLimits,
 }
 
 impl Default for WebConfig {
@@ -34,6 +37,7 @@ impl Default for WebConfig {
             session_max: time::Duration::hours(10),
             snapshot_every: std::time::Duration::from_secs(30),
             lists: None,
+            login: LoginLimits::default(),
         }
     }
 }
@@ -45,6 +49,7 @@ pub(crate) struct AppState {
     pub cfg: Arc<WebConfig>,
     pub ops: Arc<ops::Scripts>,
     pub snapshot: Arc<snapshot::Snapshots>,
+    pub hash_pool: Arc<HashPool>,
 }
 
 /// Why a page or action failed.
@@ -113,6 +118,9 @@ impl IntoResponse for WebError {
             WebError::Forbidden => error_page(StatusCode::FORBIDDEN, "Not allowed", &msg),
             WebError::Csrf => error_page(StatusCode::FORBIDDEN, "Refused", &msg),
             WebError::BadRequest(_) => {
+                error_page(StatusCode::UNPROCESSABLE_ENTITY, "Cannot do that", &msg)
+            }
+            WebError::Store(StoreError::Invalid(_) | StoreError::InvalidField(_)) => {
                 error_page(StatusCode::UNPROCESSABLE_ENTITY, "Cannot do that", &msg)
             }
             WebError::Store(StoreError::NotFound(_)) => {

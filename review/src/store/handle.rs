@@ -120,6 +120,12 @@ pub enum StoreError {
     /// The decision is invalid.
     #[error(transparent)]
     Decision(#[from] DecisionError),
+    /// A value given to the store is not acceptable (the message says which and why).
+    #[error("{0}")]
+    Invalid(String),
+    /// A field of a request is not acceptable.
+    #[error("{}: {}", .0.field, .0.reason)]
+    InvalidField(crate::field::FieldError),
 }
 
 /// Where the store keeps things and how long leases last.

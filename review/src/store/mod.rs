@@ -11,7 +11,8 @@
 //! - [`outbox`]: takedown actions to publish and webhooks to deliver;
 //! - [`feedback`]: reviewer feedback to the hash lists;
 //! - [`holds`]: preservation, legal holds, embargo extension and purge;
-//! - [`flaggers`]: the trusted-flagger registry.
+//! - [`flaggers`]: the trusted-flagger registry;
+//! - [`tokens`]: API tokens (stored hashed), their names and revocation.
 
 pub mod cases;
 pub mod feedback;
@@ -20,6 +21,7 @@ pub mod handle;
 pub mod holds;
 pub mod intake;
 pub mod outbox;
+pub mod tokens;
 
 pub use cases::{Decided, MatchOutcome};
 pub use handle::{CaseView, ReviewStore, StoreError, StoreOptions, deadline_member};

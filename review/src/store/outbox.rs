@@ -27,6 +27,9 @@ return 1
     )
 });
 
+/// How far a platform's `enforced_at` may be ahead of our clock.
+const ENFORCED_SKEW: time::Duration = time::Duration::minutes(5);
+
 impl ReviewStore {
     /// Takedown actions not yet acknowledged by Kafka, oldest first.
     pub async fn pending_actions(&self, limit: usize) -> Result<Vec<TakedownAction>, StoreError> {
@@ -55,9 +58,28 @@ impl ReviewStore {
     ) -> Result<bool, StoreError> {
         let [audit, seq] = self.audit_keys();
         let key = self.key(&format!("action:{action_id}"));
-        let exists: bool = self.conn.clone().hexists(&key, "json").await?;
-        if !exists {
+        let json: Option<String> = self.conn.clone().hget(&key, "json").await?;
+        let Some(json) = json else {
             return Err(StoreError::NotFound(format!("action {action_id}")));
+        };
+        if field == "enforced_at" {
+            // Write-once, so a wrong time could never be corrected: it must lie between the
+            // decision (itself after receipt) and now, give or take the platform's clock skew.
+            let action: TakedownAction = serde_json::from_str(&json)?;
+            let now = self.clock.now();
+            let problem = if at < action.decided_at {
+                Some("before the decision that produced the action")
+            } else if at > now + ENFORCED_SKEW {
+                Some("in the future")
+            } else {
+                None
+            };
+            if let Some(reason) = problem {
+                return Err(StoreError::InvalidField(crate::field::FieldError::new(
+                    "enforced_at",
+                    reason,
+                )));
+            }
         }
         let set: i64 = SET_ONCE
             .key(audit)
