@@ -188,3 +188,19 @@ fn the_allowed_period_is_whole_hours_from_24_to_a_year() {
         assert_eq!(fields(&v), ["allowed_period_hours"], "{bad}");
     }
 }
+
+#[test]
+fn no_notice_is_given_before_the_online_safety_act_commenced() {
+    // The Online Safety Act 2021 (Cth) commenced on 23 January 2022.
+    let mut v = good();
+    v["given_at"] = "2022-01-23T00:00:00Z".into();
+    assert_eq!(parse(&v).unwrap().given_at, datetime!(2022-01-23 00:00 UTC));
+    v["given_at"] = "2022-01-22T23:59:59Z".into();
+    assert_eq!(
+        errors(&v),
+        [pair(
+            "given_at",
+            "before 2022-01-23, when the Online Safety Act 2021 commenced"
+        )]
+    );
+}

@@ -249,3 +249,148 @@ Date: 2026-04-01T11:00:00Z
 ";
     assert_eq!(reply.to_text(&a), expected);
 }
+
+fn parse_at(
+    v: &Value,
+    limits: &OrderLimits,
+    received_at: Option<OffsetDateTime>,
+) -> Result<RemovalOrder, Vec<FieldError>> {
+    parse_order_with(v.to_string().as_bytes(), limits, received_at)
+}
+
+fn reasons(r: Result<RemovalOrder, Vec<FieldError>>) -> Vec<(String, String)> {
+    r.unwrap_err()
+        .into_iter()
+        .map(|e| (e.field, e.reason))
+        .collect()
+}
+
+#[test]
+fn no_order_is_issued_before_the_regulation_applies() {
+    // Regulation (EU) 2021/784 applies from 7 June 2022 (Art. 24).
+    let mut v = full();
+    v["section_a"]["issued_at"] = "2022-06-07T00:00:00Z".into();
+    assert_eq!(
+        parse(&v).unwrap().section_a.issued_at,
+        datetime!(2022-06-07 00:00 UTC)
+    );
+    v["section_a"]["issued_at"] = "2022-06-06T23:59:59Z".into();
+    assert_eq!(
+        reasons(parse(&v)),
+        [(
+            "section_a.issued_at".to_string(),
+            "before 2022-06-07, when Regulation (EU) 2021/784 began to apply".to_string()
+        )]
+    );
+}
+
+#[test]
+fn issued_at_may_be_five_minutes_ahead_of_receipt_and_no_more() {
+    let received = datetime!(2026-04-01 10:00 UTC);
+    let limits = OrderLimits::default();
+    let mut v = full();
+    v["section_a"]["issued_at"] = "2026-04-01T10:05:00Z".into();
+    assert!(parse_at(&v, &limits, Some(received)).is_ok());
+    v["section_a"]["issued_at"] = "2026-04-01T10:05:01Z".into();
+    assert_eq!(
+        reasons(parse_at(&v, &limits, Some(received))),
+        [(
+            "section_a.issued_at".to_string(),
+            "in the future".to_string()
+        )]
+    );
+    let tolerant = OrderLimits {
+        clock_skew: Duration::minutes(10),
+        ..OrderLimits::default()
+    };
+    assert!(parse_at(&v, &tolerant, Some(received)).is_ok());
+    // Without a receipt time (parse_order) only the lower bound applies.
+    v["section_a"]["issued_at"] = "2030-01-01T00:00:00Z".into();
+    assert!(parse(&v).is_ok());
+}
+
+#[test]
+fn one_order_names_at_most_max_urls() {
+    let two = OrderLimits {
+        max_urls: 2,
+        ..OrderLimits::default()
+    };
+    let mut v = full();
+    v["section_b"]["urls"] = json!(["https://e.org/1", "https://e.org/2"]);
+    assert_eq!(parse_at(&v, &two, None).unwrap().urls.len(), 2);
+    v["section_b"]["urls"] = json!(["https://e.org/1", "https://e.org/2", "https://e.org/3"]);
+    assert_eq!(
+        reasons(parse_at(&v, &two, None)),
+        [(
+            "section_b.urls".to_string(),
+            "at most 2 URLs in one order (this one has 3); split it".to_string()
+        )]
+    );
+    assert_eq!(OrderLimits::default().max_urls, 1_000);
+}
+
+#[test]
+fn field_sizes_include_their_last_character() {
+    let mut v = full();
+    v["section_a"]["issuing_authority"] = "é".repeat(500).into();
+    v["section_b"]["reasons"] = "r".repeat(20_000).into();
+    v["section_b"]["additional_information"] = "i".repeat(20_000).into();
+    assert!(parse(&v).is_ok());
+    v["section_a"]["issuing_authority"] = "é".repeat(501).into();
+    v["section_b"]["reasons"] = "r".repeat(20_001).into();
+    v["section_g"] = json!({"redress": "g".repeat(20_001)});
+    assert_eq!(
+        reasons(parse(&v)),
+        [
+            (
+                "section_a.issuing_authority".to_string(),
+                "at most 500 characters".to_string()
+            ),
+            (
+                "section_b.reasons".to_string(),
+                "at most 20000 characters".to_string()
+            ),
+            (
+                "section_g.redress".to_string(),
+                "at most 20000 characters".to_string()
+            ),
+        ]
+    );
+}
+
+#[test]
+fn a_body_that_is_not_an_object_is_named_as_such() {
+    assert_eq!(
+        parse_order(b"[1]").unwrap_err(),
+        [FieldError::new("$", "the order must be a JSON object")]
+    );
+    let not_json = parse_order(b"{").unwrap_err();
+    assert_eq!(not_json.len(), 1);
+    assert_eq!(not_json[0].field, "$");
+    assert!(not_json[0].reason.starts_with("not JSON"), "{not_json:?}");
+    let twice = br#"{"section_a": {}, "section_a": {}}"#;
+    assert_eq!(
+        parse_order(twice).unwrap_err(),
+        [FieldError::new("section_a", "given twice")]
+    );
+}
+
+#[test]
+fn unknown_keys_are_refused_in_every_section() {
+    let mut v = full();
+    v["section_d"] = json!({});
+    v["section_a"]["colour"] = "red".into();
+    v["section_b"]["url"] = "https://e.org/1".into();
+    v["section_c"] = json!({"do_not_inform": true, "until": "2026-05-01"});
+    v["section_g"] = json!({"court": "x"});
+    assert_eq!(
+        error_fields(&v),
+        [
+            "section_d",
+            "section_a.colour",
+            "section_b.url",
+            "section_c.until",
+            "section_g.court"
+        ]
+    );
+}
