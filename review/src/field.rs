@@ -276,3 +276,6 @@ mod tests {
         assert!(check_url(&format!("https://example.org/{}", "a".repeat(3000)), 2048).is_err());
     }
 }
+
+#[cfg(test)]
+mod mutation_tests;

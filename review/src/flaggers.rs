@@ -316,3 +316,6 @@ mod tests {
         assert!(!valid_id("-x") && !valid_id("") && valid_id("a_b-1"));
     }
 }
+
+#[cfg(test)]
+mod mutation_tests;

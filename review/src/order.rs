@@ -588,3 +588,6 @@ mod tests {
         assert_eq!(fields, ["section_b.grounds", "section_b.reasons"]);
     }
 }
+
+#[cfg(test)]
+mod mutation_tests;

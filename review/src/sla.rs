@@ -750,3 +750,6 @@ mod tests {
         assert_eq!(serde_json::from_str::<SlaTimer>(&json).unwrap(), timer);
     }
 }
+
+#[cfg(test)]
+mod mutation_tests;
