@@ -142,8 +142,11 @@ fn csv_header(signals: &[SignalType]) -> Vec<String> {
     out
 }
 
-/// Quotes a CSV field when it holds a comma, quote or line break (RFC 4180).
+/// Quotes a CSV field when it holds a comma, quote or line break (RFC 4180), after putting a
+/// `'` in front of a cell a spreadsheet would run as a formula (a file may be called
+/// `=HYPERLINK(…).jpg`; see `takedown_hashlists::formats::spreadsheet_safe`).
 fn csv_field(value: &str) -> String {
+    let value = takedown_hashlists::formats::spreadsheet_safe(value);
     if value.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", value.replace('"', "\"\""))
     } else {
@@ -292,6 +295,23 @@ mod tests {
         assert_eq!(csv_field("a,b"), "\"a,b\"");
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
+    }
+
+    #[test]
+    fn csv_cells_a_spreadsheet_would_run_are_neutralised() {
+        for (cell, safe) in [
+            (
+                "=HYPERLINK(\"http://x\")",
+                "\"'=HYPERLINK(\"\"http://x\"\")\"",
+            ),
+            ("+1.jpg", "'+1.jpg"),
+            ("-x.png", "'-x.png"),
+            ("@SUM(A1).gif", "'@SUM(A1).gif"),
+            ("\tcmd", "'\tcmd"),
+            ("plain/=not-first.jpg", "plain/=not-first.jpg"),
+        ] {
+            assert_eq!(csv_field(cell), safe, "{cell:?}");
+        }
     }
 
     #[test]

@@ -12,4 +12,5 @@ pub mod health;
 pub mod lists_cmd;
 pub mod local;
 pub mod review_cmd;
+pub mod serve;
 pub mod stage_cmd;

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use takedown_hashlists::formats::{self, Format, PageInfo};
 use takedown_hashlists::model::{ListId, ListMeta, Severity, parse_entry_key};
 use takedown_hashlists::store::{ImportOptions, Store, StoreError};
-use takedown_hashlists::sync::{Source, SyncOptions, sync};
+use takedown_hashlists::sync::{HttpOptions, Source, SyncOptions, sync};
 
 /// Where the store is.
 #[derive(Args, Debug)]
@@ -22,6 +22,7 @@ pub struct StoreArgs {
     #[arg(
         long,
         env = "TAKEDOWN_REDIS_URL",
+        hide_env_values = true,
         default_value = "redis://127.0.0.1:6379/",
         global = true
     )]
@@ -104,6 +105,10 @@ enum ListsCommand {
         /// The file is the whole list: delete entries it does not have.
         #[arg(long)]
         replace: bool,
+        /// Longest line of a line format (plain, csv, jsonl), in bytes; a longer line is an
+        /// invalid record.
+        #[arg(long, default_value_t = formats::MAX_LINE_BYTES)]
+        max_line_bytes: usize,
         /// Who imports (recorded with the version).
         #[arg(long, env = "USER", default_value = "cli")]
         actor: String,
@@ -176,6 +181,13 @@ enum ListsCommand {
         /// Skip invalid records instead of failing the page.
         #[arg(long)]
         skip_invalid: bool,
+        /// Allow a plain http:// source on a loopback host (a local mirror, tests). Otherwise
+        /// HTTP sources must be https://; the token never goes anywhere else.
+        #[arg(long)]
+        allow_insecure_loopback: bool,
+        /// Largest page accepted from an HTTP source, in bytes.
+        #[arg(long, default_value_t = formats::MAX_DOCUMENT_BYTES)]
+        max_page_bytes: u64,
         /// Who syncs.
         #[arg(long, env = "USER", default_value = "cli")]
         actor: String,
@@ -217,6 +229,7 @@ async fn run_async(args: ListsArgs) -> anyhow::Result<ExitCode> {
             format,
             skip_invalid,
             replace,
+            max_line_bytes,
             actor,
             meta,
             file,
@@ -242,8 +255,13 @@ async fn run_async(args: ListsArgs) -> anyhow::Result<ExitCode> {
             } else {
                 ProgressBar::hidden()
             };
-            let parsed = formats::read(format, BufReader::new(progress.wrap_read(handle)))
-                .map_err(|e| anyhow!("{}: {e}", file.display()))?;
+            let limits = formats::ReadOptions {
+                max_line_bytes,
+                ..formats::ReadOptions::default()
+            };
+            let parsed =
+                formats::read_with(format, BufReader::new(progress.wrap_read(handle)), limits)
+                    .map_err(|e| anyhow!("{}: {e}", file.display()))?;
             let options = ImportOptions {
                 skip_invalid,
                 replace,
@@ -357,10 +375,18 @@ async fn run_async(args: ListsArgs) -> anyhow::Result<ExitCode> {
             format,
             token,
             skip_invalid,
+            allow_insecure_loopback,
+            max_page_bytes,
             actor,
         } => {
             let id = list_id(&list)?;
-            let source = Source::parse(&source, format, token).map_err(|e| anyhow!(e))?;
+            let source = Source::parse(&source, format, token)
+                .map_err(|e| anyhow!(e))?
+                .with_http_options(HttpOptions {
+                    allow_insecure_loopback,
+                    max_page_bytes,
+                    ..HttpOptions::default()
+                });
             let options = SyncOptions {
                 skip_invalid,
                 max_pages: None,

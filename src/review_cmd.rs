@@ -49,7 +49,7 @@ pub struct ReviewArgs {
     pub sla: Option<std::path::PathBuf>,
     /// Kafka bootstrap servers; without them no matches are consumed and no takedown
     /// actions are published (they wait in the Redis outbox).
-    #[arg(long, env = "TAKEDOWN_BROKERS")]
+    #[arg(long, env = "TAKEDOWN_BROKERS", hide_env_values = true)]
     pub brokers: Option<String>,
     /// Topic of matches to turn into cases (dead letters go to `<topic>.dlq`).
     #[arg(long, env = "TAKEDOWN_MATCHES_TOPIC", default_value = "matches")]
@@ -68,7 +68,7 @@ pub struct ReviewArgs {
     pub metrics_addr: Option<SocketAddr>,
     /// URL takedown actions are also POSTed to, signed with HMAC-SHA256 under the secret in
     /// `TAKEDOWN_WEBHOOK_SECRET` (environment only).
-    #[arg(long, env = "TAKEDOWN_WEBHOOK_URL")]
+    #[arg(long, env = "TAKEDOWN_WEBHOOK_URL", hide_env_values = true)]
     pub webhook_url: Option<String>,
     /// Key prefix of the hash-list store that receives reviewer feedback.
     #[arg(long, env = "TAKEDOWN_REDIS_PREFIX", default_value = "td")]
@@ -413,7 +413,11 @@ pub async fn serve_on(
                     .await
                     .with_context(|| format!("binding the metrics address {addr}"))?;
                 let router = crate::health::router(&metrics);
-                tokio::spawn(async move { axum::serve(listener, router).await });
+                tokio::spawn(crate::serve::serve(
+                    listener,
+                    router,
+                    std::future::pending(),
+                ));
             }
             let mut rc = takedown_ingest::runner::RunnerConfig::new(
                 brokers,
@@ -466,14 +470,13 @@ pub async fn serve_on(
         ..web::WebConfig::default()
     };
     let app = api::router_with(store.clone(), options).merge(web::router(store, ui));
-    // The peer address is the login throttle's source.
-    let app = app.into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            let _ = stop_tx.send(true);
-        })
-        .await?;
+    // The peer address is the login throttle's source: `serve` gives every request its
+    // `ConnectInfo<SocketAddr>`, as `into_make_service_with_connect_info` did.
+    crate::serve::serve(listener, app, async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    })
+    .await?;
     for task in kafka_tasks {
         task.await?;
     }

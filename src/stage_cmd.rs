@@ -51,7 +51,7 @@ pub struct StageArgs {
     #[arg(long, env = "TAKEDOWN_CONFIG")]
     config: Option<PathBuf>,
     /// Kafka bootstrap servers.
-    #[arg(long, env = "TAKEDOWN_BROKERS")]
+    #[arg(long, env = "TAKEDOWN_BROKERS", hide_env_values = true)]
     brokers: Option<String>,
     /// Consumer group id (default: takedown-<role>).
     #[arg(long, env = "TAKEDOWN_GROUP_ID")]
@@ -69,13 +69,14 @@ pub struct StageArgs {
     #[arg(long, env = "TAKEDOWN_MAX_IN_FLIGHT")]
     max_in_flight: Option<usize>,
     /// Redis URL of the list store (match, and ingest for text rules).
-    #[arg(long, env = "TAKEDOWN_REDIS_URL")]
+    #[arg(long, env = "TAKEDOWN_REDIS_URL", hide_env_values = true)]
     redis_url: Option<String>,
     /// Prefix of the list store's keys (match, and ingest for text rules).
     #[arg(long, env = "TAKEDOWN_REDIS_PREFIX")]
     redis_prefix: Option<String>,
     /// Address ranges media may be fetched from although not public (ingest; repeatable or
-    /// comma-separated, e.g. an internal CDN).
+    /// comma-separated, e.g. an internal CDN), each with an optional port:
+    /// `10.0.0.0/8:8080`, `[fd00::]/8:443`, `:*` for any port; without one, 80 and 443 only.
     #[arg(long, env = "TAKEDOWN_ALLOW_FETCH", value_delimiter = ',')]
     allow_fetch: Vec<String>,
     /// Allow media URLs that name hosts by IP address (ingest).
@@ -84,7 +85,8 @@ pub struct StageArgs {
     /// Largest media item, in bytes (ingest, default 50 MiB).
     #[arg(long, env = "TAKEDOWN_MAX_MEDIA_BYTES")]
     max_media_bytes: Option<usize>,
-    /// Total time one fetch may take, in ms (ingest, default 15000).
+    /// Deadline of one whole fetch (connect, redirects, headers, body, retries), in ms
+    /// (ingest, default 10000).
     #[arg(long, env = "TAKEDOWN_FETCH_TIMEOUT_MS")]
     fetch_timeout_ms: Option<u64>,
     /// Hash large images at full size (HMA convention) instead of the 512×512 pre-resize.
@@ -199,7 +201,7 @@ fn resolve(args: StageArgs, role: Role) -> anyhow::Result<Settings> {
         fetch_timeout: Duration::from_millis(
             args.fetch_timeout_ms
                 .or(file.fetch_timeout_ms)
-                .unwrap_or(15_000),
+                .unwrap_or(10_000),
         ),
         pdq_full_size: args.pdq_full_size.or(file.pdq_full_size).unwrap_or(false),
         session_timeout_ms: args
@@ -259,7 +261,11 @@ async fn run_async(s: Settings, role: Role) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding the metrics address {}", s.metrics_addr))?;
     let router = crate::health::router(&metrics);
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    tokio::spawn(crate::serve::serve(
+        listener,
+        router,
+        std::future::pending(),
+    ));
     tracing::info!(
         role = role.name(),
         input = %s.input_topic,

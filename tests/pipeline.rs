@@ -116,9 +116,14 @@ async fn a_thousand_posts_survive_a_killed_consumer() {
     let listed: Vec<RgbImage> = (0..10).map(|i| picture(1000 + i, 320, 240)).collect();
     let mut computer = SignalComputer::new(DecodeLimits::default(), PreResize::Reference);
     let mut list_text = String::new();
+    // The list file's PDQ lines, in order: line n is picture n's hash (the list's input, not
+    // what the test expects to come out).
+    let mut list_lines = Vec::new();
     for img in &listed {
         let s = computer.compute(&png(img), &[SignalType::Pdq]).unwrap();
-        list_text.push_str(&format!("pdq {}\n", s.pdq.unwrap().hash));
+        let line = s.pdq.unwrap().hash.to_string();
+        list_text.push_str(&format!("pdq {line}\n"));
+        list_lines.push(line);
     }
     list_text.push_str(&format!("text_regex {OUTLET_RULE}\n"));
     let store = Store::connect(&redis.url(), &prefix).await.unwrap();
@@ -141,6 +146,19 @@ async fn a_thousand_posts_survive_a_killed_consumer() {
         )
         .await
         .unwrap();
+    // The entries as the store holds them: what the match stage loads and names in its matches.
+    let (_, stored) = store.snapshot(&list).await.unwrap();
+    assert_eq!(stored.len(), 11, "ten pictures and the text rule");
+    let stored_entry: Vec<String> = list_lines
+        .iter()
+        .map(|line| {
+            stored
+                .iter()
+                .find(|e| e.signal_type == SignalType::Pdq && e.value == *line)
+                .unwrap_or_else(|| panic!("list line {line} is in the store"))
+                .key()
+        })
+        .collect();
 
     // A slow media host on loopback.
     let app = axum::Router::new().route(
@@ -233,7 +251,7 @@ async fn a_thousand_posts_survive_a_killed_consumer() {
         ("TAKEDOWN_INPUT_TOPIC", posts.clone()),
         ("TAKEDOWN_OUTPUT_TOPIC", signals.clone()),
         ("TAKEDOWN_GROUP_ID", unique_name("ingest")),
-        ("TAKEDOWN_ALLOW_FETCH", "127.0.0.1/32".to_string()),
+        ("TAKEDOWN_ALLOW_FETCH", "127.0.0.1/32:*".to_string()),
         ("TAKEDOWN_FETCH_TIMEOUT_MS", "500".to_string()),
         ("TAKEDOWN_METRICS_ADDR", format!("127.0.0.1:{metrics_port}")),
         ("TAKEDOWN_REDIS_URL", redis.url()),
@@ -288,6 +306,7 @@ async fn a_thousand_posts_survive_a_killed_consumer() {
     let mut seen_signals: HashMap<String, usize> = HashMap::new();
     let mut dead: HashMap<String, String> = HashMap::new();
     let mut killed = false;
+    let mut accounted_at_kill = 0;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(240);
     while seen_signals.len() < expected_signals.len() || dead.len() < expected_dead.len() {
         assert!(
@@ -297,7 +316,20 @@ async fn a_thousand_posts_survive_a_killed_consumer() {
             dead.len()
         );
         if !killed && seen_signals.len() >= 300 {
+            // Work must be outstanding when the consumer dies, or the restart proves nothing:
+            // the ingest process itself says it has not consumed every post yet.
+            let consumed = consumed_total(metrics_port).await;
+            assert!(
+                consumed < cases.len() as u64,
+                "ingest consumed {consumed} of {} posts before the kill: nothing outstanding",
+                cases.len()
+            );
             ingest.kill9();
+            accounted_at_kill = seen_signals.len() + dead.len();
+            assert!(
+                accounted_at_kill < expected_signals.len() + expected_dead.len(),
+                "posts unaccounted for at the kill"
+            );
             ingest = Role::start("ingest", &ingest_env);
             killed = true;
         }
@@ -318,6 +350,15 @@ async fn a_thousand_posts_survive_a_killed_consumer() {
         }
     }
     assert!(killed, "the consumer was killed mid-stream");
+    // The restarted process did part of the work: its own counter, not just the outputs.
+    let consumed_after = consumed_total(metrics_port).await;
+    assert!(
+        consumed_after > 0,
+        "the restarted ingest consumed nothing (outputs at the kill: {accounted_at_kill})"
+    );
+    println!(
+        "accounted for at the kill: {accounted_at_kill}; consumed by the restarted ingest: {consumed_after}"
+    );
     for (key, code) in &expected_dead {
         assert_eq!(dead.get(*key).map(String::as_str), Some(*code), "{key}");
     }
@@ -335,12 +376,7 @@ async fn a_thousand_posts_survive_a_killed_consumer() {
     // Matches: the distinct match ids are exactly the expected ones.
     let mut expected_ids: HashSet<String> = cases
         .iter()
-        .filter_map(|c| {
-            c.3.map(|n| {
-                let entry = format!("pdq:{}", list_line_hash(&store, n));
-                (c.0.clone(), entry)
-            })
-        })
+        .filter_map(|c| c.3.map(|n| (c.0.clone(), stored_entry[n].clone())))
         .map(|(post_id, entry)| match_id(&post_id, "m", "demo", &entry))
         .collect();
     // Every 20th post links to the outlet in its text.
@@ -383,17 +419,28 @@ async fn a_thousand_posts_survive_a_killed_consumer() {
     matcher.terminate();
 }
 
-/// The listed PDQ hash of picture `n` (line `n` of the list file, in import order).
-fn list_line_hash(_store: &Store, n: usize) -> String {
-    let img = picture(1000 + n as u64, 320, 240);
-    let mut computer = SignalComputer::new(DecodeLimits::default(), PreResize::Reference);
-    computer
-        .compute(&png(&img), &[SignalType::Pdq])
-        .unwrap()
-        .pdq
-        .unwrap()
-        .hash
-        .to_string()
+/// `takedown_messages_consumed_total` of the ingest process serving `/metrics` on `port`,
+/// waiting for it to answer (a process just started needs a moment to bind).
+async fn consumed_total(port: u16) -> u64 {
+    let url = format!("http://127.0.0.1:{port}/metrics");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(r) = reqwest::get(&url).await
+            && let Ok(text) = r.text().await
+            && let Some(n) = text
+                .lines()
+                .find(|l| l.starts_with("takedown_messages_consumed_total{stage=\"ingest\"}"))
+                .and_then(|l| l.rsplit(' ').next())
+                .and_then(|n| n.parse().ok())
+        {
+            return n;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "ingest /metrics on port {port} did not answer"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// The README's run command: `takedown demo` starts its own services and stages, and its

@@ -5,13 +5,17 @@
 //! after the load to show that the import streams: memory does not grow with the file. The CPU
 //! seconds of this process and of Redis during the load are printed too: on a busy machine
 //! they say more than the wall time.
+//!
+//! `TAKEDOWN_BENCH_PERSISTENCE` (default `aof,none`) names the Redis configurations the load runs
+//! against, one JSON object each: `aof` is production's (`appendonly yes`, `appendfsync always`,
+//! as docs/review.md requires), `none` has no persistence at all.
 
 use std::io::{BufWriter, Write};
 use std::time::Instant;
 use takedown_hashlists::formats::{self, Format};
 use takedown_hashlists::model::{ListId, ListMeta};
 use takedown_hashlists::store::{ImportOptions, Store};
-use takedown_local_services::RedisServer;
+use takedown_local_services::{RedisOptions, RedisServer};
 
 fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
@@ -99,7 +103,42 @@ fn main() {
     assert_eq!(valid, entries);
     let rss_after_parse = peak_rss_mib();
 
-    let redis = RedisServer::start().expect("redis-server");
+    let persistence =
+        std::env::var("TAKEDOWN_BENCH_PERSISTENCE").unwrap_or_else(|_| "aof,none".into());
+    for config in persistence
+        .split(',')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        let appendonly = match config {
+            "aof" => true,
+            "none" => false,
+            other => panic!("TAKEDOWN_BENCH_PERSISTENCE: unknown configuration {other}"),
+        };
+        load(
+            &path,
+            entries,
+            size_mib,
+            (parse_s, rss_before, rss_after_parse),
+            appendonly,
+        );
+    }
+}
+
+/// Loads the file into an empty list of a fresh Redis and prints the report.
+fn load(
+    path: &std::path::Path,
+    entries: u64,
+    size_mib: f64,
+    (parse_s, rss_before, rss_after_parse): (f64, f64, f64),
+    appendonly: bool,
+) {
+    let open = || std::io::BufReader::new(std::fs::File::open(path).expect("open"));
+    let redis = RedisServer::start_with(RedisOptions {
+        appendonly,
+        ..RedisOptions::default()
+    })
+    .expect("redis-server");
     // A multi-threaded runtime, as `takedown lists import` uses: the Redis connection's I/O
     // goes on while the import task parses the next batch.
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -145,6 +184,7 @@ fn main() {
     });
     assert_eq!(summary.added, entries);
     let report = serde_json::json!({
+        "redis_persistence": if appendonly { "aof appendfsync always" } else { "none" },
         "entries": entries,
         "file_mib": (size_mib * 10.0).round() / 10.0,
         "parse_s": parse_s,

@@ -12,6 +12,10 @@
 //!   checkpoint is the last file name done.
 //! - an **HTTP** source serving Tech Against Terrorism JSON pages: the first request carries
 //!   `?checkpoint=<stored>` and `next` links are followed; `deleted: true` entries are removed.
+//!   The bearer token goes only to the source's own origin (scheme, host, port) and only over
+//!   HTTPS: a `next` link or redirect to another origin is refused, and plain `http://` is
+//!   refused unless the host is loopback and [`HttpOptions::allow_insecure_loopback`] is set.
+//!   A page larger than [`HttpOptions::max_page_bytes`] is refused while it streams.
 
 use crate::formats::{self, Format};
 use crate::model::ListId;
@@ -38,6 +42,15 @@ pub enum SyncError {
     #[error("fetching {url}: {reason}")]
     Http {
         /// The URL (without credentials).
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// The sync refused to send a request (credentials or list data would travel insecurely or
+    /// to another origin).
+    #[error("refusing {url}: {reason}")]
+    Refused {
+        /// The URL (without query string).
         url: String,
         /// Why.
         reason: String,
@@ -75,9 +88,31 @@ pub enum Source {
         url: String,
         /// A bearer token, if the endpoint needs one (never logged).
         token: Option<String>,
-        /// Per-request timeout.
-        timeout: Duration,
+        /// How the endpoint may be reached.
+        options: HttpOptions,
     },
+}
+
+/// How an HTTP source may be reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpOptions {
+    /// Per-request timeout.
+    pub timeout: Duration,
+    /// Allow plain `http://` to a loopback host (127.0.0.0/8, `::1`, `localhost`): tests and a
+    /// local mirror. Any other `http://` source is refused.
+    pub allow_insecure_loopback: bool,
+    /// Largest page accepted, in bytes; a larger one is refused while it streams.
+    pub max_page_bytes: u64,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        HttpOptions {
+            timeout: Duration::from_secs(30),
+            allow_insecure_loopback: false,
+            max_page_bytes: formats::MAX_DOCUMENT_BYTES,
+        }
+    }
 }
 
 impl Source {
@@ -97,12 +132,26 @@ impl Source {
             Ok(Source::Http {
                 url: spec.to_string(),
                 token,
-                timeout: Duration::from_secs(30),
+                options: HttpOptions::default(),
             })
         } else {
             Err(format!(
                 "source {spec:?} must be file:PATH, dir:PATH or an http(s) URL"
             ))
+        }
+    }
+}
+
+impl Source {
+    /// The same source with `options` for HTTP (other sources are unchanged).
+    pub fn with_http_options(self, options: HttpOptions) -> Source {
+        match self {
+            Source::Http { url, token, .. } => Source::Http {
+                url,
+                token,
+                options,
+            },
+            other => other,
         }
     }
 }
@@ -224,10 +273,24 @@ async fn run(
         Source::Http {
             url,
             token,
-            timeout,
+            options: http,
         } => {
+            let origin = checked_origin(url, http)?;
+            let allowed = origin.origin();
             let client = reqwest::Client::builder()
-                .timeout(*timeout)
+                .timeout(http.timeout)
+                // Redirects stay on the source's origin: the token and the list's data only
+                // ever travel between us and the source we were configured with.
+                .redirect(reqwest::redirect::Policy::custom(move |attempt| {
+                    if attempt.previous().len() >= 10 {
+                        attempt.error("too many redirects")
+                    } else if attempt.url().origin() != allowed {
+                        let to = redact(attempt.url().as_str());
+                        attempt.error(format!("redirect to another origin ({to}) refused"))
+                    } else {
+                        attempt.follow()
+                    }
+                }))
                 .build()
                 .map_err(|e| http_error(url, e))?;
             let mut next = Some(match &stored {
@@ -251,25 +314,112 @@ async fn run(
                         reason: format!("HTTP {status}"),
                     });
                 }
-                let body = response
-                    .bytes()
-                    .await
-                    .map_err(|e| http_error(&page_url, e))?;
-                let parsed = formats::read(Format::Tat, std::io::Cursor::new(body.to_vec()))
-                    .map_err(|e| SyncError::Document {
-                        what: redact(&page_url),
-                        reason: e.to_string(),
+                let body = read_capped(response, http.max_page_bytes, &page_url).await?;
+                let parsed =
+                    formats::read(Format::Tat, std::io::Cursor::new(body)).map_err(|e| {
+                        SyncError::Document {
+                            what: redact(&page_url),
+                            reason: e.to_string(),
+                        }
                     })?;
                 let checkpoint = parsed.page.checkpoint.clone();
                 let done = store
                     .import(list, parsed.records, &import(checkpoint.clone(), false))
                     .await?;
                 summary.add(&done, checkpoint);
-                next = parsed.page.next;
+                next = match parsed.page.next {
+                    Some(link) => Some(next_link(&origin, &page_url, &link)?),
+                    None => None,
+                };
             }
         }
     }
     Ok(summary)
+}
+
+/// The source URL's origin, if we may send it requests: `https://` anywhere, plain `http://`
+/// only to a loopback host and only when allowed explicitly.
+fn checked_origin(url: &str, http: &HttpOptions) -> Result<reqwest::Url, SyncError> {
+    let refuse = |reason: String| SyncError::Refused {
+        url: redact(url),
+        reason,
+    };
+    let parsed = reqwest::Url::parse(url).map_err(|e| refuse(format!("not a URL: {e}")))?;
+    match parsed.scheme() {
+        "https" => {}
+        "http" if http.allow_insecure_loopback && is_loopback(&parsed) => {}
+        "http" => {
+            return Err(refuse(
+                "plain http:// would expose the token and the list to anyone on the path; use \
+                 https:// (http:// is allowed only to a loopback host, with \
+                 --allow-insecure-loopback)"
+                    .into(),
+            ));
+        }
+        other => return Err(refuse(format!("scheme {other:?} is not https"))),
+    }
+    Ok(parsed)
+}
+
+fn is_loopback(url: &reqwest::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+/// The next page's URL, resolved against the current one; refused unless it has the
+/// source's origin (scheme, host and port), since the request would carry the token.
+fn next_link(origin: &reqwest::Url, page_url: &str, link: &str) -> Result<String, SyncError> {
+    let base = reqwest::Url::parse(page_url).map_err(|e| SyncError::Document {
+        what: redact(page_url),
+        reason: e.to_string(),
+    })?;
+    let next = base.join(link).map_err(|e| SyncError::Document {
+        what: redact(page_url),
+        reason: format!("next link is not a URL: {e}"),
+    })?;
+    if next.origin() != origin.origin() {
+        return Err(SyncError::Refused {
+            url: redact(next.as_str()),
+            reason: format!(
+                "the next link of {} points at another origin; the token is only sent to {}",
+                redact(page_url),
+                origin.origin().ascii_serialization()
+            ),
+        });
+    }
+    Ok(next.into())
+}
+
+/// A response body of at most `cap` bytes: a declared length over it is refused before
+/// reading, and a streamed body as soon as it passes the cap.
+async fn read_capped(
+    mut response: reqwest::Response,
+    cap: u64,
+    page_url: &str,
+) -> Result<Vec<u8>, SyncError> {
+    let too_large = || SyncError::Http {
+        url: redact(page_url),
+        reason: format!("page larger than {cap} bytes (the page size cap)"),
+    };
+    if response.content_length().is_some_and(|n| n > cap) {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| http_error(page_url, e))?
+    {
+        if (body.len() + chunk.len()) as u64 > cap {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 fn read_file(
@@ -293,9 +443,18 @@ fn io_error(path: &std::path::Path, e: std::io::Error) -> SyncError {
 }
 
 fn http_error(url: &str, e: reqwest::Error) -> SyncError {
+    // The chain carries the redirect policy's reason.
+    let e = e.without_url();
+    let mut reason = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        reason.push_str(": ");
+        reason.push_str(&s.to_string());
+        source = s.source();
+    }
     SyncError::Http {
         url: redact(url),
-        reason: e.without_url().to_string(),
+        reason,
     }
 }
 

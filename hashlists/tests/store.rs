@@ -15,7 +15,7 @@ use takedown_hashlists::follow::{Follower, ListUpdate};
 use takedown_hashlists::formats::{self, Format, Location, PageInfo};
 use takedown_hashlists::model::{Change, Entry, ListId, ListMeta};
 use takedown_hashlists::store::{ImportOptions, Store, StoreError, Verdict};
-use takedown_hashlists::sync::{Source, SyncError, SyncOptions, sync};
+use takedown_hashlists::sync::{HttpOptions, Source, SyncError, SyncOptions, sync};
 use takedown_local_services::{RedisServer, unique_name};
 
 async fn store(redis: &RedisServer) -> Store {
@@ -77,6 +77,67 @@ async fn expire_write_locks(redis: &RedisServer) -> redis::aio::MultiplexedConne
             .unwrap();
     }
     conn
+}
+
+async fn redis_conn(redis: &RedisServer) -> redis::aio::MultiplexedConnection {
+    redis::Client::open(redis.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap()
+}
+
+/// The one Redis key of list `list` ending in `suffix` (`staging`, `log`, `lock`), if it exists.
+async fn list_key(
+    conn: &mut redis::aio::MultiplexedConnection,
+    list: &ListId,
+    suffix: &str,
+) -> Option<String> {
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("*:list:{{{list}}}:{suffix}"))
+        .query_async(conn)
+        .await
+        .unwrap();
+    assert!(keys.len() <= 1, "{keys:?}");
+    keys.into_iter().next()
+}
+
+/// Waits until a writer's pipelined staging reached Redis: `fields` keys in the list's staging
+/// hash and at least one record above the committed version in its change log.
+async fn wait_until_staged(redis: &RedisServer, list: &ListId, fields: usize, committed: u64) {
+    let mut conn = redis_conn(redis).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let staged = match list_key(&mut conn, list, "staging").await {
+            Some(k) => redis::cmd("HLEN")
+                .arg(k)
+                .query_async(&mut conn)
+                .await
+                .unwrap(),
+            None => 0usize,
+        };
+        let logged = match list_key(&mut conn, list, "log").await {
+            Some(k) => {
+                let above: Vec<redis::Value> = redis::cmd("XRANGE")
+                    .arg(k)
+                    .arg(format!("{}-0", committed + 1))
+                    .arg("+")
+                    .query_async(&mut conn)
+                    .await
+                    .unwrap();
+                above.len()
+            }
+            None => 0,
+        };
+        if staged >= fields && logged > 0 {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "staged writes did not reach Redis: {staged} staged keys, {logged} log records"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
 
 fn opts() -> ImportOptions {
@@ -298,6 +359,9 @@ async fn crashed_writer_leaves_nothing_visible_and_the_next_writer_cleans_up() {
         .stage(vec![Change::Added { entry: e }])
         .await
         .unwrap();
+    // The staged change is in Redis (log and staging hash) when the process dies, so the
+    // cleanup below has a real orphan to remove.
+    wait_until_staged(&redis, &list, 1, 1).await;
     std::mem::forget(writer); // the process dies: no commit, no abort, no unlock
     assert!(matches!(
         store.writer(&list, "other").await,
@@ -329,6 +393,44 @@ async fn crashed_writer_leaves_nothing_visible_and_the_next_writer_cleans_up() {
             .unwrap()
             .is_none()
     );
+    let mut conn = redis_conn(&redis).await;
+    assert_eq!(
+        list_key(&mut conn, &list, "staging").await,
+        None,
+        "the orphaned staging hash is gone"
+    );
+}
+
+/// The write lock and the sync lock expire on their own: a writer that dies holding one
+/// (no release, no renewal) blocks its list only until the lease lapses, never for ever.
+#[tokio::test]
+async fn locks_of_a_crashed_writer_expire() {
+    let redis = RedisServer::start().unwrap();
+    let store = store(&redis).await;
+    let list = new_list(&store, "ttl").await;
+    let writer = store.writer(&list, "doomed").await.unwrap();
+    let sync_lease = store.sync_lease(&list, "doomed").await.unwrap();
+    std::mem::forget(writer);
+    std::mem::forget(sync_lease);
+    let mut conn = redis_conn(&redis).await;
+    for suffix in ["lock", "lock:sync-lock"] {
+        let key = list_key(&mut conn, &list, suffix)
+            .await
+            .unwrap_or_else(|| panic!("the {suffix} key exists"));
+        let pttl: i64 = redis::cmd("PTTL")
+            .arg(&key)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        assert!(
+            pttl > 0 && pttl <= 60_000,
+            "{suffix} must expire within the lease (60 s): PTTL {pttl} ms"
+        );
+    }
+    assert!(matches!(
+        store.writer(&list, "other").await,
+        Err(StoreError::Locked(_))
+    ));
 }
 
 /// A local Tech Against Terrorism-style endpoint: pages keyed by the checkpoint asked for.
@@ -337,6 +439,11 @@ struct Tat {
     pages: Arc<std::sync::Mutex<HashMap<String, (StatusCode, String)>>>,
     requests: Arc<std::sync::Mutex<Vec<String>>>,
     delay_ms: Arc<AtomicUsize>,
+    /// When set, each request waits for `release` before it is answered.
+    hold: Arc<std::sync::atomic::AtomicBool>,
+    /// Signalled when a request arrives.
+    arrived: Arc<tokio::sync::Notify>,
+    release: Arc<tokio::sync::Notify>,
 }
 
 async fn tat_page(
@@ -349,6 +456,10 @@ async fn tat_page(
         .cloned()
         .unwrap_or_else(|| "start".into());
     tat.requests.lock().unwrap().push(key.clone());
+    tat.arrived.notify_one();
+    if tat.hold.load(Ordering::SeqCst) {
+        tat.release.notified().await;
+    }
     let delay = tat.delay_ms.load(Ordering::SeqCst);
     if delay > 0 {
         tokio::time::sleep(Duration::from_millis(delay as u64)).await;
@@ -369,6 +480,38 @@ async fn serve_tat(tat: Tat) -> String {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     format!("http://{addr}/hashes")
+}
+
+/// An HTTP source on this machine's loopback, which plain `http://` needs allowed explicitly.
+fn loopback_source(url: &str, token: Option<&str>) -> Source {
+    Source::parse(url, Format::Tat, token.map(str::to_string))
+        .unwrap()
+        .with_http_options(HttpOptions {
+            allow_insecure_loopback: true,
+            ..HttpOptions::default()
+        })
+}
+
+/// Another origin: answers every path with an empty TAT page and records the requests and the
+/// `Authorization` headers it saw.
+async fn serve_elsewhere() -> (String, Arc<std::sync::Mutex<Vec<Option<String>>>>) {
+    let seen: Arc<std::sync::Mutex<Vec<Option<String>>>> = Arc::default();
+    let record = seen.clone();
+    let app = Router::new().fallback(move |headers: axum::http::HeaderMap| {
+        let record = record.clone();
+        async move {
+            record.lock().unwrap().push(
+                headers
+                    .get("authorization")
+                    .map(|v| v.to_str().unwrap().to_string()),
+            );
+            r#"{"count": 0, "next": null, "checkpoint": 1, "results": []}"#
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}"), seen)
 }
 
 fn tat_json(
@@ -425,7 +568,7 @@ async fn http_sync_follows_pages_honours_deletions_and_resumes_from_its_checkpoi
             (StatusCode::INTERNAL_SERVER_ERROR, "down".into()),
         );
     }
-    let source = Source::parse(&url, Format::Tat, Some("secret-token".into())).unwrap();
+    let source = loopback_source(&url, Some("secret-token"));
 
     // Page 2 fails: page 1 stays committed with its checkpoint.
     let err = sync(&store, &list, &source, "test", &SyncOptions::default())
@@ -520,6 +663,139 @@ async fn http_sync_follows_pages_honours_deletions_and_resumes_from_its_checkpoi
 }
 
 #[tokio::test]
+async fn http_sync_sends_its_token_only_to_its_own_origin_and_only_over_https() {
+    let redis = RedisServer::start().unwrap();
+    let store = store(&redis).await;
+    let list = new_list(&store, "origin").await;
+    let tat = Tat::default();
+    let url = serve_tat(tat.clone()).await;
+    let (elsewhere, seen) = serve_elsewhere().await;
+
+    // A `next` link to another origin (same host, other port) is refused with a clear error;
+    // the first page stays committed and the other origin never hears from us.
+    tat.pages.lock().unwrap().insert(
+        "start".into(),
+        (
+            StatusCode::OK,
+            serde_json::json!({"count": 1, "next": format!("{elsewhere}/steal?page=2"),
+                "checkpoint": 10, "results": [{"hash_digest": pdq(1), "algorithm": "PDQ"}]})
+            .to_string(),
+        ),
+    );
+    let source = loopback_source(&url, Some("secret-token"));
+    let err = sync(&store, &list, &source, "test", &SyncOptions::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SyncError::Refused { .. }), "{err}");
+    assert!(err.to_string().contains("another origin"), "{err}");
+    assert!(!err.to_string().contains("secret-token"), "{err}");
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "{:?}",
+        seen.lock().unwrap()
+    );
+    assert_eq!(
+        store.state(&list).await.unwrap().checkpoint.as_deref(),
+        Some("10")
+    );
+
+    // Plain http:// is refused unless the host is loopback and that was allowed explicitly.
+    let plain = Source::parse(&url, Format::Tat, Some("secret-token".into())).unwrap();
+    let err = sync(&store, &list, &plain, "test", &SyncOptions::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SyncError::Refused { .. }), "{err}");
+    assert!(err.to_string().contains("https"), "{err}");
+    let remote = Source::parse("http://example.com/hashes", Format::Tat, None)
+        .unwrap()
+        .with_http_options(HttpOptions {
+            allow_insecure_loopback: true,
+            ..HttpOptions::default()
+        });
+    let err = sync(&store, &list, &remote, "test", &SyncOptions::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SyncError::Refused { .. }), "{err}");
+    let requests_before = tat.requests.lock().unwrap().len();
+    assert_eq!(requests_before, 1, "refused sources were never asked");
+}
+
+#[tokio::test]
+async fn http_sync_follows_no_redirect_to_another_origin() {
+    let redis = RedisServer::start().unwrap();
+    let store = store(&redis).await;
+    let list = new_list(&store, "redirect").await;
+    let (elsewhere, seen) = serve_elsewhere().await;
+    let target = format!("{elsewhere}/steal");
+    let app = Router::new().fallback(move || {
+        let target = target.clone();
+        async move { (StatusCode::FOUND, [("location", target)]) }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let source = loopback_source(&format!("http://{addr}/hashes"), Some("secret-token"));
+    let err = sync(&store, &list, &source, "test", &SyncOptions::default())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("another origin"), "{err}");
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "{:?}",
+        seen.lock().unwrap()
+    );
+    assert_eq!(store.state(&list).await.unwrap().version, 0);
+}
+
+#[tokio::test]
+async fn http_sync_refuses_a_page_over_the_size_cap() {
+    let redis = RedisServer::start().unwrap();
+    let store = store(&redis).await;
+    let list = new_list(&store, "big-page").await;
+    let tat = Tat::default();
+    let url = serve_tat(tat.clone()).await;
+    let items: Vec<(String, &str, bool)> = (0..100).map(|i| (pdq(i), "PDQ", false)).collect();
+    let page = tat_json(&url, 5, None, &items);
+    assert!(page.len() > 4096);
+    tat.pages
+        .lock()
+        .unwrap()
+        .insert("start".into(), (StatusCode::OK, page));
+    let source = Source::parse(&url, Format::Tat, None)
+        .unwrap()
+        .with_http_options(HttpOptions {
+            allow_insecure_loopback: true,
+            max_page_bytes: 4096,
+            ..HttpOptions::default()
+        });
+    let err = sync(&store, &list, &source, "test", &SyncOptions::default())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("larger than 4096 bytes"), "{err}");
+    assert_eq!(store.state(&list).await.unwrap().version, 0);
+
+    // Without a declared length (chunked), the body is cut off as it passes the cap.
+    let app = Router::new().fallback(|| async {
+        let chunks = (0..64).map(|_| Ok::<_, std::io::Error>("x".repeat(1024)));
+        axum::body::Body::from_stream(futures_util::stream::iter(chunks))
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let source = Source::parse(&format!("http://{addr}/hashes"), Format::Tat, None)
+        .unwrap()
+        .with_http_options(HttpOptions {
+            allow_insecure_loopback: true,
+            max_page_bytes: 4096,
+            ..HttpOptions::default()
+        });
+    let err = sync(&store, &list, &source, "test", &SyncOptions::default())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("larger than 4096 bytes"), "{err}");
+}
+
+#[tokio::test]
 async fn two_syncs_of_one_list_cannot_interleave() {
     let redis = RedisServer::start().unwrap();
     let store = store(&redis).await;
@@ -533,18 +809,21 @@ async fn two_syncs_of_one_list_cannot_interleave() {
             tat_json(&url, 1, None, &[(pdq(1), "PDQ", false)]),
         ),
     );
-    tat.delay_ms.store(1500, Ordering::SeqCst);
-    let source = Source::parse(&url, Format::Tat, None).unwrap();
+    // The first sync's fetch is held open until the second sync has finished.
+    tat.hold.store(true, Ordering::SeqCst);
+    let source = loopback_source(&url, None);
     let (a, b) = {
         let (s1, s2) = (store.clone(), store.clone());
         let (l1, l2) = (list.clone(), list.clone());
         let (src1, src2) = (source.clone(), source.clone());
         let first =
             tokio::spawn(async move { sync(&s1, &l1, &src1, "a", &SyncOptions::default()).await });
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        let second =
-            tokio::spawn(async move { sync(&s2, &l2, &src2, "b", &SyncOptions::default()).await });
-        (first.await.unwrap(), second.await.unwrap())
+        tokio::time::timeout(Duration::from_secs(10), tat.arrived.notified())
+            .await
+            .expect("the first sync fetches");
+        let second = sync(&s2, &l2, &src2, "b", &SyncOptions::default()).await;
+        tat.release.notify_one();
+        (first.await.unwrap(), second)
     };
     assert!(a.is_ok(), "{a:?}");
     assert!(
@@ -796,8 +1075,8 @@ async fn crashed_initial_load_leaves_nothing_visible() {
         })
         .collect();
     writer.stage(staged).await.unwrap();
-    // Let the pipelined writes land before the process "dies".
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The pipelined writes landed before the process "dies".
+    wait_until_staged(&redis, &list, 10, 0).await;
     std::mem::forget(writer);
     let (v, entries) = store.snapshot(&list).await.unwrap();
     assert_eq!((v, entries.len()), (0, 0));

@@ -8,7 +8,12 @@
 //!   redirect hop's host is checked the same way;
 //! - IP literals, which need no resolution, are refused unless allowed, at the start and at
 //!   every redirect hop;
-//! - connect, read and total timeouts bound slow hosts, and the body is capped while it streams.
+//! - an allowed range (`--allow-fetch`) is allowed on the ports it names, or on 80 and 443 when
+//!   it names none, so allowing an internal CDN does not open every service beside it;
+//!   redirects are followed hop by hop here, each hop checked like the first URL (scheme,
+//!   address, port), and one with a scheme other than http(s) is refused as forbidden;
+//! - connect and idle-read timeouts bound slow hosts, one deadline bounds the whole fetch
+//!   (redirects, retries and backoff included), and the body is capped while it streams.
 //!
 //! Transient failures (connection refused, timeouts, 5xx, 429) are retried with backoff; a
 //! forbidden address or a 4xx is final.
@@ -18,24 +23,64 @@ use std::sync::Arc;
 use std::time::Duration;
 use takedown_core::ErrorCode;
 
-/// An address range, as network address and prefix length.
+/// An address range, as network address and prefix length, and the ports it is allowed on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cidr {
     addr: IpAddr,
     prefix: u8,
+    ports: Ports,
+}
+
+/// The ports an allowed range may be reached on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ports {
+    /// None named: the web's own, 80 and 443.
+    Web,
+    /// One port.
+    One(u16),
+    /// `*`: any port (tests, a trusted internal service).
+    Any,
 }
 
 impl Cidr {
-    /// Parses `a.b.c.d/n` or `v6::/n` (a bare address is a /32 or /128).
+    /// Parses `a.b.c.d/n`, `v6::/n` (a bare address is a /32 or /128), optionally with a port:
+    /// `10.0.0.0/8:8080`, `[fd00::]/8:443`, `[::1]:8080`, or `:*` for any port. Without a port
+    /// the range is allowed on ports 80 and 443 only.
     pub fn parse(text: &str) -> Result<Cidr, String> {
-        let (addr, prefix) = match text.split_once('/') {
-            Some((a, p)) => (a, Some(p)),
-            None => (text, None),
+        let bad =
+            || format!("{text:?} is not an IP address or CIDR range (with an optional :port)");
+        let text_t = text.trim();
+        let (range, port) = if let Some(rest) = text_t.strip_prefix('[') {
+            // [v6]/n:port, [v6]:port, [v6]/n
+            let (addr, after) = rest.split_once(']').ok_or_else(bad)?;
+            let (prefix, port) = match after.split_once(':') {
+                Some((p, port)) => (p, Some(port)),
+                None => (after, None),
+            };
+            (format!("{addr}{prefix}"), port)
+        } else if text_t.matches(':').count() == 1 {
+            // v4 with a port
+            let (range, port) = text_t.split_once(':').ok_or_else(bad)?;
+            (range.to_string(), Some(port))
+        } else {
+            // v4 or v6 without a port
+            (text_t.to_string(), None)
         };
-        let addr: IpAddr = addr
-            .trim()
-            .parse()
-            .map_err(|_| format!("{text:?} is not an IP address or CIDR range"))?;
+        let ports = match port.map(str::trim) {
+            None => Ports::Web,
+            Some("*") => Ports::Any,
+            Some(p) => Ports::One(
+                p.parse::<u16>()
+                    .ok()
+                    .filter(|p| *p != 0)
+                    .ok_or_else(|| format!("{text:?} has an invalid port"))?,
+            ),
+        };
+        let (addr, prefix) = match range.split_once('/') {
+            Some((a, p)) => (a.to_string(), Some(p.to_string())),
+            None => (range.clone(), None),
+        };
+        let addr: IpAddr = addr.trim().parse().map_err(|_| bad())?;
         let max = if addr.is_ipv4() { 32 } else { 128 };
         let prefix = match prefix {
             Some(p) => p
@@ -46,10 +91,14 @@ impl Cidr {
                 .ok_or_else(|| format!("{text:?} has an invalid prefix length"))?,
             None => max,
         };
-        Ok(Cidr { addr, prefix })
+        Ok(Cidr {
+            addr,
+            prefix,
+            ports,
+        })
     }
 
-    /// Whether `ip` is inside the range.
+    /// Whether `ip` is inside the range (on whatever port).
     pub fn contains(&self, ip: IpAddr) -> bool {
         match (self.addr, ip) {
             (IpAddr::V4(net), IpAddr::V4(ip)) => {
@@ -66,6 +115,16 @@ impl Cidr {
             }
             _ => false,
         }
+    }
+
+    /// Whether `ip` on `port` is allowed by this entry.
+    pub fn allows(&self, ip: IpAddr, port: u16) -> bool {
+        self.contains(ip)
+            && match self.ports {
+                Ports::Web => port == 80 || port == 443,
+                Ports::One(p) => p == port,
+                Ports::Any => true,
+            }
     }
 }
 
@@ -123,7 +182,7 @@ fn forbidden_v4(ip: Ipv4Addr) -> bool {
 #[derive(Debug, Clone)]
 pub struct FetchPolicy {
     /// Ranges allowed even though they are forbidden by default (e.g. an internal CDN, or
-    /// 127.0.0.1 in tests).
+    /// 127.0.0.1 in tests), each on its ports (80 and 443 when none is named).
     pub allow: Vec<Cidr>,
     /// Whether URLs may name hosts by IP address.
     pub allow_ip_literals: bool,
@@ -131,9 +190,10 @@ pub struct FetchPolicy {
     pub max_bytes: usize,
     /// Time to establish a connection.
     pub connect_timeout: Duration,
-    /// Longest wait for any read.
+    /// Longest wait for any read (an idle connection between chunks).
     pub read_timeout: Duration,
-    /// Longest a whole fetch may take.
+    /// Longest a whole fetch may take, from the first connect to the last byte of the body,
+    /// every redirect, retry and backoff included.
     pub total_timeout: Duration,
     /// Redirects followed at most.
     pub max_redirects: usize,
@@ -149,7 +209,7 @@ impl Default for FetchPolicy {
             max_bytes: 50 * 1024 * 1024,
             connect_timeout: Duration::from_secs(3),
             read_timeout: Duration::from_secs(5),
-            total_timeout: Duration::from_secs(15),
+            total_timeout: Duration::from_secs(10),
             max_redirects: 5,
             attempts: 3,
         }
@@ -157,11 +217,11 @@ impl Default for FetchPolicy {
 }
 
 impl FetchPolicy {
-    fn permits(&self, ip: IpAddr) -> bool {
-        !is_forbidden(ip) || self.allow.iter().any(|c| c.contains(ip))
+    fn permits(&self, ip: IpAddr, port: u16) -> bool {
+        !is_forbidden(ip) || self.allow.iter().any(|c| c.allows(ip, port))
     }
 
-    /// Checks a URL's scheme and, for an IP literal, its address.
+    /// Checks a URL's scheme and, for an IP literal, its address and port.
     fn check_url(&self, url: &reqwest::Url) -> Result<(), FetchError> {
         if !matches!(url.scheme(), "http" | "https") {
             return Err(FetchError::Forbidden(format!(
@@ -169,19 +229,22 @@ impl FetchPolicy {
                 url.scheme()
             )));
         }
+        let port = url.port_or_known_default().unwrap_or(0);
         let ip = match url.host() {
             Some(url::Host::Ipv4(v4)) => IpAddr::V4(v4),
             Some(url::Host::Ipv6(v6)) => IpAddr::V6(v6),
             Some(url::Host::Domain(_)) => return Ok(()),
             None => return Err(FetchError::Forbidden("URL has no host".into())),
         };
-        if !self.allow_ip_literals && !self.allow.iter().any(|c| c.contains(ip)) {
+        if !self.allow_ip_literals && !self.allow.iter().any(|c| c.allows(ip, port)) {
             return Err(FetchError::Forbidden(format!(
                 "IP literal {ip} not allowed"
             )));
         }
-        if !self.permits(ip) {
-            return Err(FetchError::Forbidden(format!("address {ip} is not public")));
+        if !self.permits(ip, port) {
+            return Err(FetchError::Forbidden(format!(
+                "address {ip} port {port} is not public and not allowed"
+            )));
         }
         Ok(())
     }
@@ -202,6 +265,9 @@ pub enum FetchError {
     /// A failure that persisted through every retry (timeouts, 5xx, connection errors).
     #[error("{0} (after retries)")]
     Unavailable(String),
+    /// The whole fetch took longer than its deadline ([`FetchPolicy::total_timeout`]).
+    #[error("no complete response within {0:?}")]
+    TimedOut(Duration),
 }
 
 impl FetchError {
@@ -210,19 +276,24 @@ impl FetchError {
         match self {
             FetchError::Forbidden(_) => ErrorCode::FetchForbidden,
             FetchError::TooLarge(_) => ErrorCode::TooLarge,
-            FetchError::Failed(_) | FetchError::Unavailable(_) => ErrorCode::FetchFailed,
+            FetchError::Failed(_) | FetchError::Unavailable(_) | FetchError::TimedOut(_) => {
+                ErrorCode::FetchFailed
+            }
         }
     }
 }
 
-/// Resolves host names and keeps only permitted addresses.
+/// Resolves host names and keeps only addresses permitted on `port`. A resolver is told only
+/// the name, so each client (and its resolver) serves one port: see [`Fetcher::client_for`].
 struct GuardedResolver {
     policy: Arc<FetchPolicy>,
+    port: u16,
 }
 
 impl reqwest::dns::Resolve for GuardedResolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
         let policy = self.policy.clone();
+        let port = self.port;
         Box::pin(async move {
             let host = name.as_str().to_string();
             let addrs: Vec<SocketAddr> =
@@ -230,11 +301,11 @@ impl reqwest::dns::Resolve for GuardedResolver {
             let allowed: Vec<SocketAddr> = addrs
                 .iter()
                 .copied()
-                .filter(|a| policy.permits(a.ip()))
+                .filter(|a| policy.permits(a.ip(), port))
                 .collect();
             if allowed.is_empty() {
                 let err: Box<dyn std::error::Error + Send + Sync> = format!(
-                    "forbidden: {host} resolves only to non-public addresses ({})",
+                    "forbidden: {host} resolves only to addresses not allowed on port {port} ({})",
                     addrs
                         .iter()
                         .map(|a| a.ip().to_string())
@@ -249,50 +320,74 @@ impl reqwest::dns::Resolve for GuardedResolver {
     }
 }
 
+/// Clients kept per port at most; a fetch to yet another port gets a client of its own.
+const CACHED_PORTS: usize = 16;
+
 /// An HTTP(S) media fetcher with the SSRF guard; cheap to clone.
 #[derive(Clone)]
 pub struct Fetcher {
-    client: reqwest::Client,
+    /// One client per destination port, because an allowed range is allowed on given ports
+    /// and the resolver that checks a name's addresses is not told the port.
+    clients: Arc<std::sync::Mutex<std::collections::HashMap<u16, reqwest::Client>>>,
     policy: Arc<FetchPolicy>,
 }
 
 impl Fetcher {
     /// A fetcher applying `policy`.
     pub fn new(policy: FetchPolicy) -> Result<Self, FetchError> {
-        let policy = Arc::new(policy);
-        let redirect_policy = policy.clone();
+        let fetcher = Fetcher {
+            clients: Arc::default(),
+            policy: Arc::new(policy),
+        };
+        fetcher.client_for(443)?;
+        Ok(fetcher)
+    }
+
+    /// The client for connections to `port`: its resolver keeps the addresses permitted there.
+    /// Redirects are not followed by the client but by [`Fetcher::fetch`], hop by hop, so each
+    /// hop's scheme, address and port are checked and its port gets its own client.
+    fn client_for(&self, port: u16) -> Result<reqwest::Client, FetchError> {
+        let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = clients.get(&port) {
+            return Ok(c.clone());
+        }
         let client = reqwest::Client::builder()
             .dns_resolver(Arc::new(GuardedResolver {
-                policy: policy.clone(),
+                policy: self.policy.clone(),
+                port,
             }))
-            .redirect(reqwest::redirect::Policy::custom(move |attempt| {
-                if attempt.previous().len() > redirect_policy.max_redirects {
-                    return attempt.error("too many redirects");
-                }
-                match redirect_policy.check_url(attempt.url()) {
-                    Ok(()) => attempt.follow(),
-                    Err(e) => attempt.error(e.to_string()),
-                }
-            }))
-            .connect_timeout(policy.connect_timeout)
-            .read_timeout(policy.read_timeout)
-            .timeout(policy.total_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(self.policy.connect_timeout)
+            .read_timeout(self.policy.read_timeout)
+            .timeout(self.policy.total_timeout)
             .no_proxy()
             .user_agent("takedown-media-fetcher")
             .build()
             .map_err(|e| FetchError::Failed(format!("HTTP client: {e}")))?;
-        Ok(Fetcher { client, policy })
+        if clients.len() < CACHED_PORTS {
+            clients.insert(port, client.clone());
+        }
+        Ok(client)
     }
 
-    /// Fetches a URL's body, retrying transient failures.
+    /// Fetches a URL's body, retrying transient failures, all within
+    /// [`FetchPolicy::total_timeout`].
     pub async fn fetch(&self, url: &str) -> Result<Vec<u8>, FetchError> {
         let parsed = reqwest::Url::parse(url)
             .map_err(|e| FetchError::Failed(format!("invalid URL: {e}")))?;
         self.policy.check_url(&parsed)?;
+        let deadline = self.policy.total_timeout;
+        match tokio::time::timeout(deadline, self.fetch_with_retries(parsed)).await {
+            Ok(result) => result,
+            Err(_) => Err(FetchError::TimedOut(deadline)),
+        }
+    }
+
+    async fn fetch_with_retries(&self, url: reqwest::Url) -> Result<Vec<u8>, FetchError> {
         let mut backoff = Duration::from_millis(200);
         let mut last = String::new();
         for attempt in 1..=self.policy.attempts {
-            match self.fetch_once(parsed.clone()).await {
+            match self.fetch_once(url.clone()).await {
                 Ok(body) => return Ok(body),
                 Err(Attempt::Final(e)) => return Err(e),
                 Err(Attempt::Transient(reason)) => {
@@ -307,8 +402,37 @@ impl Fetcher {
         Err(FetchError::Unavailable(last))
     }
 
-    async fn fetch_once(&self, url: reqwest::Url) -> Result<Vec<u8>, Attempt> {
-        let mut response = self.client.get(url).send().await.map_err(classify)?;
+    async fn fetch_once(&self, mut url: reqwest::Url) -> Result<Vec<u8>, Attempt> {
+        let mut hops = 0;
+        let mut response = loop {
+            self.policy.check_url(&url).map_err(Attempt::Final)?;
+            let port = url.port_or_known_default().unwrap_or(0);
+            let client = self.client_for(port).map_err(Attempt::Final)?;
+            let response = client.get(url.clone()).send().await.map_err(classify)?;
+            let status = response.status().as_u16();
+            let location = response.headers().get(reqwest::header::LOCATION);
+            match (status, location) {
+                (301 | 302 | 303 | 307 | 308, Some(location)) => {
+                    hops += 1;
+                    if hops > self.policy.max_redirects {
+                        return Err(Attempt::Final(FetchError::Failed(
+                            "too many redirects".into(),
+                        )));
+                    }
+                    let next = location
+                        .to_str()
+                        .ok()
+                        .and_then(|l| url.join(l).ok())
+                        .ok_or_else(|| {
+                            Attempt::Final(FetchError::Failed(
+                                "redirect with an invalid Location".into(),
+                            ))
+                        })?;
+                    url = next;
+                }
+                _ => break response,
+            }
+        };
         let status = response.status();
         if status.is_server_error() || status.as_u16() == 429 {
             return Err(Attempt::Transient(format!("HTTP {status}")));
@@ -409,6 +533,27 @@ mod tests {
         assert!(Cidr::parse("::1").unwrap().contains(ip("::1")));
         assert!(Cidr::parse("10.0.0.0/33").is_err());
         assert!(Cidr::parse("nonsense").is_err());
+        let ported = Cidr::parse("10.0.0.0/8:8080").unwrap();
+        assert!(ported.allows(ip("10.9.9.9"), 8080) && !ported.allows(ip("10.9.9.9"), 80));
+        let web = Cidr::parse("10.0.0.0/8").unwrap();
+        assert!(web.allows(ip("10.0.0.1"), 443) && !web.allows(ip("10.0.0.1"), 8080));
+        let v6 = Cidr::parse("[fd00::]/8:443").unwrap();
+        assert!(v6.allows(ip("fd12::1"), 443) && !v6.allows(ip("fd12::1"), 80));
+        assert!(Cidr::parse("fd00::/8").unwrap().allows(ip("fd00::1"), 80));
+        assert!(Cidr::parse("[::1]:8080").unwrap().allows(ip("::1"), 8080));
+        assert!(
+            Cidr::parse("127.0.0.1/32:*")
+                .unwrap()
+                .allows(ip("127.0.0.1"), 1)
+        );
+        for bad in [
+            "10.0.0.0/8:0",
+            "10.0.0.0/8:65536",
+            "[fd00::/8:443",
+            "10.0.0.0/8:x",
+        ] {
+            assert!(Cidr::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
@@ -433,13 +578,22 @@ mod tests {
         ));
         assert!(check("https://cdn.example.com/x.jpg").is_ok());
         let allowed = FetchPolicy {
-            allow: vec![Cidr::parse("127.0.0.1/32").unwrap()],
+            allow: vec![Cidr::parse("127.0.0.1/32:8080").unwrap()],
             ..FetchPolicy::default()
         };
-        assert!(
-            allowed
-                .check_url(&reqwest::Url::parse("http://127.0.0.1:8080/x").unwrap())
-                .is_ok()
-        );
+        let check = |u: &str| allowed.check_url(&reqwest::Url::parse(u).unwrap());
+        assert!(check("http://127.0.0.1:8080/x").is_ok());
+        assert!(matches!(
+            check("http://127.0.0.1:6379/x"),
+            Err(FetchError::Forbidden(_))
+        ));
+        let web = FetchPolicy {
+            allow: vec![Cidr::parse("10.0.0.0/8").unwrap()],
+            allow_ip_literals: true,
+            ..FetchPolicy::default()
+        };
+        let check = |u: &str| web.check_url(&reqwest::Url::parse(u).unwrap());
+        assert!(check("http://10.1.2.3/x").is_ok() && check("https://10.1.2.3/x").is_ok());
+        assert!(check("http://10.1.2.3:22/x").is_err());
     }
 }

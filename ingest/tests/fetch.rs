@@ -1,5 +1,6 @@
 //! The media fetcher against a local HTTP server: the SSRF guard at the start and at every
-//! redirect hop, timeouts for slow hosts, the byte cap, and retries of transient failures only.
+//! redirect hop (scheme, address and port), timeouts and the whole-fetch deadline for slow
+//! hosts, the byte cap, and retries of transient failures only.
 
 use axum::Router;
 use axum::extract::State;
@@ -65,7 +66,7 @@ async fn serve() -> (String, Hits) {
 
 fn local_allowed() -> FetchPolicy {
     FetchPolicy {
-        allow: vec![Cidr::parse("127.0.0.1/32").unwrap()],
+        allow: vec![Cidr::parse("127.0.0.1/32:*").unwrap()],
         read_timeout: Duration::from_millis(500),
         total_timeout: Duration::from_secs(2),
         max_bytes: 1024 * 1024,
@@ -131,4 +132,138 @@ async fn slow_big_missing_and_flaky_hosts() {
         b"second time lucky"
     );
     assert_eq!(hits.0.load(Ordering::SeqCst), 2, "a 503 is retried");
+}
+
+#[tokio::test]
+async fn a_redirect_to_another_scheme_is_refused_by_name() {
+    let app = Router::new().route(
+        "/to-file",
+        get(|| async {
+            (
+                StatusCode::FOUND,
+                [(header::LOCATION, "file:///etc/passwd")],
+            )
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let fetcher = Fetcher::new(FetchPolicy {
+        allow: vec![Cidr::parse(&format!("127.0.0.1/32:{}", addr.port())).unwrap()],
+        ..local_allowed()
+    })
+    .unwrap();
+    let err = fetcher
+        .fetch(&format!("http://{addr}/to-file"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.code(),
+        takedown_core::ErrorCode::FetchForbidden,
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("\"file\""), "{err}");
+}
+
+#[tokio::test]
+async fn allowed_ranges_are_allowed_on_their_ports_only_at_every_hop() {
+    let (base, _) = serve().await;
+    let port: u16 = base.rsplit(':').next().unwrap().parse().unwrap();
+    // A second local service on another port, which a redirect tries to reach.
+    let (other, _) = serve().await;
+    let target = format!("{other}/ok");
+    let app = Router::new().route(
+        "/hop",
+        get(move || {
+            let target = target.clone();
+            async move { (StatusCode::FOUND, [(header::LOCATION, target)]) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hop = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let with = |rules: &[String]| {
+        Fetcher::new(FetchPolicy {
+            allow: rules.iter().map(|r| Cidr::parse(r).unwrap()).collect(),
+            allow_ip_literals: true,
+            ..local_allowed()
+        })
+        .unwrap()
+    };
+    // No port given: only 80 and 443, so a local service on another port stays out of reach,
+    // by IP literal and by a name resolving into the range.
+    let range_only = with(&["127.0.0.0/8".to_string()]);
+    for url in [format!("{base}/ok"), format!("http://localhost:{port}/ok")] {
+        let err = range_only.fetch(&url).await.unwrap_err();
+        assert!(matches!(err, FetchError::Forbidden(_)), "{url}: {err:?}");
+    }
+    // With its port it is reachable, by address and by name.
+    let one_port = with(&[
+        format!("127.0.0.0/8:{port}"),
+        format!("127.0.0.1:{}", hop.port()),
+    ]);
+    for url in [format!("{base}/ok"), format!("http://localhost:{port}/ok")] {
+        assert_eq!(one_port.fetch(&url).await.unwrap(), b"image bytes", "{url}");
+    }
+    // A redirect to another port of the allowed range is refused at that hop.
+    let err = one_port
+        .fetch(&format!("http://{hop}/hop"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, FetchError::Forbidden(_)), "{err:?}");
+    // Parsing: IPv6 in brackets with a port, `*` for any port, bad ports refused.
+    assert!(Cidr::parse("[fd00::]/8:443").is_ok());
+    assert!(Cidr::parse("[::1]:8080").is_ok());
+    assert!(Cidr::parse("10.0.0.0/8:*").is_ok());
+    assert!(Cidr::parse("10.0.0.0/8:99999").is_err());
+}
+
+#[tokio::test]
+async fn a_server_trickling_its_body_is_cut_off_at_the_fetch_deadline() {
+    // One byte every 100 ms: never idle long enough for the read timeout.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                let mut buf = [0u8; 1024];
+                let _ = stream.read(&mut buf).await;
+                let head = "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n";
+                if stream.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                let mut tick = tokio::time::interval(Duration::from_millis(100));
+                for _ in 0..1000 {
+                    tick.tick().await;
+                    if stream.write_all(b"x").await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    let fetcher = Fetcher::new(FetchPolicy {
+        allow: vec![Cidr::parse(&format!("127.0.0.1/32:{}", addr.port())).unwrap()],
+        read_timeout: Duration::from_millis(500),
+        total_timeout: Duration::from_secs(1),
+        attempts: 3,
+        ..FetchPolicy::default()
+    })
+    .unwrap();
+    let started = std::time::Instant::now();
+    let err = fetcher
+        .fetch(&format!("http://{addr}/trickle"))
+        .await
+        .unwrap_err();
+    let took = started.elapsed();
+    assert_eq!(err.code(), takedown_core::ErrorCode::FetchFailed, "{err:?}");
+    assert!(
+        took < Duration::from_millis(1800),
+        "the fetch held its slot for {took:?}, past its 1 s deadline: {err}"
+    );
 }

@@ -151,7 +151,7 @@ async fn every_post_is_hashed_or_dead_lettered_with_the_right_code() {
 
     let mut config = IngestConfig::new(&signals);
     config.fetch = FetchPolicy {
-        allow: vec![Cidr::parse("127.0.0.1/32").unwrap()],
+        allow: vec![Cidr::parse("127.0.0.1/32:*").unwrap()],
         read_timeout: Duration::from_millis(300),
         total_timeout: Duration::from_secs(1),
         attempts: 2,

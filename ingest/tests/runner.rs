@@ -13,10 +13,12 @@ use takedown_ingest::runner::{self, Input, Output, Rejection, RunnerConfig, Stag
 use takedown_local_services::{KafkaBroker, unique_name};
 use tokio::sync::oneshot;
 
-/// Upper-cases payloads into `out`; rejects payloads starting with "poison".
+/// Upper-cases payloads into `out`, prefixed with `tag:` when a tag is set (so outputs say which
+/// consumer made them); rejects payloads starting with "poison".
 struct Upper {
     out: String,
     delay: Duration,
+    tag: &'static str,
 }
 
 impl Stage for Upper {
@@ -36,7 +38,12 @@ impl Stage for Upper {
         Ok(vec![Output {
             topic: self.out.clone(),
             key: String::from_utf8_lossy(input.key.as_deref().unwrap_or_default()).to_string(),
-            payload: text.to_uppercase().into_bytes(),
+            payload: if self.tag.is_empty() {
+                text.to_uppercase()
+            } else {
+                format!("{}:{}", self.tag, text.to_uppercase())
+            }
+            .into_bytes(),
         }])
     }
 }
@@ -142,6 +149,7 @@ async fn outputs_and_dead_letters_then_nothing_redelivered() {
         Upper {
             out: out.clone(),
             delay: Duration::ZERO,
+            tag: "",
         },
     );
     let outputs = read_topic(&broker, &out, 54, Duration::from_secs(60)).await;
@@ -176,6 +184,7 @@ async fn outputs_and_dead_letters_then_nothing_redelivered() {
         Upper {
             out: out.clone(),
             delay: Duration::ZERO,
+            tag: "",
         },
     );
     let after = read_topic(&broker, &out, 56, Duration::from_secs(10)).await;
@@ -196,30 +205,133 @@ async fn two_consumers_share_partitions_and_lose_nothing_across_a_rebalance() {
         .collect();
     produce_all(&broker, &input, &items).await;
 
+    // Everything that reaches `out`, as it arrives.
+    let (seen_tx, mut seen) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let reader: StreamConsumer = broker
+        .consumer_config(&unique_name("reader"))
+        .create()
+        .unwrap();
+    reader.subscribe(&[&out]).unwrap();
+    let reading = tokio::spawn(async move {
+        while let Ok(m) = reader.recv().await {
+            let v = String::from_utf8_lossy(m.payload().unwrap_or_default()).to_string();
+            if seen_tx.send(v).is_err() {
+                break;
+            }
+        }
+    });
+
+    // Two messages at a time, 100 ms each: one consumer alone needs ~10 s for all 200, so work
+    // is still outstanding when the second one has joined.
     let group = unique_name("shared");
-    let slow = Duration::from_millis(20);
+    let stage_config = || {
+        let mut c = config(&broker, &group, &input);
+        c.max_in_flight = 2;
+        c
+    };
+    let slow = Duration::from_millis(100);
     let (stop_a, a) = spawn_runner(
-        config(&broker, &group, &input),
+        stage_config(),
         Upper {
             out: out.clone(),
             delay: slow,
+            tag: "a",
         },
     );
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    // A second consumer joins mid-stream: partitions are revoked and reassigned.
+    let mut outputs: Vec<String> = Vec::new();
+    let receive = |outputs: &mut Vec<String>, v: Option<String>| {
+        outputs.push(v.expect("reader running"));
+    };
+    // The second consumer joins only once A's outputs prove it is working, and before it is done.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while outputs.len() < 10 {
+        let v = tokio::time::timeout_at(deadline, seen.recv())
+            .await
+            .expect("the first consumer produces outputs");
+        receive(&mut outputs, v);
+    }
+    assert!(
+        outputs.len() < items.len() / 2,
+        "mid-stream: {} of {} done when the second consumer starts",
+        outputs.len(),
+        items.len()
+    );
     let (stop_b, b) = spawn_runner(
-        config(&broker, &group, &input),
+        stage_config(),
         Upper {
             out: out.clone(),
             delay: slow,
+            tag: "b",
         },
     );
-    let outputs = read_topic(&broker, &out, 200, Duration::from_secs(90)).await;
+    let distinct = |outputs: &[String]| {
+        outputs
+            .iter()
+            .map(|v| v.split_once(':').map_or(v.as_str(), |(_, m)| m))
+            .collect::<HashSet<&str>>()
+            .len()
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    while distinct(&outputs) < items.len() {
+        let Ok(v) = tokio::time::timeout_at(deadline, seen.recv()).await else {
+            panic!(
+                "{} of {} messages processed in time",
+                distinct(&outputs),
+                items.len()
+            );
+        };
+        receive(&mut outputs, v);
+    }
+    // Both stop (draining and committing); then every output they ever produced is read.
     stop_a.send(()).unwrap();
     stop_b.send(()).unwrap();
     a.await.unwrap();
     b.await.unwrap();
-    let got: HashSet<String> = outputs.iter().map(|(_, v, _)| v.clone()).collect();
+    let counter: StreamConsumer = broker
+        .consumer_config(&unique_name("count"))
+        .create()
+        .unwrap();
+    let mut produced = 0;
+    for partition in 0..4 {
+        let (low, high) = counter
+            .fetch_watermarks(&out, partition, Duration::from_secs(10))
+            .unwrap();
+        produced += (high - low) as usize;
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while outputs.len() < produced {
+        let v = tokio::time::timeout_at(deadline, seen.recv())
+            .await
+            .expect("every produced output is read");
+        receive(&mut outputs, v);
+    }
+    reading.abort();
+
+    let mut by_consumer: HashMap<&str, usize> = HashMap::new();
+    let mut got: HashMap<&str, usize> = HashMap::new();
+    for v in &outputs {
+        let (tag, message) = v.split_once(':').expect("tagged output");
+        *by_consumer.entry(tag).or_default() += 1;
+        *got.entry(message).or_default() += 1;
+    }
     let want: HashSet<String> = items.iter().map(|(_, v)| v.to_uppercase()).collect();
-    assert_eq!(got, want, "every message processed at least once");
+    let got_set: HashSet<String> = got.keys().map(|m| m.to_string()).collect();
+    assert_eq!(got_set, want, "every message processed");
+    assert!(
+        by_consumer.get("a").copied().unwrap_or(0) > 0
+            && by_consumer.get("b").copied().unwrap_or(0) > 0,
+        "both consumers worked: {by_consumer:?}"
+    );
+    // Drain-then-commit on revoke: the partitions that moved to B start after A's last
+    // finished message, so nothing is processed twice.
+    let twice: Vec<&&str> = got
+        .iter()
+        .filter(|(_, n)| **n > 1)
+        .map(|(m, _)| m)
+        .collect();
+    assert!(
+        twice.is_empty(),
+        "processed more than once: {twice:?} ({by_consumer:?})"
+    );
+    println!("outputs by consumer: {by_consumer:?}");
 }

@@ -2,17 +2,16 @@
 //!
 //! The PDQ data set is the realistic mix of `index::bench` (half uniform, half near-duplicate
 //! clusters; queries a third hits, near-hits, misses). Its size is `TAKEDOWN_BENCH_ENTRIES`
-//! (default 1,000,000; `docs/matcher.md` quotes 10,000,000).
+//! (default 1,000,000; `docs/matcher.md` quotes 10,000,000). Exact lookups with fresh keys through
+//! the matching API, and cold snapshot loads, are measured by `takedown bench match`.
 
 // `criterion_group!` generates an undocumented public function.
 #![allow(missing_docs)]
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
-use takedown_matcher::index::bench::{self, Rng};
-use takedown_matcher::index::{
-    EntryRef, ExactIndex, IndexBuilder, IndexVersion, ListInfo, PdqIndex, snapshot,
-};
+use takedown_matcher::index::bench;
+use takedown_matcher::index::{IndexBuilder, IndexVersion, ListInfo, PdqIndex, snapshot};
 
 fn entries_from_env() -> usize {
     std::env::var("TAKEDOWN_BENCH_ENTRIES")
@@ -68,55 +67,14 @@ fn pdq(c: &mut Criterion) {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("index.snap");
     snapshot::save_file(&version, &path).unwrap();
-    group.bench_function("snapshot_load", |bch| {
+    // Repeated loads read the file from the page cache: `takedown bench match --snapshot`
+    // measures a cold load too.
+    group.bench_function("snapshot_load_warm", |bch| {
         bch.iter(|| -> IndexVersion { snapshot::load_file(&path).unwrap() })
     });
     group.finish();
     std::fs::remove_dir_all(&dir).ok();
 }
 
-fn exact(c: &mut Criterion) {
-    let n = entries_from_env();
-    let mut rng = Rng::new(5);
-    let keys: Vec<[u8; 16]> = (0..n)
-        .map(|_| {
-            let w = [rng.next_u64(), rng.next_u64()];
-            let mut k = [0u8; 16];
-            k[..8].copy_from_slice(&w[0].to_le_bytes());
-            k[8..].copy_from_slice(&w[1].to_le_bytes());
-            k
-        })
-        .collect();
-    let index = ExactIndex::build(
-        keys.iter()
-            .enumerate()
-            .map(|(i, k)| (*k, EntryRef::new(0, i as u32)))
-            .collect(),
-    )
-    .unwrap();
-    // Half present, half absent, in random order.
-    let lookups: Vec<[u8; 16]> = (0..100_000)
-        .map(|i| {
-            let mut k = keys[rng.range(0, n as u64 - 1) as usize];
-            if i % 2 == 1 {
-                k[15] ^= 0x5a;
-            }
-            k
-        })
-        .collect();
-    let mut group = c.benchmark_group(format!("exact_md5_{n}"));
-    group.throughput(Throughput::Elements(lookups.len() as u64));
-    group.bench_function("lookup_100000", |bch| {
-        bch.iter(|| {
-            let mut found = 0usize;
-            for k in &lookups {
-                found += index.find(k).is_some() as usize;
-            }
-            black_box(found)
-        })
-    });
-    group.finish();
-}
-
-criterion_group!(benches, pdq, exact);
+criterion_group!(benches, pdq);
 criterion_main!(benches);

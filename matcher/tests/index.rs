@@ -144,19 +144,38 @@ fn queries_during_swaps_and_updates_see_whole_versions() {
     let live = Arc::new(LiveIndex::new(version_for(0, &probe, &noise)));
     let stop = Arc::new(AtomicBool::new(false));
     let queries = Arc::new(AtomicU64::new(0));
+    // The writer starts once every reader is querying, so the readers run through the swaps.
+    let started = Arc::new(std::sync::Barrier::new(4));
     let readers: Vec<_> = (0..3)
         .map(|_| {
             let (live, stop, queries) = (live.clone(), stop.clone(), queries.clone());
+            let started = started.clone();
             std::thread::spawn(move || {
+                // Versions told apart by their answer (1 + g % 7 copies of the probe), and
+                // queries during which another version was published.
+                let mut versions = std::collections::HashSet::new();
+                let mut overlapped = 0u64;
+                let mut first = true;
                 while !stop.load(Ordering::Relaxed) {
                     let v = live.load();
                     let outcome = v.match_pdq(&probe, 100);
                     assert!(consistent(&outcome), "inconsistent answer {outcome:?}");
+                    versions.insert(outcome.matches().len());
+                    // `v` is still held, so a different pointer is a different version.
+                    if !Arc::ptr_eq(&v, &live.load()) {
+                        overlapped += 1;
+                    }
                     queries.fetch_add(1, Ordering::Relaxed);
+                    if first {
+                        started.wait();
+                        first = false;
+                    }
                 }
+                (versions.len(), overlapped)
             })
         })
         .collect();
+    started.wait();
     for g in 1..60u64 {
         // Whole new versions built off to the side and swapped in.
         live.swap(version_for(g, &probe, &noise));
@@ -173,10 +192,23 @@ fn queries_during_swaps_and_updates_see_whole_versions() {
         }
     }
     stop.store(true, Ordering::Relaxed);
+    let mut overlapped = 0;
     for r in readers {
-        r.join().expect("a reader failed");
+        let (versions, o) = r.join().expect("a reader failed");
+        assert!(
+            versions >= 2,
+            "a reader saw {versions} version(s): its queries did not run across the swaps"
+        );
+        overlapped += o;
     }
-    assert!(queries.load(Ordering::Relaxed) > 0);
+    println!(
+        "{} queries, {overlapped} of them overlapped a swap",
+        queries.load(Ordering::Relaxed)
+    );
+    assert!(
+        overlapped > 0,
+        "no query was running while a version was published"
+    );
 }
 
 /// Lists, allow-lists, deletions, compaction and snapshots give the same answers throughout.

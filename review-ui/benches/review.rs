@@ -9,6 +9,12 @@
 //! (default 50,000) and `TAKEDOWN_BENCH_MODERATORS` how many decide at once (default 64);
 //! `TAKEDOWN_BENCH_PARTS` (default `decisions,orders,sweeper`) picks the parts to run. Each
 //! part also prints the CPU time Redis and this process spent on it, per operation.
+//! `TAKEDOWN_BENCH_SWEEP` sets the deadlines of the sweeper burst (default 100,000).
+//!
+//! `TAKEDOWN_BENCH_PERSISTENCE` (default `aof,none`) names the Redis configurations to run every
+//! part against, each on a fresh server: `aof` is production's (`appendonly yes`,
+//! `appendfsync always`, which docs/review.md requires), `none` has no persistence at all.
+//! Targets are judged on `aof`.
 //!
 //! The open cases are bulk-loaded with pipelined writes of exactly the fields the store's
 //! `create_case` writes (case hash with its JSON document, queue entry, breach deadline),
@@ -19,7 +25,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use takedown_core::clock::SystemClock;
-use takedown_local_services::{RedisServer, unique_name};
+use takedown_local_services::{RedisOptions, RedisServer, unique_name};
 use takedown_review::model::{
     Case, CaseState, DecisionInput, Ground, Outcome, Source, Subject, queue_score, rank,
 };
@@ -281,9 +287,11 @@ async fn order_to_head(store: &ReviewStore, orders: usize) {
 
 async fn sweeper_burst(redis: &RedisServer, n: usize) {
     let store = connect(redis, &unique_name("bench-sweep")).await;
-    // Deadlines spread evenly over one second, starting a little after loading ends.
+    // Deadlines spread evenly over one second, starting after loading ends: 60 s ahead for
+    // 100,000 (loading them into an AOF Redis took 23.5 s at load 6), at least 2 s.
     let load_start = Instant::now();
-    let window_start = OffsetDateTime::now_utc() + time::Duration::seconds(20);
+    let lead = (60 * n as i64 / 100_000).max(2);
+    let window_start = OffsetDateTime::now_utc() + time::Duration::seconds(lead);
     bulk_load(&store, 0, n, |i| {
         Some(window_start + time::Duration::microseconds((i as i64 * 1_000_000) / n as i64))
     })
@@ -358,16 +366,29 @@ async fn sweeper_burst(redis: &RedisServer, n: usize) {
     );
 }
 
-async fn run() {
+async fn run(appendonly: bool) {
+    println!(
+        "== Redis persistence: {}",
+        if appendonly {
+            "AOF, appendfsync always (production)"
+        } else {
+            "none"
+        }
+    );
     let cases = env_usize("TAKEDOWN_BENCH_CASES", 1_000_000);
+    let sweep = env_usize("TAKEDOWN_BENCH_SWEEP", 100_000);
     let decided = env_usize("TAKEDOWN_BENCH_DECISIONS", 50_000);
     let parts =
         std::env::var("TAKEDOWN_BENCH_PARTS").unwrap_or_else(|_| "decisions,orders,sweeper".into());
     let part = |name: &str| parts.split(',').any(|p| p.trim() == name);
-    let redis = RedisServer::start().expect("redis-server (scripts/install-test-deps)");
+    let redis = RedisServer::start_with(RedisOptions {
+        appendonly,
+        ..RedisOptions::default()
+    })
+    .expect("redis-server (scripts/install-test-deps)");
     if !part("decisions") && !part("orders") {
         if part("sweeper") {
-            sweeper_burst(&redis, 100_000).await;
+            sweeper_burst(&redis, sweep).await;
         }
         return;
     }
@@ -406,7 +427,7 @@ async fn run() {
     }
     drop(store);
     if part("sweeper") {
-        sweeper_burst(&redis, 100_000).await;
+        sweeper_burst(&redis, sweep).await;
     }
 }
 
@@ -415,5 +436,21 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
-    runtime.block_on(run());
+    if std::env::args().any(|a| a == "--list") {
+        return; // `cargo test --benches` asks for the list of benchmarks
+    }
+    let persistence =
+        std::env::var("TAKEDOWN_BENCH_PERSISTENCE").unwrap_or_else(|_| "aof,none".into());
+    for config in persistence
+        .split(',')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        let appendonly = match config {
+            "aof" => true,
+            "none" => false,
+            other => panic!("TAKEDOWN_BENCH_PERSISTENCE: unknown configuration {other}"),
+        };
+        runtime.block_on(run(appendonly));
+    }
 }

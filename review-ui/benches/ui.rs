@@ -5,14 +5,19 @@
 //! Like the review-engine benchmark this is a plain program (a large prepared state, then a
 //! few hundred timed requests per page), not criterion's repeated sampling:
 //! `cargo bench -p takedown-review-ui --bench ui`. `TAKEDOWN_BENCH_CASES` sets the number of
-//! open cases (default 100,000), `TAKEDOWN_BENCH_REQUESTS` the requests per page (default 300).
+//! open cases (default 100,000), `TAKEDOWN_BENCH_REQUESTS` the requests per viewer (default 300).
 //!
 //! The cases are loaded through the store's own `ingest_match` (16 at a time), each a hash
 //! match on one of 3 lists with one of 5 labels and 4 severities, case `i` matched `i`
 //! seconds ago; the sweeper then fires the deadlines already due, so the cases matched more
 //! than a day ago (13,600 of 100,000) are breached.
-//! The UI is served on a loopback port, one account logs in over HTTP and the pages are
-//! requested one after another. Two times are reported per request: the server's (a
+//! Redis runs with production's persistence (AOF, `appendfsync always`). The UI is served on a
+//! loopback port; `TAKEDOWN_BENCH_VIEWERS` accounts (default 4) log in over HTTP and request
+//! pages at once, each `TAKEDOWN_BENCH_REQUESTS` of them in its own order over 32 different
+//! pages (a third unfiltered, a third by list, label, list + label or claimed status, a third
+//! breached, alone or by label), while `TAKEDOWN_BENCH_WRITERS`
+//! moderators (default 8) claim and decide cases through the store, so every page sees a
+//! changing queue. Two times are reported per request, per kind of page: the server's (a
 //! middleware around the router, from the request's arrival to the rendered response) and
 //! the client's (the whole HTTP exchange over loopback, body read).
 
@@ -23,8 +28,8 @@ use std::time::{Duration, Instant};
 use takedown_core::SignalType;
 use takedown_core::clock::SystemClock;
 use takedown_core::messages::{Match, match_id};
-use takedown_local_services::{RedisServer, unique_name};
-use takedown_review::model::Role;
+use takedown_local_services::{RedisOptions, RedisServer, unique_name};
+use takedown_review::model::{DecisionInput, Ground, Outcome, Role};
 use takedown_review::store::{ReviewStore, StoreOptions};
 use takedown_review::sweeper;
 use takedown_review_ui::web::{self, WebConfig};
@@ -138,6 +143,41 @@ fn percentiles(sorted: &[Duration]) -> String {
     )
 }
 
+/// What kind of work a queue page is for the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Class {
+    /// Straight from the live sorted sets.
+    Unfiltered,
+    /// Through the in-memory index of open cases.
+    Filtered,
+    /// Breached cases (the index, by status).
+    Breached,
+}
+
+impl Class {
+    fn of(uri: &axum::http::Uri) -> Option<Class> {
+        if uri.path() != "/queue" {
+            return None;
+        }
+        let q = uri.query().unwrap_or("");
+        Some(if q.contains("status=breached") {
+            Class::Breached
+        } else if q.is_empty() || q == "status=open" {
+            Class::Unfiltered
+        } else {
+            Class::Filtered
+        })
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Class::Unfiltered => "unfiltered",
+            Class::Filtered => "filtered",
+            Class::Breached => "breached",
+        }
+    }
+}
+
 fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
@@ -160,7 +200,12 @@ async fn run(n: usize, requests: usize) {
         std::thread::available_parallelism().map_or(0, |p| p.get()),
         load_average()
     );
-    let redis = RedisServer::start().expect("starting Redis (scripts/install-test-deps)");
+    // Production's persistence (AOF, appendfsync always): the moderators' writes pay for it.
+    let redis = RedisServer::start_with(RedisOptions {
+        appendonly: true,
+        ..RedisOptions::default()
+    })
+    .expect("starting Redis (scripts/install-test-deps)");
     let opts = StoreOptions {
         prefix: unique_name("bench-ui"),
         ..StoreOptions::default()
@@ -182,15 +227,16 @@ async fn run(n: usize, requests: usize) {
     );
 
     // The UI as `takedown review` serves it, with a middleware timing the server's side.
-    let server_times = Arc::new(Mutex::new(Vec::<Duration>::new()));
+    let server_times = Arc::new(Mutex::new(Vec::<(Option<Class>, Duration)>::new()));
     let recorder = server_times.clone();
     let router = web::router(store.clone(), WebConfig::default()).layer(axum::middleware::from_fn(
         move |req: Request, next: Next| {
             let recorder = recorder.clone();
             async move {
+                let class = Class::of(req.uri());
                 let t = Instant::now();
                 let resp = next.run(req).await;
-                recorder.lock().expect("timings").push(t.elapsed());
+                recorder.lock().expect("timings").push((class, t.elapsed()));
                 resp
             }
         },
@@ -230,31 +276,156 @@ async fn run(n: usize, requests: usize) {
         first.as_secs_f64() * 1000.0
     );
 
-    println!("{requests} sequential requests per page, 50 rows a page:");
-    for (label, path) in [
-        ("unfiltered", "/queue"),
-        ("list + label", "/queue?list=list-1&label=label-2"),
-        ("breached", "/queue?status=breached"),
-    ] {
-        server_times.lock().expect("timings").clear();
-        let mut client = Vec::with_capacity(requests);
-        for _ in 0..requests {
-            let (t, body) = get(path).await;
-            assert!(body.contains("class=\"case-row\""), "{label}: no rows");
-            client.push(t);
+    // The timed phase: viewers request varied pages concurrently while moderators claim and
+    // decide cases through the store (each write changes the queue the pages show).
+    let viewers = env_usize("TAKEDOWN_BENCH_VIEWERS", 4).max(1);
+    let writers = env_usize("TAKEDOWN_BENCH_WRITERS", 8);
+    let mut pages: Vec<(Class, String)> = vec![
+        (Class::Unfiltered, "/queue".into()),
+        (Class::Unfiltered, "/queue?status=open".into()),
+        (Class::Breached, "/queue?status=breached".into()),
+        (Class::Filtered, "/queue?status=claimed".into()),
+    ];
+    for l in 0..3 {
+        pages.push((Class::Filtered, format!("/queue?list=list-{l}")));
+        for b in 0..5 {
+            pages.push((
+                Class::Filtered,
+                format!("/queue?list=list-{l}&label=label-{b}"),
+            ));
         }
-        let mut server = std::mem::take(&mut *server_times.lock().expect("timings"));
-        server.sort();
-        client.sort();
-        let p99 = server[((server.len() as f64 * 0.99) as usize).min(server.len() - 1)];
+    }
+    for b in 0..5 {
+        pages.push((Class::Filtered, format!("/queue?label=label-{b}")));
+        pages.push((
+            Class::Breached,
+            format!("/queue?status=breached&label=label-{b}"),
+        ));
+    }
+    let pages = Arc::new(pages);
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (claims, decided) = (
+        Arc::new(std::sync::atomic::AtomicU64::new(0)),
+        Arc::new(std::sync::atomic::AtomicU64::new(0)),
+    );
+    let mut moderators = tokio::task::JoinSet::new();
+    for w in 0..writers {
+        let (store, stop) = (store.clone(), stop.clone());
+        let (claims, decided) = (claims.clone(), decided.clone());
+        moderators.spawn(async move {
+            let decision = DecisionInput {
+                outcome: Outcome::Remove,
+                grounds: vec![Ground::Incitement],
+                tos_clauses: vec![],
+                justification: String::new(),
+            };
+            let who = format!("bench-mod-{w}");
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let Some(id) = store.claim_next(&who, false).await.expect("claim") else {
+                    break;
+                };
+                claims.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                store.decide(&id, &who, &decision).await.expect("decide");
+                decided.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        });
+    }
+    let mut cookies = Vec::new();
+    for v in 0..viewers {
+        let name = format!("viewer{v}");
+        web::add_user(&store, &name, Role::Moderator, PASSWORD, "bench")
+            .await
+            .expect("adding a viewer");
+        cookies.push(login(&http, &base, &name).await);
+    }
+    println!(
+        "{requests} requests per viewer, {viewers} viewers at once over {} different pages, \
+         while {writers} moderators claim and decide; 50 rows a page:",
+        pages.len()
+    );
+    server_times.lock().expect("timings").clear();
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for (v, cookie) in cookies.into_iter().enumerate() {
+        let (http, base, pages) = (http.clone(), base.clone(), pages.clone());
+        tasks.spawn(async move {
+            let mut out = Vec::with_capacity(requests);
+            // Each viewer walks the pages in its own order.
+            let mut x = 0x9E37_79B9_7F4A_7C15u64 ^ v as u64;
+            for _ in 0..requests {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                // A third of the requests of each kind, then one of that kind's pages.
+                let class = [Class::Unfiltered, Class::Filtered, Class::Breached][(x % 3) as usize];
+                let of_class: Vec<&String> = pages
+                    .iter()
+                    .filter(|(c, _)| *c == class)
+                    .map(|(_, p)| p)
+                    .collect();
+                let path = of_class[((x / 3) % of_class.len() as u64) as usize];
+                let t = Instant::now();
+                let r = http
+                    .get(format!("{base}{path}"))
+                    .header("cookie", cookie.clone())
+                    .send()
+                    .await
+                    .expect("request");
+                assert_eq!(r.status(), 200, "{path}");
+                let body = r.text().await.expect("body");
+                assert!(
+                    body.contains("id=\"count-queued\""),
+                    "{path}: not a queue page"
+                );
+                out.push((class, t.elapsed()));
+            }
+            out
+        });
+    }
+    let mut client: Vec<(Class, Duration)> = Vec::new();
+    while let Some(r) = tasks.join_next().await {
+        client.extend(r.expect("viewer task"));
+    }
+    let elapsed = started.elapsed();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    while let Some(r) = moderators.join_next().await {
+        r.expect("moderator task");
+    }
+    let server = std::mem::take(&mut *server_times.lock().expect("timings"));
+    println!(
+        "  {} page requests in {:.1} s; meanwhile {} claims and {} decisions ({:.0} decisions/s)",
+        client.len(),
+        elapsed.as_secs_f64(),
+        claims.load(std::sync::atomic::Ordering::Relaxed),
+        decided.load(std::sync::atomic::Ordering::Relaxed),
+        decided.load(std::sync::atomic::Ordering::Relaxed) as f64 / elapsed.as_secs_f64()
+    );
+    for class in [Class::Unfiltered, Class::Filtered, Class::Breached] {
+        let mut s: Vec<Duration> = server
+            .iter()
+            .filter(|(c, _)| *c == Some(class))
+            .map(|(_, t)| *t)
+            .collect();
+        let mut c: Vec<Duration> = client
+            .iter()
+            .filter(|(c, _)| *c == class)
+            .map(|(_, t)| *t)
+            .collect();
+        if s.is_empty() {
+            continue;
+        }
+        s.sort();
+        c.sort();
+        let p99 = s[((s.len() as f64 * 0.99) as usize).min(s.len() - 1)];
         println!(
-            "  {label:<13} server {}  ({} requests; target p99 < {} ms: {})",
-            percentiles(&server),
-            server.len(),
+            "  {:<13} server {}  ({} requests; target p99 < {} ms: {})",
+            class.label(),
+            percentiles(&s),
+            s.len(),
             TARGET.as_millis(),
             if p99 < TARGET { "met" } else { "NOT met" }
         );
-        println!("  {:<13} client {}", "", percentiles(&client));
+        println!("  {:<13} client {}", "", percentiles(&c));
     }
     println!("load average at the end {}", load_average());
 }

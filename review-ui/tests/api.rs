@@ -91,6 +91,7 @@ async fn http_api_enforces_roles_validates_orders_and_runs_claim_to_decision() {
         http.post(format!("{base}{path}"))
             .bearer_auth(token)
             .header("content-type", "application/json")
+            .header("content-type", "application/json")
             .body(body)
             .send()
     };
@@ -124,6 +125,7 @@ async fn http_api_enforces_roles_validates_orders_and_runs_claim_to_decision() {
     let order = order_json(&["https://example.org/v/1"], "FR-77");
     let r = http
         .post(format!("{base}/api/v1/removal-orders"))
+        .header("content-type", "application/json")
         .body(order.clone())
         .send()
         .await
@@ -483,6 +485,7 @@ async fn http_notices_complaints_annex_ii_embargo_holds_and_case_audit() {
     let r = http
         .post(format!("{base}/api/v1/removal-orders"))
         .bearer_auth(&authority)
+        .header("content-type", "application/json")
         .body(order_json(&["https://example.org/v/9"], "FR-9"))
         .send()
         .await
@@ -1007,6 +1010,7 @@ async fn http_australian_removal_notice_opens_one_case_per_url_due_24_hours_afte
         http.post(format!("{base}/api/v1/removal-notices/au"))
             .bearer_auth(token)
             .header("content-type", "application/json")
+            .header("content-type", "application/json")
             .body(body)
             .send()
     };
@@ -1014,6 +1018,7 @@ async fn http_australian_removal_notice_opens_one_case_per_url_due_24_hours_afte
     // Authenticated, role-checked, every missing or malformed field named.
     let r = http
         .post(format!("{base}/api/v1/removal-notices/au"))
+        .header("content-type", "application/json")
         .body("{}")
         .send()
         .await

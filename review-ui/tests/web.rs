@@ -364,7 +364,7 @@ async fn login_claim_reveal_and_decide_in_chromium() {
     let b = Browser::start().await;
     b.login(&app.base, "mia").await;
     b.screenshot("01-queue").await;
-    assert!(b.text("#count-queued").await.contains('2'));
+    assert_eq!(b.text("#count-queued").await.trim(), "2");
 
     // One key claims the most urgent case.
     b.key("c").await;
@@ -480,9 +480,36 @@ async fn the_countdown_is_shown_coloured_and_moves() {
     let s1 = seconds(first.clone());
     assert!((595..=600).contains(&s1), "{first}");
     b.screenshot("05-countdown").await;
-    tokio::time::sleep(StdDuration::from_millis(2500)).await;
-    let s2 = seconds(b.text(".countdown").await);
-    assert!((1..=4).contains(&(s1 - s2)), "{s1} then {s2}");
+    // The page's clock is the browser's Date.now() since load: take it over, frozen except for
+    // what the test adds, and wait for the page's next tick to show each step.
+    b.js("var real = Date.now(); window.__advance = 0; \
+          Date.now = function () { return real + window.__advance; }; return real;")
+        .await;
+    let countdown_after = |advance_ms: i64, at_most: i64| {
+        let b = &b;
+        async move {
+            b.js(&format!("window.__advance = {advance_ms}; return 0;"))
+                .await;
+            let deadline = tokio::time::Instant::now() + StdDuration::from_secs(10);
+            loop {
+                let s = seconds(b.text(".countdown").await);
+                if s <= at_most {
+                    return s;
+                }
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "the countdown did not move: {s} s left"
+                );
+                tokio::time::sleep(StdDuration::from_millis(50)).await;
+            }
+        }
+    };
+    let s2 = countdown_after(60_000, s1 - 59).await;
+    // 60 s added, plus the real seconds between reading s1 and taking the clock over.
+    assert!((s1 - 70..=s1 - 59).contains(&s2), "{s1} then {s2}");
+    // From here the page's time moves only by what is added: 2 minutes are exactly 120 s.
+    let s3 = countdown_after(180_000, s2 - 1).await;
+    assert_eq!(s2 - s3, 120, "{s2} then {s3}");
     // j selects the first case, ? opens the help, Escape closes it.
     b.key("j").await;
     assert_eq!(

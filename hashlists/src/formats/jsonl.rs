@@ -1,5 +1,6 @@
 //! Takedown's canonical JSON-lines format: every field of an entry, one per line.
 
+use super::lines::LineReader;
 use super::{Record, RecordError};
 use crate::model::Entry;
 use serde::{Deserialize, Serialize};
@@ -13,17 +14,15 @@ struct Line {
     deleted: bool,
 }
 
-/// Streams records from a JSON-lines file.
+/// Streams records from a JSON-lines file, one bounded line at a time.
 pub(super) struct JsonlRecords<R> {
-    lines: std::io::Lines<R>,
-    line_no: u64,
+    lines: LineReader<R>,
 }
 
 impl<R: BufRead> JsonlRecords<R> {
-    pub(super) fn new(reader: R) -> Self {
+    pub(super) fn new(reader: R, max_line_bytes: usize) -> Self {
         JsonlRecords {
-            lines: reader.lines(),
-            line_no: 0,
+            lines: LineReader::new(reader, max_line_bytes),
         }
     }
 }
@@ -33,25 +32,19 @@ impl<R: BufRead> Iterator for JsonlRecords<R> {
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
-            self.line_no += 1;
-            let line = match self.lines.next()? {
+            let (line_no, line) = match self.lines.next_line()? {
                 Ok(l) => l,
-                Err(e) => {
-                    return Some(Err(RecordError::line(
-                        self.line_no,
-                        format!("cannot read: {e}"),
-                    )));
-                }
+                Err(e) => return Some(Err(e)),
             };
             if line.trim().is_empty() {
                 continue;
             }
-            let parsed = serde_json::from_str::<Line>(&line)
-                .map_err(|e| RecordError::line(self.line_no, format!("invalid JSON entry: {e}")))
+            let parsed = serde_json::from_str::<Line>(line)
+                .map_err(|e| RecordError::line(line_no, format!("invalid JSON entry: {e}")))
                 .and_then(|l| {
                     l.entry
                         .validate()
-                        .map_err(|e| RecordError::line(self.line_no, e.0))?;
+                        .map_err(|e| RecordError::line(line_no, e.0))?;
                     Ok(Record {
                         entry: l.entry,
                         deleted: l.deleted,

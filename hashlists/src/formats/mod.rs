@@ -4,18 +4,48 @@
 //! tools in theirs: python-threatexchange plain files, pytx/HMA CSV, Tech Against Terrorism JSON
 //! pages, ThreatExchange descriptor JSON, and our canonical JSON lines, which keeps everything.
 //! Line formats are read as a stream (memory does not grow with the file); JSON documents are
-//! pages of bounded size and are read whole. Every bad record gets a [`RecordError`] naming its
+//! pages of bounded size and are read whole. Both are bounded: a line longer than
+//! [`ReadOptions::max_line_bytes`] is an error for that line (and is skipped without being held
+//! in memory), a JSON document larger than [`ReadOptions::max_document_bytes`] is refused. Every
+//! bad record gets a [`RecordError`] naming its
 //! line or JSON path; good records next to it are unaffected.
 
 mod csv_format;
 mod jsonl;
+mod lines;
 mod plain;
 mod tat;
 mod te;
 
+pub use csv_format::{spreadsheet_safe, spreadsheet_unsafe};
+
 use crate::model::Entry;
 use std::fmt;
-use std::io::{BufRead, Write};
+use std::io::{BufRead, Read, Write};
+
+/// The longest line a line format accepts by default, in bytes (64 KiB).
+pub const MAX_LINE_BYTES: usize = 64 * 1024;
+
+/// The largest JSON document (a TAT page, a TE document) read by default, in bytes (64 MiB).
+pub const MAX_DOCUMENT_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Bounds on what one read may hold in memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// Longest line of a line format (plain, csv, jsonl), without its line ending.
+    pub max_line_bytes: usize,
+    /// Largest JSON document (tat, te).
+    pub max_document_bytes: u64,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            max_line_bytes: MAX_LINE_BYTES,
+            max_document_bytes: MAX_DOCUMENT_BYTES,
+        }
+    }
+}
 
 /// The supported list formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -143,27 +173,87 @@ pub struct Records {
     pub page: PageInfo,
 }
 
-/// Reads a list in `format`. A document that cannot be read at all (unparseable JSON, an I/O
-/// error) is an error here; per-record problems come out of the iterator.
+/// Reads a list in `format` with the default [`ReadOptions`]. A document that cannot be read at
+/// all (unparseable JSON, an I/O error) is an error here; per-record problems come out of the
+/// iterator.
 pub fn read<R: BufRead + Send + 'static>(
     format: Format,
     reader: R,
 ) -> Result<Records, RecordError> {
+    read_with(format, reader, ReadOptions::default())
+}
+
+/// Reads a list in `format` within `options`' bounds.
+pub fn read_with<R: BufRead + Send + 'static>(
+    format: Format,
+    reader: R,
+    options: ReadOptions,
+) -> Result<Records, RecordError> {
+    let line = options.max_line_bytes;
     match format {
         Format::Plain => Ok(Records {
-            records: Box::new(plain::PlainRecords::new(reader)),
+            records: Box::new(plain::PlainRecords::new(reader, line)),
             page: PageInfo::default(),
         }),
         Format::Jsonl => Ok(Records {
-            records: Box::new(jsonl::JsonlRecords::new(reader)),
+            records: Box::new(jsonl::JsonlRecords::new(reader, line)),
             page: PageInfo::default(),
         }),
         Format::Csv => Ok(Records {
-            records: Box::new(csv_format::CsvRecords::new(reader)),
+            records: Box::new(csv_format::CsvRecords::new(reader, line)),
             page: PageInfo::default(),
         }),
-        Format::Tat => tat::read(reader),
-        Format::Te => te::read(reader),
+        Format::Tat => tat::read(Capped::new(reader, options.max_document_bytes)),
+        Format::Te => te::read(Capped::new(reader, options.max_document_bytes)),
+    }
+}
+
+/// A reader that fails once more than `left` bytes were asked of it, so a JSON parser reading
+/// an oversized document stops at the cap with a clear error instead of buffering it all.
+struct Capped<R> {
+    inner: R,
+    cap: u64,
+    left: u64,
+}
+
+impl<R> Capped<R> {
+    fn new(inner: R, cap: u64) -> Self {
+        Capped {
+            inner,
+            cap,
+            left: cap,
+        }
+    }
+}
+
+impl<R: BufRead> Read for Capped<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.fill_buf()?.len().min(out.len());
+        out[..n].copy_from_slice(&self.fill_buf()?[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Capped<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        let (left, cap) = (self.left, self.cap);
+        let buf = self.inner.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(buf);
+        }
+        if left == 0 {
+            return Err(std::io::Error::other(format!(
+                "document larger than {cap} bytes"
+            )));
+        }
+        let n = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+        Ok(&buf[..n])
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.left = self.left.saturating_sub(n as u64);
+        self.inner.consume(n);
     }
 }
 

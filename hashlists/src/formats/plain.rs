@@ -1,25 +1,20 @@
 //! python-threatexchange plain files: `<signal_type> <hash>` per line.
 
+use super::lines::LineReader;
 use super::{Record, RecordError};
 use crate::model::{Entry, InvalidValue, parse_signal_type};
 use std::io::{BufRead, Write};
 use takedown_core::SignalType;
 
-/// Streams records from a plain file, one line at a time.
+/// Streams records from a plain file, one bounded line at a time.
 pub(super) struct PlainRecords<R> {
-    reader: R,
-    line_no: u64,
-    buf: String,
-    done: bool,
+    lines: LineReader<R>,
 }
 
 impl<R: BufRead> PlainRecords<R> {
-    pub(super) fn new(reader: R) -> Self {
+    pub(super) fn new(reader: R, max_line_bytes: usize) -> Self {
         PlainRecords {
-            reader,
-            line_no: 0,
-            buf: String::with_capacity(128),
-            done: false,
+            lines: LineReader::new(reader, max_line_bytes),
         }
     }
 }
@@ -56,26 +51,16 @@ impl<R: BufRead> Iterator for PlainRecords<R> {
     type Item = Result<Record, RecordError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        while !self.done {
-            self.buf.clear();
-            self.line_no += 1;
-            match self.reader.read_line(&mut self.buf) {
-                Ok(0) => self.done = true,
-                Ok(_) => {
-                    if let Some(r) = parse_line(&self.buf, self.line_no) {
+        loop {
+            match self.lines.next_line()? {
+                Ok((line_no, line)) => {
+                    if let Some(r) = parse_line(line, line_no) {
                         return Some(r);
                     }
                 }
-                Err(e) => {
-                    self.done = true;
-                    return Some(Err(RecordError::line(
-                        self.line_no,
-                        format!("cannot read: {e}"),
-                    )));
-                }
+                Err(e) => return Some(Err(e)),
             }
         }
-        None
     }
 }
 

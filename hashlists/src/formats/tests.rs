@@ -196,3 +196,125 @@ fn text_rules_keep_their_spaces_and_bad_patterns_name_the_line() {
     );
     assert!(bad[1].to_string().contains("line 3"), "{}", bad[1]);
 }
+
+#[test]
+fn an_unterminated_csv_quote_is_an_error_on_its_line_and_eats_nothing_after_it() {
+    let text = format!(
+        "pdq,{PDQ},c,\"cat,oops\nmd5,{MD5},c,cat,a\nmd5,xyz\nsha256,{SHA256}\nmd5,{MD5},\"unclosed"
+    );
+    let (ok, bad, _) = read_all(Format::Csv, &text);
+    let kinds: Vec<SignalType> = ok.iter().map(|r| r.entry.signal_type).collect();
+    assert_eq!(kinds, [SignalType::Md5, SignalType::Sha256], "{ok:?}");
+    assert_eq!(ok[0].entry.labels, ["a", "category:cat", "collab:c"]);
+    let lines: Vec<&Location> = bad.iter().map(|e| &e.location).collect();
+    assert_eq!(
+        lines,
+        [&Location::Line(1), &Location::Line(3), &Location::Line(5)],
+        "{bad:?}"
+    );
+    assert!(bad[0].reason.contains("quoted field"), "{}", bad[0]);
+    assert!(bad[2].reason.contains("quoted field"), "{}", bad[2]);
+}
+
+#[test]
+fn csv_quotes_must_be_well_formed() {
+    for (line, why) in [
+        (format!("md5,{MD5},\"c\"x,cat"), "after a closing quote"),
+        (
+            format!("md5,{MD5},c\"x,cat"),
+            "quote inside an unquoted field",
+        ),
+    ] {
+        let (ok, bad, _) = read_all(Format::Csv, &line);
+        assert!(ok.is_empty(), "{line}: {ok:?}");
+        assert!(bad[0].reason.contains(why), "{line}: {}", bad[0]);
+    }
+    let (ok, bad, _) = read_all(
+        Format::Csv,
+        &format!("md5,{MD5},\"a \"\"b\"\", c\",cat\r\n"),
+    );
+    assert!(bad.is_empty(), "{bad:?}");
+    assert_eq!(ok[0].entry.labels, ["category:cat", "collab:a \"b\", c"]);
+}
+
+#[test]
+fn an_over_long_line_is_an_error_and_the_next_line_is_read() {
+    let long = "a".repeat(MAX_LINE_BYTES + 10);
+    for format in [Format::Plain, Format::Csv, Format::Jsonl] {
+        let good = match format {
+            Format::Plain => format!("md5 {MD5}"),
+            Format::Csv => format!("md5,{MD5}"),
+            _ => format!("{{\"signal_type\": \"md5\", \"value\": \"{MD5}\"}}"),
+        };
+        let text = format!("{good}\n{long}\n{good}\n{long}");
+        let (ok, bad, _) = read_all(format, &text);
+        assert_eq!(ok.len(), 2, "{format}: {bad:?}");
+        let lines: Vec<&Location> = bad.iter().map(|e| &e.location).collect();
+        assert_eq!(lines, [&Location::Line(2), &Location::Line(4)], "{format}");
+        assert!(
+            bad[0].reason.contains("longer than"),
+            "{format}: {}",
+            bad[0]
+        );
+    }
+}
+
+#[test]
+fn csv_export_neutralises_formulas_and_reads_them_back() {
+    let entries = vec![
+        entry(
+            SignalType::Md5,
+            MD5,
+            &[
+                "collab:=HYPERLINK(\"http://x\")",
+                "category:+1",
+                "-2",
+                "@SUM(A1)",
+            ],
+        ),
+        entry(
+            SignalType::Pdq,
+            PDQ,
+            &["collab:'=already", "category:'plain"],
+        ),
+        entry(SignalType::TextRegex, "=cmd|' /C calc'!A0", &[]),
+    ];
+    let mut out = Vec::new();
+    write(Format::Csv, entries.iter(), &mut out, &PageInfo::default()).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    for line in text.lines().skip(1) {
+        for cell in line.split(',') {
+            let cell = cell.trim_start_matches('"');
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "cell {cell:?} in {line:?}"
+            );
+        }
+    }
+    assert!(text.contains("'=HYPERLINK"), "{text}");
+    assert!(text.contains("''=already"), "{text}");
+    assert!(text.contains(",'plain,"), "{text}");
+    round_trip(Format::Csv, &entries);
+}
+
+#[test]
+fn json_documents_over_the_cap_are_refused() {
+    let text = format!(
+        r#"{{"results": [{{"hash_digest": "{MD5}", "algorithm": "MD5"}}], "pad": "{}"}}"#,
+        "x".repeat(4096)
+    );
+    let small = ReadOptions {
+        max_document_bytes: 1024,
+        ..ReadOptions::default()
+    };
+    let err = read_with(
+        Format::Tat,
+        std::io::Cursor::new(text.clone().into_bytes()),
+        small,
+    )
+    .err()
+    .expect("refused");
+    assert!(err.reason.contains("larger than 1024 bytes"), "{err}");
+    let (ok, bad, _) = read_all(Format::Tat, &text);
+    assert_eq!((ok.len(), bad.len()), (1, 0));
+}

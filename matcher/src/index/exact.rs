@@ -7,7 +7,7 @@
 //! smaller (no empty slots, no per-entry allocation), built by a sort, and saved or loaded as
 //! plain arrays.
 
-use super::{EntryRef, IndexError, Refs};
+use super::{EntryRef, IndexError, Refs, vec_bytes};
 use rayon::prelude::*;
 
 /// An immutable equality index over `N`-byte keys (N ≥ 4).
@@ -92,9 +92,9 @@ impl<const N: usize> ExactIndex<N> {
         self.refs.len() == 0
     }
 
-    /// Heap bytes used.
+    /// Heap bytes allocated (capacities, not lengths).
     pub fn heap_bytes(&self) -> usize {
-        self.keys.len() * N + self.dir.len() * 4 + self.refs.heap_bytes()
+        vec_bytes(&self.keys) + vec_bytes(&self.dir) + self.refs.heap_bytes()
     }
 }
 

@@ -16,7 +16,7 @@
 //! distance ≤ 1 with chunk limit 3), collect candidates, and verify each distinct one once.
 
 use super::plan::{self, CHUNKS, Plan, SLICES, Step};
-use super::{EntryRef, IndexError, Refs};
+use super::{EntryRef, IndexError, Refs, vec_bytes};
 use rayon::prelude::*;
 use std::sync::OnceLock;
 use takedown_core::PdqHash;
@@ -131,8 +131,8 @@ impl Ids {
 
     fn heap_bytes(&self) -> usize {
         match self {
-            Ids::U24(v) => v.len() * 3,
-            Ids::U32(v) => v.len() * 4,
+            Ids::U24(v) => vec_bytes(v),
+            Ids::U32(v) => vec_bytes(v),
         }
     }
 }
@@ -219,14 +219,29 @@ impl PdqIndex {
         self.hashes.len()
     }
 
-    /// Heap bytes of the index, entry references included.
+    /// Heap bytes the index has allocated (capacities, not lengths): the primary table, its
+    /// directory, all 15 secondary tables, entry references and cached plans.
     pub fn heap_bytes(&self) -> usize {
         let tables: usize = self
             .tables
             .iter()
-            .map(|t| t.dir.len() * 4 + t.partner.len() * 2 + t.ids.heap_bytes())
+            .map(|t| vec_bytes(&t.dir) + vec_bytes(&t.partner) + t.ids.heap_bytes())
             .sum();
-        self.hashes.len() * 32 + self.dir0.len() * 4 + tables + self.refs.heap_bytes()
+        let plans: usize = self
+            .plans
+            .iter()
+            .filter_map(|p| match p.get() {
+                Some(Plan::Probe(steps)) => Some(vec_bytes(steps)),
+                _ => None,
+            })
+            .sum();
+        vec_bytes(&self.hashes)
+            + vec_bytes(&self.dir0)
+            + vec_bytes(&self.tables)
+            + tables
+            + self.refs.heap_bytes()
+            + vec_bytes(&self.plans)
+            + plans
     }
 
     /// The `v`-th distinct hash.

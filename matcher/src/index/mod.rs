@@ -116,10 +116,15 @@ impl Refs {
         self.lists.len()
     }
 
-    /// Heap bytes used.
+    /// Heap bytes allocated (capacity, not length).
     pub fn heap_bytes(&self) -> usize {
-        self.lists.len() * 2 + self.entries.len() * 4 + self.first.len() * 4
+        vec_bytes(&self.lists) + vec_bytes(&self.entries) + vec_bytes(&self.first)
     }
+}
+
+/// Bytes a vector has allocated: its capacity, which is what the process pays for.
+pub(crate) fn vec_bytes<T>(v: &Vec<T>) -> usize {
+    v.capacity() * std::mem::size_of::<T>()
 }
 
 /// Why an index could not be built or changed.

@@ -365,6 +365,32 @@ impl IndexVersion {
         &self.base.pdq
     }
 
+    /// Heap bytes this version has allocated (capacities): every table of the base (PDQ and
+    /// the three exact indexes), the delta's additions and tombstones, and the list metadata.
+    /// Shared parts are counted once per version, as if it were the only one.
+    pub fn heap_bytes(&self) -> usize {
+        let base = &self.base;
+        let lists: usize = super::vec_bytes(&self.lists)
+            + self
+                .lists
+                .iter()
+                .flatten()
+                .map(|l| {
+                    super::vec_bytes(&l.labels)
+                        + l.labels.iter().map(String::capacity).sum::<usize>()
+                })
+                .sum::<usize>();
+        // A hash set's table holds its capacity in slots plus one control byte each.
+        let tombstones = self.delta.tombstones.capacity() * (std::mem::size_of::<EntryRef>() + 1);
+        base.pdq.heap_bytes()
+            + base.md5.heap_bytes()
+            + base.sha256.heap_bytes()
+            + base.sha512.heap_bytes()
+            + super::vec_bytes(&self.delta.added)
+            + tombstones
+            + lists
+    }
+
     /// Number of live entries (base minus tombstones, plus additions; exact for a compacted
     /// version, an upper bound otherwise since tombstones may name entries that never existed).
     pub fn len(&self) -> usize {

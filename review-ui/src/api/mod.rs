@@ -7,6 +7,7 @@
 mod cases;
 mod common;
 mod flagger_routes;
+mod gate;
 mod notices;
 mod orders;
 
@@ -35,6 +36,11 @@ pub fn router_with(store: ReviewStore, options: ApiOptions) -> Router {
         .merge(cases::routes())
         .merge(notices::routes())
         .merge(flagger_routes::routes())
+        .layer(axum::extract::DefaultBodyLimit::max(gate::BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            store.clone(),
+            gate::gate,
+        ))
         .layer(axum::Extension(Arc::new(options)))
         .with_state(store)
 }

@@ -22,7 +22,6 @@
 //! verified, so parallel guesses cannot all pass a check made before any of them was counted; a
 //! successful login gives its reservation back.
 
-use super::state::WebError;
 use std::sync::LazyLock;
 use std::time::Duration;
 use takedown_review::store::ReviewStore;
@@ -165,7 +164,7 @@ impl Attempt {
         name: &str,
         source: &str,
         device: Option<&str>,
-    ) -> Result<Self, WebError> {
+    ) -> Result<Self, redis::RedisError> {
         let known = match device {
             Some(d) => known_device(store, name, d).await?,
             None => None,
@@ -215,7 +214,7 @@ impl Attempt {
     }
 
     /// Gives the reservation of a successful login back.
-    pub async fn release(&self, store: &ReviewStore) -> Result<(), WebError> {
+    pub async fn release(&self, store: &ReviewStore) -> Result<(), redis::RedisError> {
         let _: i64 = RELEASE
             .key(&self.keys[0])
             .key(&self.keys[1])
@@ -235,7 +234,7 @@ async fn known_device(
     store: &ReviewStore,
     name: &str,
     device: &str,
-) -> Result<Option<String>, WebError> {
+) -> Result<Option<String>, redis::RedisError> {
     use redis::AsyncCommands;
     let d = digest(device);
     let known: bool = store
@@ -250,7 +249,7 @@ pub async fn remember_device(
     store: &ReviewStore,
     name: &str,
     device: &str,
-) -> Result<(), WebError> {
+) -> Result<(), redis::RedisError> {
     let key = store.key(&format!("web:login:devices:{name}"));
     let _: () = redis::pipe()
         .sadd(&key, digest(device))

@@ -154,9 +154,14 @@ async fn queue_page(
             .taken_at
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default(),
+        // Only an id of our own shape is named back: the query string is the visitor's to
+        // write, and the status line must not say what a link's author wants it to.
         flash: q
             .get("decided")
-            .map(|id| format!("Decision recorded for {id}."))
+            .map(|id| match is_case_id(id) {
+                true => format!("Decision recorded for {id}."),
+                false => "Decision recorded.".to_string(),
+            })
             .or_else(|| q.get("empty").map(|_| "The queue is empty.".to_string()))
             .unwrap_or_default(),
         can_claim: session.can(DECIDERS),
@@ -332,4 +337,38 @@ async fn save_prefs(
         )
         .await?;
     Ok(Redirect::to("/prefs?saved=1").into_response())
+}
+
+/// Whether `id` has the shape of our ids (`<prefix>-<32 hex>`, see
+/// [`takedown_review::model::derive_id`]).
+fn is_case_id(id: &str) -> bool {
+    id.split_once('-').is_some_and(|(prefix, hex)| {
+        (1..=8).contains(&prefix.len())
+            && prefix.bytes().all(|b| b.is_ascii_lowercase())
+            && hex.len() == 32
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_case_id;
+
+    #[test]
+    fn only_ids_of_our_shape_are_echoed() {
+        let id = takedown_review::model::derive_id("m", &["p", "m1"]);
+        assert!(is_case_id(&id), "{id}");
+        for bad in [
+            "Your account is suspended, call +1 555",
+            "m-<b>x</b>",
+            "m-0123",
+            "M-0123456789abcdef0123456789abcdef",
+            "m-0123456789abcdef0123456789abcdeg",
+            "",
+        ] {
+            assert!(!is_case_id(bad), "{bad}");
+        }
+    }
 }

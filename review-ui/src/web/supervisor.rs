@@ -56,6 +56,15 @@ const BUCKETS: [(&str, i64); 6] = [
     ("≥ 24 h", i64::MAX),
 ];
 
+/// The index in [`BUCKETS`] of a case with `left` seconds to its deadline: breached at or past
+/// it, else the first bucket whose limit is above `left`.
+fn bucket(left: i64) -> usize {
+    BUCKETS
+        .iter()
+        .position(|(_, limit)| left < *limit || (*limit == 0 && left <= 0))
+        .unwrap_or(BUCKETS.len() - 1)
+}
+
 /// Audit entries scanned for decisions when computing times to action.
 const DECISION_WINDOW: usize = 20_000;
 
@@ -67,12 +76,7 @@ async fn sla(State(state): State<AppState>, session: Session) -> Result<Response
     let mut counts = [0u64; BUCKETS.len()];
     for r in &snap.rows {
         let Some(due) = r.due_at else { continue };
-        let left = (due - now).whole_seconds();
-        let i = BUCKETS
-            .iter()
-            .position(|(_, limit)| left < *limit || (*limit == 0 && left <= 0))
-            .unwrap_or(BUCKETS.len() - 1);
-        counts[i] += 1;
+        counts[bucket((due - now).whole_seconds())] += 1;
     }
     let class = ["breached", "critical", "critical", "warn", "ok", "ok"];
     let bars: Vec<Bar> = BUCKETS
@@ -417,16 +421,23 @@ mod tests {
 
     #[test]
     fn buckets_cover_every_time_left() {
-        let pick = |left: i64| {
-            BUCKETS
-                .iter()
-                .position(|(_, limit)| left < *limit || (*limit == 0 && left <= 0))
-                .unwrap_or(BUCKETS.len() - 1)
-        };
-        assert_eq!(pick(-5), 0);
-        assert_eq!(pick(0), 0);
-        assert_eq!(pick(60), 1);
-        assert_eq!(pick(3599), 2);
-        assert_eq!(pick(30 * 3600), 5);
+        let label = |left: i64| BUCKETS[bucket(left)].0;
+        for (left, want) in [
+            (-5, "breached"),
+            (0, "breached"),
+            (1, "< 15 min"),
+            (15 * 60 - 1, "< 15 min"),
+            (15 * 60, "< 1 h"),
+            (3599, "< 1 h"),
+            (3600, "< 6 h"),
+            (6 * 3600 - 1, "< 6 h"),
+            (6 * 3600, "< 24 h"),
+            (24 * 3600 - 1, "< 24 h"),
+            (24 * 3600, "≥ 24 h"),
+            (30 * 3600, "≥ 24 h"),
+            (i64::MAX, "≥ 24 h"),
+        ] {
+            assert_eq!(label(left), want, "{left} s left");
+        }
     }
 }

@@ -1,7 +1,9 @@
-//! The login guard and account revocation against a real Redis, over plain HTTP: password
+//! Security behaviour against a real Redis, over plain HTTP. The login guard: password
 //! hashing stays bounded under a burst of logins, guessing is throttled without locking a
 //! moderator out, parallel guesses cannot race past the throttle, and disabling an account,
 //! changing its role or revoking a token takes effect on live sessions and tokens at once.
+//! The API gate: anonymous, oversized and mistyped requests are refused in JSON before any
+//! body is parsed, and the queue page does not echo what a link says.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -377,4 +379,126 @@ async fn failed_logins_for_unknown_names_leave_no_audit_entry() {
         ["ana"],
         "only the real account's failure is audited"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_refuses_in_json_before_parsing_any_body() {
+    let app = app(LoginLimits::default()).await;
+    let token = tokens::add_token(&app.store, "eu-ref", Role::AuthorityClient)
+        .await
+        .unwrap();
+    let post = |path: &str, token: Option<&str>, ctype: Option<&str>, body: Vec<u8>| {
+        let mut r = app.http.post(format!("{}{path}", app.base)).body(body);
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        if let Some(c) = ctype {
+            r = r.header("content-type", c);
+        }
+        async move {
+            let r = r.send().await.unwrap();
+            let status = r.status().as_u16();
+            let ctype = r.headers()["content-type"].to_str().unwrap().to_string();
+            let body: serde_json::Value = r.json().await.unwrap_or(serde_json::Value::Null);
+            (
+                status,
+                ctype,
+                body["code"].as_str().unwrap_or("").to_string(),
+            )
+        }
+    };
+    let garbage = b"\x00\xffnot json at all".to_vec();
+    let json = |s: &str| s.starts_with("application/json");
+    // Anonymous garbage: 401 in JSON, whatever its type.
+    let (s, c, code) = post(
+        "/api/v1/removal-orders",
+        None,
+        Some("text/plain"),
+        garbage.clone(),
+    )
+    .await;
+    assert_eq!((s, json(&c), code.as_str()), (401, true, "unauthenticated"));
+    let (s, c, _) = post(
+        "/api/v1/actions/a/enforced",
+        Some("wrong"),
+        None,
+        garbage.clone(),
+    )
+    .await;
+    assert_eq!((s, json(&c)), (401, true));
+    // Too large, by its declared length: 413 in JSON.
+    // (Sent by hand: the reply comes before the body, which is never read.)
+    let reply = {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let addr = app.base.trim_start_matches("http://").to_string();
+        let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let head = format!(
+            "POST /api/v1/removal-orders HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {token}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{{",
+            5 * 1024 * 1024
+        );
+        tcp.write_all(head.as_bytes()).await.unwrap();
+        let mut buf = vec![0u8; 4096];
+        let n = tcp.read(&mut buf).await.unwrap();
+        String::from_utf8_lossy(&buf[..n]).to_string()
+    };
+    assert!(reply.starts_with("HTTP/1.1 413"), "{reply}");
+    assert!(
+        reply.contains("application/json") && reply.contains("payload_too_large"),
+        "{reply}"
+    );
+    // Not declared JSON: 415 in JSON.
+    let (s, c, code) = post(
+        "/api/v1/removal-orders",
+        Some(&token),
+        Some("text/plain"),
+        b"{}".to_vec(),
+    )
+    .await;
+    assert_eq!(
+        (s, json(&c), code.as_str()),
+        (415, true, "unsupported_media_type")
+    );
+    // A typed body that does not fit its type: JSON, with a fixed message.
+    let (s, c, _) = post(
+        "/api/v1/actions/a/enforced",
+        Some(&token),
+        Some("application/json; charset=utf-8"),
+        b"{\"enforced_at\": \"<script>\"}".to_vec(),
+    )
+    .await;
+    assert!(s == 400 || s == 422, "{s}");
+    assert!(json(&c), "{c}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_queue_page_does_not_say_what_a_link_tells_it_to() {
+    let app = app(LoginLimits::default()).await;
+    web::add_user(&app.store, "ana", Role::Moderator, PASSWORD, "test")
+        .await
+        .unwrap();
+    let r = app.login("ana", PASSWORD, None).await;
+    let session = first_cookie(&r, "td_session").unwrap();
+    let page = |q: &str| {
+        let url = format!("{}/queue?{q}", app.base);
+        let http = app.http.clone();
+        let cookie = format!("td_session={session}");
+        async move {
+            http.get(url)
+                .header("cookie", cookie)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let spoof = page("decided=Your+account+is+suspended.+Call+%2B1+555+0100").await;
+    assert!(
+        !spoof.contains("suspended"),
+        "the query string reached the page"
+    );
+    assert!(spoof.contains("Decision recorded."));
+    let id = takedown_review::model::derive_id("m", &["post", "media"]);
+    assert!(page(&format!("decided={id}")).await.contains(&id));
 }
