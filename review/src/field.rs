@@ -81,13 +81,7 @@ impl<'de> serde::de::Visitor<'de> for Unique {
     fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
         Ok(v.into())
     }
-    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
-        Ok(v.into())
-    }
     fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(serde_json::Value::Null)
-    }
-    fn visit_none<E>(self) -> Result<Self::Value, E> {
         Ok(serde_json::Value::Null)
     }
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {

@@ -4,7 +4,7 @@
 //! Tokens are stored as SHA-256 digests, never in clear.
 
 use axum::Json;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use takedown_review::field::FieldError;
@@ -112,22 +112,27 @@ impl From<RegistryError> for ApiError {
     }
 }
 
+/// The bearer token of a request, if it sent one.
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+}
+
 pub(crate) async fn authorize(
     store: &ReviewStore,
     headers: &HeaderMap,
     allowed: &[Role],
 ) -> Result<Principal, ApiError> {
-    let token = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthenticated",
-                "bearer token required",
-            )
-        })?;
+    let token = bearer(headers).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "bearer token required",
+        )
+    })?;
     let principal = match tokens::principal(store, token.trim()).await? {
         Some(p) => p,
         None => {

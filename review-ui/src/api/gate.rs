@@ -8,7 +8,7 @@
 //! with a fixed message, so no reply is plain text and none echoes what the caller sent.
 //! Roles are still checked by each handler.
 
-use super::common::ApiError;
+use super::common::{ApiError, bearer};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
@@ -17,15 +17,6 @@ use takedown_review::store::{ReviewStore, tokens};
 
 /// The largest request body, in bytes (an order of 1,000 URLs of 2 KiB each fits).
 pub const BODY_LIMIT: usize = 4 * 1024 * 1024;
-
-/// The bearer token of a request, if it sent one.
-pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-}
 
 fn is_json(headers: &HeaderMap) -> bool {
     headers
