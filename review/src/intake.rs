@@ -101,7 +101,7 @@ fn text(v: &Value, field: &str, max: usize, errors: &mut Vec<FieldError>) -> Str
 fn optional(v: &Value, field: &str, errors: &mut Vec<FieldError>) -> Option<String> {
     match v {
         Value::String(s) if !s.trim().is_empty() => {
-            if s.len() > 500 {
+            if s.chars().count() > 500 {
                 err(errors, field, "at most 500 characters");
             }
             Some(s.trim().to_string())

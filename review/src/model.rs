@@ -363,7 +363,7 @@ impl DecisionInput {
         if self.tos_clauses.iter().any(|c| c.trim().is_empty()) {
             return invalid("tos_clauses", "empty clause");
         }
-        if self.justification.len() > 5000 {
+        if self.justification.chars().count() > 5000 {
             return invalid("justification", "at most 5000 characters");
         }
         if matches!(self.outcome, Outcome::Restore) && case.decision.is_none() {
@@ -605,6 +605,17 @@ mod tests {
         assert_eq!(
             field(d(Outcome::Restore, vec![], "x").validate(&c)),
             "outcome"
+        );
+        // The limit counts characters: 5,000 two-byte "é" pass, one more does not.
+        let long = "é".repeat(5000);
+        assert_eq!(
+            field(d(Outcome::Remove, vec![Ground::Threat], &long).validate(&c)),
+            "ok"
+        );
+        let longer = "é".repeat(5001);
+        assert_eq!(
+            field(d(Outcome::Remove, vec![Ground::Threat], &longer).validate(&c)),
+            "justification"
         );
         let complaint = case(
             SlaClass::Complaint,

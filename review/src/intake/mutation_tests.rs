@@ -145,6 +145,17 @@ fn length_limits_include_their_last_character() {
 }
 
 #[test]
+fn length_limits_count_characters_not_bytes() {
+    // "é" is two bytes in UTF-8: 500 of them are 1,000 bytes but 500 characters.
+    let mut v = good_notice();
+    v["reference"] = "é".repeat(500).into();
+    v["explanation"] = "é".repeat(5000).into();
+    assert!(notice(&v).is_ok(), "{:?}", notice(&v).err());
+    v["reference"] = "é".repeat(501).into();
+    assert_eq!(fields(notice(&v)), ["reference"]);
+}
+
+#[test]
 fn blank_optional_strings_are_absent_and_other_types_refused() {
     let mut v = good_notice();
     v["reference"] = "   ".into();
