@@ -194,6 +194,9 @@ impl ConsumerContext for DrainContext {
             tracker.forget(tp);
         }
         drop(tracker);
+        // librdkafka commits stored offsets on revoke itself while `enable.auto.commit` is on;
+        // this commit is synchronous and also holds when a deployment turns periodic commits
+        // off (ingest/tests/runner.rs covers both).
         if let Err(e) = consumer.commit_consumer_state(CommitMode::Sync) {
             // "No offset" just means nothing new was stored since the last commit.
             tracing::debug!(error = %e, "Commit on revoke returned an error.");

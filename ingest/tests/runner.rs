@@ -196,6 +196,22 @@ async fn outputs_and_dead_letters_then_nothing_redelivered() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_consumers_share_partitions_and_lose_nothing_across_a_rebalance() {
+    rebalance_without_loss_or_duplicates(&[]).await;
+}
+
+/// With periodic commits off, only the runner's own synchronous commit on revoke (and on
+/// shutdown) saves the first consumer's progress: without it the partitions that move start
+/// over from the beginning on the second consumer. (With them on, librdkafka also commits
+/// stored offsets on revoke, which hides a missing commit.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_commit_on_revoke_hands_over_progress_without_periodic_commits() {
+    rebalance_without_loss_or_duplicates(&[("enable.auto.commit", "false")]).await;
+}
+
+/// Two consumers of one group over 200 messages, the second joining mid-stream: every message
+/// processed, both consumers working, none processed twice. `extra` goes into both consumers'
+/// settings.
+async fn rebalance_without_loss_or_duplicates(extra: &[(&str, &str)]) {
     let broker = KafkaBroker::start().unwrap();
     let (input, out) = (unique_name("in"), unique_name("out"));
     broker.create_topic(&input, 4).await.unwrap();
@@ -227,6 +243,8 @@ async fn two_consumers_share_partitions_and_lose_nothing_across_a_rebalance() {
     let stage_config = || {
         let mut c = config(&broker, &group, &input);
         c.max_in_flight = 2;
+        c.consumer_settings
+            .extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         c
     };
     let slow = Duration::from_millis(100);
