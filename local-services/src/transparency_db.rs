@@ -155,8 +155,8 @@ fn json_response(status: StatusCode, body: Value) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
-/// Auth, injected failures and the rate limit; `Err` is the answer to give instead.
-fn gate(s: &Shared, headers: &HeaderMap) -> Result<(), Response> {
+/// Auth, injected failures and the rate limit; `Some` is the answer to give instead.
+fn gate(s: &Shared, headers: &HeaderMap) -> Option<Response> {
     let mut db = s.db.lock().unwrap_or_else(|e| e.into_inner());
     db.requests += 1;
     let auth = headers
@@ -172,7 +172,7 @@ fn gate(s: &Shared, headers: &HeaderMap) -> Result<(), Response> {
     if !db.fail_next.is_empty() {
         let code = db.fail_next.remove(0);
         let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        return Err((status, "Too Many Attempts.").into_response());
+        return Some((status, "Too Many Attempts.").into_response());
     }
     let now = Instant::now();
     let (start, n) = db.window.get_or_insert((now, 0));
@@ -182,13 +182,13 @@ fn gate(s: &Shared, headers: &HeaderMap) -> Result<(), Response> {
     }
     *n += 1;
     if *n > s.opts.per_second {
-        return Err((StatusCode::TOO_MANY_REQUESTS, "Too Many Attempts.").into_response());
+        return Some((StatusCode::TOO_MANY_REQUESTS, "Too Many Attempts.").into_response());
     }
-    Ok(())
+    None
 }
 
 async fn ping(State(s): State<Shared>, headers: HeaderMap) -> Response {
-    if let Err(r) = gate(&s, &headers) {
+    if let Some(r) = gate(&s, &headers) {
         return r;
     }
     json_response(StatusCode::OK, json!({"you_say": "ping", "i_say": "pong"}))
@@ -199,7 +199,7 @@ async fn existing(
     headers: HeaderMap,
     Path(puid): Path<String>,
 ) -> Response {
-    if let Err(r) = gate(&s, &headers) {
+    if let Some(r) = gate(&s, &headers) {
         return r;
     }
     let db = s.db.lock().unwrap_or_else(|e| e.into_inner());
@@ -314,22 +314,20 @@ fn store(s: &Shared, db: &mut Db, mut v: Value) -> Value {
     v
 }
 
-fn parse(body: &Bytes) -> Result<Value, Response> {
-    serde_json::from_slice(body).map_err(|e| {
-        json_response(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            json!({"message": format!("Malformed JSON: {e}"), "errors": {"body": ["Malformed JSON."]}}),
-        )
-    })
+fn malformed(e: serde_json::Error) -> Response {
+    json_response(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        json!({"message": format!("Malformed JSON: {e}"), "errors": {"body": ["Malformed JSON."]}}),
+    )
 }
 
 async fn single(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(r) = gate(&s, &headers) {
+    if let Some(r) = gate(&s, &headers) {
         return r;
     }
-    let v = match parse(&body) {
+    let v: Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(e) => return malformed(e),
     };
     let errors = check(&s.opts, &v);
     if let Some(msgs) = errors.values().next() {
@@ -352,12 +350,12 @@ async fn single(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> Res
 }
 
 async fn batch(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(r) = gate(&s, &headers) {
+    if let Some(r) = gate(&s, &headers) {
         return r;
     }
-    let v = match parse(&body) {
+    let v: Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(e) => return malformed(e),
     };
     let Some(list) = v["statements"]
         .as_array()

@@ -258,12 +258,10 @@ impl DsaFigures {
         let c = self.cat(m.category(d.source, &d.labels));
         let took = hours(d.received_at, d.at);
         match d.source {
-            SourceKind::RemovalOrder => {
-                if d.effect.restricts() {
-                    let state = d.issuing_state.clone().unwrap_or_default();
-                    let acc = self.orders.entry((c, state)).or_default();
-                    acc.effect.push(took);
-                }
+            SourceKind::RemovalOrder if d.effect.restricts() => {
+                let state = d.issuing_state.clone().unwrap_or_default();
+                let acc = self.orders.entry((c, state)).or_default();
+                acc.effect.push(took);
             }
             SourceKind::Notice | SourceKind::TrustedNotice => {
                 let t = d.source == SourceKind::TrustedNotice;

@@ -189,10 +189,8 @@ impl<'a> Check<'a> {
     }
 
     fn required_iff(&mut self, field: &str, condition: bool, max: usize) {
-        if condition {
-            if self.required(field).is_some() {
-                self.string(field, max);
-            }
+        if condition && self.required(field).is_some() {
+            self.string(field, max);
         }
     }
 
