@@ -164,7 +164,7 @@ fn gate(s: &Shared, headers: &HeaderMap) -> Option<Response> {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
     if auth != Some(s.opts.token.as_str()) {
-        return Err(json_response(
+        return Some(json_response(
             StatusCode::UNAUTHORIZED,
             json!({"message": "Unauthenticated."}),
         ));
