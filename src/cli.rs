@@ -32,6 +32,8 @@ pub enum Command {
     Audit(crate::review_cmd::AuditArgs),
     /// Manage the moderator web UI's accounts.
     Users(crate::review_cmd::UsersArgs),
+    /// Compliance exports: DSA and TCO transparency reports, DSA statements of reasons.
+    Report(crate::report_cmd::ReportArgs),
     /// Run the whole pipeline on this machine with generated demo content.
     Demo(crate::demo_cmd::DemoArgs),
     /// Measure Takedown's parts.
@@ -48,6 +50,10 @@ pub enum BenchCommand {
     GenHashes(crate::bench_cmd::BenchGenArgs),
     /// Posts with inline JPEGs through broker, ingest and match: throughput and latency.
     Pipeline(crate::bench_pipeline::BenchPipelineArgs),
+    /// The DSA and TCO reports over a generated year of decisions: time and peak memory.
+    Reports(crate::bench_reports::BenchReportsArgs),
+    /// Statements of reasons submitted to the local Transparency Database stand-in.
+    Sor(crate::bench_reports::BenchSorArgs),
 }
 
 /// Sets up logging to stderr: JSON when `TAKEDOWN_LOG_FORMAT=json` (production), text
@@ -76,7 +82,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Review(args) => crate::review_cmd::run(args),
         Command::Audit(args) => crate::review_cmd::run_audit(args),
         Command::Users(args) => crate::review_cmd::run_users(args),
+        Command::Report(args) => crate::report_cmd::run(args),
         Command::Demo(args) => crate::demo_cmd::run(args),
+        Command::Bench(BenchCommand::Reports(args)) => crate::bench_reports::run_reports(&args),
+        Command::Bench(BenchCommand::Sor(args)) => crate::bench_reports::run_sor(&args),
         Command::Bench(BenchCommand::Pipeline(args)) => {
             crate::bench_pipeline::run(args)?;
             Ok(ExitCode::SUCCESS)

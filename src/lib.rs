@@ -5,12 +5,14 @@
 
 pub mod bench_cmd;
 pub mod bench_pipeline;
+pub mod bench_reports;
 pub mod cli;
 pub mod demo_cmd;
 pub mod hash_cmd;
 pub mod health;
 pub mod lists_cmd;
 pub mod local;
+pub mod report_cmd;
 pub mod review_cmd;
 pub mod serve;
 pub mod stage_cmd;

@@ -14,6 +14,8 @@
 //!   port, or an external broker named by `TAKEDOWN_TEST_KAFKA=host:port` (for example a real
 //!   Apache Kafka), with [`rdkafka`] configurations tuned for fast tests and
 //!   [`KafkaBroker::create_topic`] for multi-partition topics.
+//! - [`TransparencyDb`]: a stand-in for the EU Transparency Database's statement API, on a
+//!   free loopback port of the test's Tokio runtime.
 //! - [`unique_name`]: topic and group names that no other test (or test process) uses.
 //!
 //! Services are ready when `start` returns, and are stopped (killed, reaped, their directory
@@ -40,6 +42,7 @@ mod kafka;
 mod names;
 mod process;
 mod redis;
+mod transparency_db;
 
 mod error;
 
@@ -47,3 +50,4 @@ pub use crate::error::{Error, Result};
 pub use crate::kafka::{KafkaBroker, TANSU_BIN_ENV, TANSU_LOG_ENV, TEST_KAFKA_ENV, TOOLS_DIR_ENV};
 pub use crate::names::unique_name;
 pub use crate::redis::{REDIS_SERVER_BIN_ENV, RedisOptions, RedisServer};
+pub use crate::transparency_db::{TransparencyDb, TransparencyDbOptions};

@@ -4,6 +4,7 @@
 //! durability across an AOF restart. Time comes from a manual clock.
 
 mod legal_rules;
+mod reports_ledger;
 mod support;
 
 use std::collections::HashSet;

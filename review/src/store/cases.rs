@@ -265,6 +265,11 @@ impl ReviewStore {
             inv.arg(deadline_member(&case_id, &e)).arg(ms(e.at));
         }
         let code: i64 = inv.invoke_async(&mut self.conn.clone()).await?;
+        if code != 1 {
+            // A new case, or a redelivery that may follow a crash before this event.
+            self.ledger_opened(&case, std::slice::from_ref(&record))
+                .await?;
+        }
         let outcome = match code {
             0 => MatchOutcome::Duplicate,
             1 => MatchOutcome::Added,
@@ -296,6 +301,7 @@ impl ReviewStore {
             }
         }
         let created: i64 = inv.invoke_async(&mut self.conn.clone()).await?;
+        self.ledger_opened(case, &[]).await?;
         Ok(created == 1)
     }
 
@@ -355,6 +361,11 @@ impl ReviewStore {
                 return Err(StoreError::State("only open cases can be decided"));
             }
             input.validate(case)?;
+            let matches = match matched {
+                true => self.ledger_matches(case_id).await?,
+                false => vec![],
+            };
+            let contested = self.ledger_contested(case).await?;
             let now = self.clock.now();
             let in_time = case.sla.in_time(now);
             let mut new = case.clone();
@@ -378,12 +389,16 @@ impl ReviewStore {
                 action_id: action_id.clone(),
                 automated: false,
             };
+            let ledger_event = super::ledger::decision_event(case, &record, &matches, contested);
             if let Some(prev) = new.decision.take() {
                 new.history.push(prev);
             }
             new.decision = Some(record);
             if input.outcome.is_final() {
                 new.state = CaseState::Decided;
+                if let Some(e) = &ledger_event {
+                    self.ledger_op(&mut ops, e)?;
+                }
                 if let Some(flagger) = trusted_flagger_of(case) {
                     let at = ms(now).to_string();
                     let decided = super::flaggers::counter_key(self, flagger, "decided");
@@ -534,6 +549,7 @@ impl ReviewStore {
                 ops.push(["ZREM", &deadlines, &deadline_member(case_id, &e)]);
             }
             new.state = CaseState::Suspended;
+            self.ledger_not_executed(ops, &view.case, now, reason)?;
             ops.push(["ZREM", &self.queue_key(new.senior_only), case_id]);
             ops.push(["ZREM", &leases, case_id]);
             ops.push(["HDEL", &self.case_key(case_id), "holder", "lease_until"]);

@@ -109,17 +109,20 @@ impl ReviewStore {
             order,
             case_ids,
         };
-        self.receive_once(
-            "order",
-            &order_id,
-            submitted_by,
-            raw,
-            &sha,
-            received_at,
-            record,
-            &cases,
-        )
-        .await
+        let received = self
+            .receive_once(
+                "order",
+                &order_id,
+                submitted_by,
+                raw,
+                &sha,
+                received_at,
+                record,
+                &cases,
+            )
+            .await?;
+        self.ledger_order(&received.0).await?;
+        Ok(received)
     }
 
     /// A stored order.

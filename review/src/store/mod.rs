@@ -12,6 +12,7 @@
 //! - [`feedback`]: reviewer feedback to the hash lists;
 //! - [`holds`]: preservation, legal holds, embargo extension and purge;
 //! - [`flaggers`]: the trusted-flagger registry;
+//! - [`ledger`]: the report ledger's hooks (events for transparency reports);
 //! - [`tokens`]: API tokens (stored hashed), their names and revocation.
 
 pub mod cases;
@@ -20,6 +21,7 @@ pub mod flaggers;
 pub mod handle;
 pub mod holds;
 pub mod intake;
+pub mod ledger;
 pub mod outbox;
 pub mod tokens;
 
