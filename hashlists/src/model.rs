@@ -299,6 +299,9 @@ pub const MAX_RULE_LEN: usize = 1024;
 /// and is returned as given.
 pub fn canonical_value(signal_type: SignalType, value: &str) -> Result<String, InvalidValue> {
     let value = value.trim();
+    if signal_type == SignalType::Vpdq {
+        return crate::vpdq_value::canonical(value);
+    }
     let Some(expected) = signal_type.hex_len() else {
         return canonical_rule(value);
     };
