@@ -4,23 +4,22 @@
 //! stored in the form pytx itself writes (lowercase hex, `", "` separators, seconds as Python's
 //! `.3` format), so the same video imported twice, or exported and imported again, is one entry.
 
-use crate::model::InvalidValue;
 use takedown_core::vpdq::{parse_signal_string, to_signal_string};
 
 /// Longest vPDQ value accepted, in bytes (about 9,000 frames: 2.5 h at one hash a second).
 pub const MAX_VPDQ_LEN: usize = 1 << 20;
 
 /// Parses a vPDQ signal string and returns its canonical form; a video with no frame is refused.
-pub(crate) fn canonical(value: &str) -> Result<String, InvalidValue> {
+pub(crate) fn canonical(value: &str) -> Result<String, String> {
     if value.len() > MAX_VPDQ_LEN {
-        return Err(InvalidValue(format!(
+        return Err(format!(
             "vpdq value is {} bytes, over the limit of {MAX_VPDQ_LEN}",
             value.len()
-        )));
+        ));
     }
-    let frames = parse_signal_string(value).map_err(|e| InvalidValue(e.to_string()))?;
+    let frames = parse_signal_string(value).map_err(|e| e.to_string())?;
     if frames.is_empty() {
-        return Err(InvalidValue("vpdq value has no frame".into()));
+        return Err("vpdq value has no frame".into());
     }
     Ok(to_signal_string(&frames))
 }
@@ -41,14 +40,10 @@ mod tests {
                 h = H.to_ascii_lowercase()
             )
         );
-        assert_eq!(
-            canonical("[]").unwrap_err().to_string(),
-            InvalidValue("vpdq value has no frame".into()).to_string()
-        );
+        assert_eq!(canonical("[]").unwrap_err(), "vpdq value has no frame");
         assert!(
             canonical(&format!(r#"["{H},100"]"#))
                 .unwrap_err()
-                .to_string()
                 .contains("item 1")
         );
     }

@@ -9,18 +9,10 @@ use takedown_matcher::{DecodeLimits, PreResize, SignalComputer};
 use takedown_video::VpdqOptions;
 
 /// How the ingest stage hashes videos.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct VideoConfig {
     /// Sampling and caps of vPDQ (HMA's one hash a second by default).
     pub vpdq: VpdqOptions,
-}
-
-impl Default for VideoConfig {
-    fn default() -> Self {
-        VideoConfig {
-            vpdq: VpdqOptions::default(),
-        }
-    }
 }
 
 /// Whether a media item's bytes are a video.

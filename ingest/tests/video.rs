@@ -122,7 +122,10 @@ async fn video_posts_get_vpdq_or_a_dead_letter() {
         .expect("dead letter in time")
         .unwrap();
     assert_eq!(m.key(), Some(&b"corrupt"[..]));
-    assert_eq!(header_text(&m, "error.code").as_deref(), Some("decode_failed"));
+    assert_eq!(
+        header_text(&m, "error.code").as_deref(),
+        Some("decode_failed")
+    );
     stop.send(()).unwrap();
     run.await.unwrap().unwrap();
 
