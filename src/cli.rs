@@ -20,6 +20,8 @@ pub struct Cli {
 pub enum Command {
     /// Compute signals (PDQ, MD5, SHA-256, dHash, pHash) of image files, one record per file.
     Hash(crate::hash_cmd::HashArgs),
+    /// Compare two images or videos (or their hash files): PDQ distance, vPDQ match percentages.
+    Compare(crate::compare_cmd::CompareArgs),
     /// Import, export, inspect, curate and sync shared hash lists.
     Lists(crate::lists_cmd::ListsArgs),
     /// Consume posts, fetch and hash their media, produce post signals.
@@ -54,6 +56,8 @@ pub enum BenchCommand {
     Reports(crate::bench_reports::BenchReportsArgs),
     /// Statements of reasons submitted to the local Transparency Database stand-in.
     Sor(crate::bench_reports::BenchSorArgs),
+    /// vPDQ: hash a 60 s video (beside Meta's binding if set up) and match against 6M frames.
+    Vpdq(crate::bench_vpdq::BenchVpdqArgs),
 }
 
 /// Sets up logging to stderr: JSON when `TAKEDOWN_LOG_FORMAT=json` (production), text
@@ -76,6 +80,7 @@ pub fn init_logging() {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Hash(args) => crate::hash_cmd::run(&args),
+        Command::Compare(args) => crate::compare_cmd::run(&args),
         Command::Lists(args) => crate::lists_cmd::run(args),
         Command::Ingest(args) => crate::stage_cmd::run(args, crate::stage_cmd::Role::Ingest),
         Command::Match(args) => crate::stage_cmd::run(args, crate::stage_cmd::Role::Match),
@@ -92,6 +97,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Bench(BenchCommand::Match(args)) => {
             crate::bench_cmd::run(&args)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(BenchCommand::Vpdq(args)) => {
+            crate::bench_vpdq::run(&args)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench(BenchCommand::GenHashes(args)) => {

@@ -2,7 +2,8 @@
 //!
 //! Every file is attempted; one that fails yields an error record (with a stable code) in place
 //! of its signals, and the exit code is 1 if any failed. Files are hashed on all cores and
-//! written in the order they were found, so output is deterministic.
+//! written in the order they were found, so output is deterministic. Videos (recognised by
+//! their content) get vPDQ instead of PDQ, computed by `takedown-video` with FFmpeg.
 
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -11,8 +12,11 @@ use serde::Serialize;
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use takedown_core::VpdqFrame;
+use takedown_core::vpdq::{python_seconds, to_reference_file, to_signal_string};
 use takedown_core::{ErrorCode, SignalType};
 use takedown_matcher::{DecodeLimits, PreResize, SignalComputer, Signals};
+use takedown_video::VpdqOptions;
 
 /// Output formats of `takedown hash`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -21,6 +25,8 @@ pub enum OutputFormat {
     Jsonl,
     /// RFC 4180 CSV with a header row.
     Csv,
+    /// The vPDQ reference CLI's file (`frame,quality,hash,seconds`), for one video.
+    Vpdq,
 }
 
 /// Arguments of `takedown hash`.
@@ -29,9 +35,14 @@ pub struct HashArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "jsonl")]
     pub format: OutputFormat,
-    /// Signals to compute, comma-separated: pdq, md5, sha256, sha512, dhash, phash.
+    /// Signals to compute, comma-separated: pdq, md5, sha256, sha512, dhash, phash, vpdq.
+    /// A video gets vPDQ when pdq or vpdq is asked for.
     #[arg(long, value_delimiter = ',', default_value = "pdq,md5,sha256")]
     pub signals: Vec<SignalType>,
+    /// vPDQ: seconds between hashed frames (0: every frame), as the reference's
+    /// `--secondsPerHash`; HMA and python-threatexchange use 1.
+    #[arg(long, default_value_t = 1.0, value_parser = parse_seconds_per_hash)]
+    pub seconds_per_hash: f64,
     /// Hash images larger than 512 px at full size (python-threatexchange/HMA convention)
     /// instead of the reference tool's 512×512 pre-resize.
     #[arg(long)]
@@ -62,6 +73,11 @@ struct Record {
     dhash: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     phash: Option<String>,
+    /// A video's frames as pytx's signal items (`"<hex>,<quality>,<seconds>"`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vpdq: Option<Vec<String>>,
+    #[serde(skip)]
+    vpdq_frames: Vec<VpdqFrame>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<RecordError>,
 }
@@ -83,8 +99,19 @@ impl Record {
             sha512: s.sha512.map(|d| d.to_string()),
             dhash: s.dhash,
             phash: s.phash,
+            vpdq: None,
+            vpdq_frames: Vec::new(),
             error: None,
         }
+    }
+
+    fn video(path: String, s: Signals, frames: Option<Vec<VpdqFrame>>) -> Self {
+        let mut record = Record::ok(path, s);
+        if let Some(frames) = frames {
+            record.vpdq = Some(signal_items(&frames));
+            record.vpdq_frames = frames;
+        }
+        record
     }
 
     fn failed(path: String, code: ErrorCode, message: String) -> Self {
@@ -97,6 +124,8 @@ impl Record {
             sha512: None,
             dhash: None,
             phash: None,
+            vpdq: None,
+            vpdq_frames: Vec::new(),
             error: Some(RecordError { code, message }),
         }
     }
@@ -115,6 +144,12 @@ impl Record {
                 SignalType::Sha512 => out.push(self.sha512.clone().unwrap_or_default()),
                 SignalType::Dhash => out.push(self.dhash.clone().unwrap_or_default()),
                 SignalType::Phash => out.push(self.phash.clone().unwrap_or_default()),
+                SignalType::Vpdq => out.push(
+                    self.vpdq
+                        .as_ref()
+                        .map(|_| to_signal_string(&self.vpdq_frames))
+                        .unwrap_or_default(),
+                ),
                 // Refused by `run`: text rules are not computed from files.
                 SignalType::TextRegex => {}
             }
@@ -197,13 +232,98 @@ fn read_capped(path: &Path, max_bytes: usize) -> Result<Vec<u8>, (ErrorCode, Str
     Ok(bytes)
 }
 
-fn hash_one(computer: &mut SignalComputer, path: &Path, args: &HashArgs) -> Record {
+/// The pytx signal items of frames (the signal string is their JSON array).
+fn signal_items(frames: &[VpdqFrame]) -> Vec<String> {
+    frames
+        .iter()
+        .map(|f| format!("{},{},{}", f.hash, f.quality, python_seconds(f.timestamp)))
+        .collect()
+}
+
+fn parse_seconds_per_hash(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s.is_finite() && s >= 0.0 => Ok(s),
+        _ => Err(format!("{text:?} is not a number of seconds >= 0")),
+    }
+}
+
+/// Whether the file starts like a video container (content sniffing, not the name).
+fn looks_like_video(path: &Path) -> bool {
+    let mut head = [0u8; 189];
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut filled = 0;
+    while filled < head.len() {
+        match file.read(&mut head[filled..]) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => filled += n,
+        }
+    }
+    takedown_video::sniff::is_video(&head[..filled])
+}
+
+/// A video's digests and, when PDQ or vPDQ is wanted, its vPDQ.
+fn hash_video(computer: &mut SignalComputer, path: &Path, args: &HashArgs) -> Record {
     let name = path.display().to_string();
+    let options = VpdqOptions {
+        seconds_per_hash: args.seconds_per_hash,
+        ..VpdqOptions::default()
+    };
+    let digests: Vec<SignalType> = args
+        .signals
+        .iter()
+        .copied()
+        .filter(|t| t.hex_len().is_some() && !t.is_perceptual())
+        .collect();
+    let signals = if digests.is_empty() {
+        Signals::default()
+    } else {
+        let bytes = match read_capped(path, options.limits.max_bytes as usize) {
+            Ok(b) => b,
+            Err((code, message)) => return Record::failed(name, code, message),
+        };
+        match computer.compute(&bytes, &digests) {
+            Ok(signals) => signals,
+            Err(err) => return Record::failed(name, err.code(), err.to_string()),
+        }
+    };
+    let wants_vpdq = args
+        .signals
+        .iter()
+        .any(|t| matches!(t, SignalType::Vpdq | SignalType::Pdq));
+    if !wants_vpdq {
+        return Record::video(name, signals, None);
+    }
+    match takedown_video::hash_file(path, &options) {
+        Ok(video) => Record::video(name, signals, Some(video.frames)),
+        Err(err) => Record::failed(name, err.code(), err.to_string()),
+    }
+}
+
+fn hash_one(computer: &mut SignalComputer, path: &Path, args: &HashArgs) -> Record {
+    if looks_like_video(path) {
+        return hash_video(computer, path, args);
+    }
+    let name = path.display().to_string();
+    if args.signals == [SignalType::Vpdq] {
+        return Record::failed(
+            name,
+            ErrorCode::NoVideoStream,
+            "not a video container (vpdq is computed from videos only)".into(),
+        );
+    }
     let bytes = match read_capped(path, args.max_bytes) {
         Ok(b) => b,
         Err((code, message)) => return Record::failed(name, code, message),
     };
-    match computer.compute(&bytes, &args.signals) {
+    let wanted: Vec<SignalType> = args
+        .signals
+        .iter()
+        .copied()
+        .filter(|t| *t != SignalType::Vpdq)
+        .collect();
+    match computer.compute(&bytes, &wanted) {
         Ok(signals) => Record::ok(name, signals),
         Err(err) => Record::failed(name, err.code(), err.to_string()),
     }
@@ -227,6 +347,9 @@ pub fn run(args: &HashArgs) -> anyhow::Result<ExitCode> {
         PreResize::Reference
     };
     let files = collect_files(&args.paths);
+    if args.format == OutputFormat::Vpdq {
+        return run_reference_format(&files, args);
+    }
     let progress = if std::io::stderr().is_terminal() {
         let bar = ProgressBar::new(files.len() as u64);
         bar.set_style(
@@ -273,6 +396,8 @@ pub fn run(args: &HashArgs) -> anyhow::Result<ExitCode> {
                 OutputFormat::Csv => {
                     writeln!(out, "{}", csv_line(&record.csv_fields(&args.signals)))?
                 }
+                // Written by `run_reference_format` before this loop.
+                OutputFormat::Vpdq => {}
             }
         }
         out.flush()?;
@@ -283,6 +408,30 @@ pub fn run(args: &HashArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--format vpdq`: the reference CLI's file for one video on stdout.
+fn run_reference_format(
+    files: &[Result<PathBuf, (PathBuf, String)>],
+    args: &HashArgs,
+) -> anyhow::Result<ExitCode> {
+    let [Ok(path)] = files else {
+        bail!("--format vpdq writes one video's frames: give exactly one video file");
+    };
+    let options = VpdqOptions {
+        seconds_per_hash: args.seconds_per_hash,
+        ..VpdqOptions::default()
+    };
+    match takedown_video::hash_file(path, &options) {
+        Ok(video) => {
+            std::io::stdout().write_all(to_reference_file(&video.frames).as_bytes())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(err) => {
+            eprintln!("{}: {} ({})", path.display(), err, err.code());
+            Ok(ExitCode::from(1))
+        }
+    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,9 @@
 pub mod bench_cmd;
 pub mod bench_pipeline;
 pub mod bench_reports;
+pub mod bench_vpdq;
 pub mod cli;
+pub mod compare_cmd;
 pub mod demo_cmd;
 pub mod hash_cmd;
 pub mod health;

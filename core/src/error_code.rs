@@ -30,6 +30,16 @@ pub enum ErrorCode {
     FetchFailed,
     /// A media URL points at an address that is not allowed (loopback, private, metadata…).
     FetchForbidden,
+    /// A media file has no video stream (audio only, or not a video at all).
+    NoVideoStream,
+    /// A video's frame rate is zero or missing, so frames have no timestamps.
+    InvalidFrameRate,
+    /// A video is longer than the configured duration cap.
+    DurationTooLong,
+    /// Decoding took longer than its wall-clock or CPU-time budget and was stopped.
+    DecodeTimeout,
+    /// The external decoder (FFmpeg) is missing or could not be started.
+    DecoderUnavailable,
 }
 
 impl ErrorCode {
@@ -46,6 +56,11 @@ impl ErrorCode {
             ErrorCode::InvalidMessage => "invalid_message",
             ErrorCode::FetchFailed => "fetch_failed",
             ErrorCode::FetchForbidden => "fetch_forbidden",
+            ErrorCode::NoVideoStream => "no_video_stream",
+            ErrorCode::InvalidFrameRate => "invalid_frame_rate",
+            ErrorCode::DurationTooLong => "duration_too_long",
+            ErrorCode::DecodeTimeout => "decode_timeout",
+            ErrorCode::DecoderUnavailable => "decoder_unavailable",
         }
     }
 }
@@ -73,6 +88,11 @@ mod tests {
             ErrorCode::InvalidMessage,
             ErrorCode::FetchFailed,
             ErrorCode::FetchForbidden,
+            ErrorCode::NoVideoStream,
+            ErrorCode::InvalidFrameRate,
+            ErrorCode::DurationTooLong,
+            ErrorCode::DecodeTimeout,
+            ErrorCode::DecoderUnavailable,
         ] {
             let json = serde_json::to_string(&code).unwrap();
             assert_eq!(json, format!("\"{}\"", code.as_str()));

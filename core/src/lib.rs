@@ -8,6 +8,8 @@ pub mod clock;
 pub mod error_code;
 pub mod messages;
 pub mod signal;
+pub mod vpdq;
 
 pub use error_code::ErrorCode;
 pub use signal::{Md5Digest, ParseSignalError, PdqHash, Sha256Digest, Sha512Digest, SignalType};
+pub use vpdq::VpdqFrame;

@@ -32,7 +32,7 @@ pub enum ParseSignalError {
     },
     /// The signal type name is unknown.
     #[error(
-        "unknown signal type {0:?} (known: pdq, md5, sha256, sha512, dhash, phash, text_regex)"
+        "unknown signal type {0:?} (known: pdq, md5, sha256, sha512, dhash, phash, text_regex, vpdq)"
     )]
     UnknownType(String),
 }
@@ -244,11 +244,14 @@ pub enum SignalType {
     /// and URLs. Its value is the pattern itself, not hex.
     #[serde(rename = "text_regex")]
     TextRegex,
+    /// vPDQ: PDQ hashes of a video's sampled frames, matched as a set (see [`crate::vpdq`]).
+    /// Its value is python-threatexchange's signal string, not hex.
+    Vpdq,
 }
 
 impl SignalType {
     /// Every signal type, in a stable order.
-    pub const ALL: [SignalType; 7] = [
+    pub const ALL: [SignalType; 8] = [
         SignalType::Pdq,
         SignalType::Md5,
         SignalType::Sha256,
@@ -256,6 +259,7 @@ impl SignalType {
         SignalType::Dhash,
         SignalType::Phash,
         SignalType::TextRegex,
+        SignalType::Vpdq,
     ];
 
     /// Whether values of this type match by Hamming distance (otherwise by equality).
@@ -267,7 +271,7 @@ impl SignalType {
     }
 
     /// Number of hex characters in a value of this type; `None` for text rules, whose values
-    /// are patterns.
+    /// are patterns, and vPDQ, whose values are lists of frames.
     pub fn hex_len(self) -> Option<usize> {
         match self {
             SignalType::Pdq => Some(64),
@@ -275,7 +279,7 @@ impl SignalType {
             SignalType::Sha256 => Some(64),
             SignalType::Sha512 => Some(128),
             SignalType::Dhash | SignalType::Phash => Some(16),
-            SignalType::TextRegex => None,
+            SignalType::TextRegex | SignalType::Vpdq => None,
         }
     }
 
@@ -289,6 +293,7 @@ impl SignalType {
             SignalType::Dhash => "dhash",
             SignalType::Phash => "phash",
             SignalType::TextRegex => "text_regex",
+            SignalType::Vpdq => "vpdq",
         }
     }
 }

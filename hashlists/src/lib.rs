@@ -15,5 +15,6 @@ mod key_filter;
 pub mod model;
 pub mod store;
 pub mod sync;
+mod vpdq_value;
 
 pub use model::{Change, Entry, ListId, ListMeta, Severity};

@@ -299,6 +299,9 @@ pub const MAX_RULE_LEN: usize = 1024;
 /// and is returned as given.
 pub fn canonical_value(signal_type: SignalType, value: &str) -> Result<String, InvalidValue> {
     let value = value.trim();
+    if signal_type == SignalType::Vpdq {
+        return crate::vpdq_value::canonical(value).map_err(InvalidValue);
+    }
     let Some(expected) = signal_type.hex_len() else {
         return canonical_rule(value);
     };
@@ -371,6 +374,7 @@ fn known_signal_type(n: &str) -> Option<SignalType> {
         "dhash" => SignalType::Dhash,
         "phash" => SignalType::Phash,
         "text_regex" | "textregex" | "regex" => SignalType::TextRegex,
+        "vpdq" | "video_vpdq" => SignalType::Vpdq,
         _ => return None,
     };
     Some(t)

@@ -38,6 +38,8 @@ pub struct IngestConfig {
     pub pre_resize: PreResize,
     /// Fetch policy (SSRF guard, timeouts, byte cap).
     pub fetch: FetchPolicy,
+    /// How video media are hashed (vPDQ sampling and caps).
+    pub video: crate::video_media::VideoConfig,
 }
 
 impl IngestConfig {
@@ -49,6 +51,7 @@ impl IngestConfig {
             limits: DecodeLimits::default(),
             pre_resize: PreResize::Reference,
             fetch: FetchPolicy::default(),
+            video: crate::video_media::VideoConfig::default(),
         }
     }
 }
@@ -122,6 +125,9 @@ impl IngestStage {
 
     async fn media_signals(&self, media: &Media) -> MediaSignals {
         let outcome = match self.media_bytes(media).await {
+            Ok(bytes) if crate::video_media::is_video(&bytes) => {
+                return self.video_media_signals(media, bytes).await;
+            }
             Ok(bytes) => {
                 let wanted = self.config.signals.clone();
                 let (limits, pre_resize) = (self.config.limits, self.config.pre_resize);
@@ -152,6 +158,45 @@ impl IngestStage {
                 media_id: media.media_id.clone(),
                 pdq_quality: signals.pdq.map(|p| p.quality),
                 signals: signal_values(&signals),
+                error: None,
+            },
+            Err(error) => {
+                self.metrics.error(error.code);
+                MediaSignals {
+                    media_id: media.media_id.clone(),
+                    signals: Vec::new(),
+                    pdq_quality: None,
+                    error: Some(error),
+                }
+            }
+        }
+    }
+}
+
+impl IngestStage {
+    /// A video's signals (vPDQ, MD5, SHA-256), hashed on the blocking pool.
+    async fn video_media_signals(&self, media: &Media, bytes: Vec<u8>) -> MediaSignals {
+        let config = self.config.video.clone();
+        let media_id = media.media_id.clone();
+        let started = Instant::now();
+        let computed = tokio::task::spawn_blocking(move || {
+            crate::video_media::video_signals(&media_id, &bytes, &config)
+        })
+        .await
+        .unwrap_or_else(|join| {
+            Err(ErrorInfo {
+                code: ErrorCode::DecodeFailed,
+                message: format!("media {}: hashing aborted: {join}", media.media_id),
+            })
+        });
+        self.metrics
+            .hash_seconds
+            .observe(started.elapsed().as_secs_f64());
+        match computed {
+            Ok(signals) => MediaSignals {
+                media_id: media.media_id.clone(),
+                signals,
+                pdq_quality: None,
                 error: None,
             },
             Err(error) => {

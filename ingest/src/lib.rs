@@ -7,6 +7,7 @@
 //! - [`metrics`]: Prometheus metrics and health endpoints;
 //! - [`fetch`]: media fetching with the SSRF guard;
 //! - [`ingest_stage`]: posts to signals;
+//! - [`video_media`]: vPDQ and digests of media that are videos;
 //! - [`text_rules`]: the lists' regular expressions applied to post text;
 //! - [`match_stage`]: signals to matches, with the index kept current with the lists;
 //! - [`list_feed`]: keeps the index and the text rules current with the list store.
@@ -19,3 +20,4 @@ pub mod metrics;
 pub mod runner;
 pub mod text_rules;
 pub mod tracker;
+pub mod video_media;

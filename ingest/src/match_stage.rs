@@ -73,7 +73,11 @@ fn entry_signal(e: &Entry) -> Option<Signal> {
         SignalType::Md5 => Signal::Md5(Md5Digest::parse(&e.value).ok()?),
         SignalType::Sha256 => Signal::Sha256(Sha256Digest::parse(&e.value).ok()?),
         SignalType::Sha512 => Signal::Sha512(Sha512Digest::parse(&e.value).ok()?),
-        SignalType::Dhash | SignalType::Phash | SignalType::TextRegex => return None,
+        // vPDQ entries match as whole videos (`takedown_matcher::vpdq::VpdqIndex`), not yet
+        // wired into this stage.
+        SignalType::Dhash | SignalType::Phash | SignalType::TextRegex | SignalType::Vpdq => {
+            return None;
+        }
     })
 }
 

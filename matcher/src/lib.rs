@@ -5,12 +5,14 @@
 //! - [`decode`]: bounded decoding of hostile images;
 //! - [`pdq`]: PDQ, bit-for-bit with Meta's reference;
 //! - [`perceptual`]: the opt-in `image_hasher` family (dHash, pHash);
-//! - [`signals`]: one entry point computing any set of signals from a file's bytes.
+//! - [`signals`]: one entry point computing any set of signals from a file's bytes;
+//! - [`vpdq`]: video matching over per-frame PDQ hashes (pytx/HMA semantics), pairwise and indexed.
 
 pub mod decode;
 pub mod pdq;
 pub mod perceptual;
 pub mod signals;
+pub mod vpdq;
 
 pub use decode::{DecodeError, DecodeLimits, DecodedImage};
 pub use pdq::{PdqHasher, PdqOutput, PreResize};

@@ -107,6 +107,7 @@ fn algorithm(e: &Entry) -> &'static str {
         takedown_core::SignalType::Dhash => "DHASH",
         takedown_core::SignalType::Phash => "PHASH",
         takedown_core::SignalType::TextRegex => "TEXT-REGEX",
+        takedown_core::SignalType::Vpdq => "VPDQ",
     }
 }
 

@@ -132,6 +132,7 @@ fn indicator_type(t: SignalType) -> &'static str {
         SignalType::Dhash => "HASH_DHASH",
         SignalType::Phash => "HASH_PHASH",
         SignalType::TextRegex => "TEXT_REGEX",
+        SignalType::Vpdq => "HASH_VPDQ",
     }
 }
 
