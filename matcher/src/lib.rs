@@ -8,6 +8,7 @@
 //! - [`signals`]: one entry point computing any set of signals from a file's bytes.
 
 pub mod decode;
+mod jpeg;
 pub mod pdq;
 pub mod perceptual;
 pub mod signals;
