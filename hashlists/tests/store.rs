@@ -151,7 +151,9 @@ fn opts() -> ImportOptions {
 async fn every_format_round_trips_through_the_store() {
     let redis = RedisServer::start().unwrap();
     let store = store(&redis).await;
-    for format in Format::ALL {
+    // An HMA state file's type is in its file name, not its rows: tests/pytx_formats.rs
+    // round-trips it through files named as HMA names them.
+    for format in Format::ALL.into_iter().filter(|f| *f != Format::Hma) {
         let mut entries = Vec::new();
         for i in 0..5u64 {
             let mut e = Entry::new(
@@ -170,7 +172,7 @@ async fn every_format_round_trips_through_the_store() {
                     e.add_labels([format!("ideology:i{i}"), "file_type:image".to_string()]);
                     e.source_id = Some(format!("{i}"));
                 }
-                Format::Te | Format::Jsonl => {
+                Format::Te | Format::Jsonl | Format::Hma => {
                     e.add_labels([format!("label-{i}")]);
                     e.source_id = Some(format!("d{i}"));
                 }
