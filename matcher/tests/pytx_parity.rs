@@ -31,16 +31,15 @@ fn pytx_python() -> PathBuf {
     default
 }
 
+/// The reference's own test files (every file `expected-from-files.csv` lists).
 fn reference_files() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/pdq/images");
-    let mut files = Vec::new();
-    for dir in std::fs::read_dir(&root).expect("testdata/pdq/images") {
-        for f in std::fs::read_dir(dir.unwrap().path()).unwrap() {
-            files.push(f.unwrap().path());
-        }
-    }
-    files.sort();
-    files
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/pdq");
+    let listed = std::fs::read_to_string(root.join("expected-from-files.csv")).unwrap();
+    listed
+        .lines()
+        .filter_map(|l| l.split(',').next().filter(|p| !p.trim().is_empty()))
+        .map(|p| root.join(p))
+        .collect()
 }
 
 struct Case {
