@@ -111,12 +111,14 @@ def main():
     paths = generate(out, rng) + [Path(p) for p in sys.argv[2:]]
     for path in paths:
         with Image.open(path) as img:
+            mode = img.mode
             bits, quality = pdqhash.compute(np.asarray(img.convert("RGB")))
         pytx_hash, pytx_quality = pdq_from_file(path)
         print(json.dumps({
             "path": str(path),
             "pillow_rgb": [bits_to_hex(list(bits)), int(quality)],
             "pytx": [pytx_hash, int(pytx_quality)],
+            "mode": mode,
         }))
 
 
