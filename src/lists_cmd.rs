@@ -67,11 +67,32 @@ struct MetaArgs {
     /// `block` (matches are reported) or `allow` (known-benign: suppresses matches).
     #[arg(long, default_value = "block")]
     kind: takedown_hashlists::model::ListKind,
+    /// The PDQ convention of the list's hashes: `reference` (512x512 pre-resize, Meta's C++
+    /// tool, `takedown hash`) or `full_size` (python-threatexchange, HMA). Default: full_size
+    /// for a list created by importing plain, csv, tat or te, or with --source tat, gifct,
+    /// te, threatexchange, hma or pytx; reference otherwise.
+    #[arg(long)]
+    pdq_convention: Option<takedown_core::PdqConvention>,
 }
 
 impl MetaArgs {
-    fn meta(&self, id: ListId) -> ListMeta {
+    /// The metadata of a new list, whose convention defaults to `default_convention`.
+    fn meta_with(&self, id: ListId, default_convention: takedown_core::PdqConvention) -> ListMeta {
         ListMeta {
+            pdq_convention: self.pdq_convention.unwrap_or(default_convention),
+            ..self.meta(id)
+        }
+    }
+
+    fn meta(&self, id: ListId) -> ListMeta {
+        let shared = ["tat", "gifct", "te", "threatexchange", "hma", "pytx"];
+        let default_convention = if shared.contains(&self.source.to_ascii_lowercase().as_str()) {
+            takedown_core::PdqConvention::FullSize
+        } else {
+            takedown_core::PdqConvention::Reference
+        };
+        ListMeta {
+            pdq_convention: self.pdq_convention.unwrap_or(default_convention),
             name: self.name.clone().unwrap_or_else(|| id.to_string()),
             id,
             source: self.source.clone(),
@@ -96,9 +117,13 @@ enum ListsCommand {
     Import {
         /// The list id.
         list: String,
-        /// The file's format: plain, csv, tat, te, jsonl.
+        /// The file's format: plain, csv, tat, te, jsonl, hma (an HMA 1.x state file
+        /// `simple.<TYPE>.te`, its type taken from the file name).
         #[arg(long)]
         format: Format,
+        /// The signal type of a plain file's bare hashes (lines without a type).
+        #[arg(long)]
+        signal_type: Option<takedown_core::SignalType>,
         /// Import the valid records even if some are invalid.
         #[arg(long)]
         skip_invalid: bool,
@@ -121,7 +146,8 @@ enum ListsCommand {
     Export {
         /// The list id.
         list: String,
-        /// Output format: plain, csv, tat, te, jsonl.
+        /// Output format: plain, csv, tat, te, jsonl, hma (HMA 1.x state files: --out names
+        /// a directory, which gets one `simple.<TYPE>.te` per signal type).
         #[arg(long)]
         format: Format,
         /// Write here instead of stdout.
@@ -227,6 +253,7 @@ async fn run_async(args: ListsArgs) -> anyhow::Result<ExitCode> {
         ListsCommand::Import {
             list,
             format,
+            signal_type,
             skip_invalid,
             replace,
             max_line_bytes,
@@ -238,7 +265,10 @@ async fn run_async(args: ListsArgs) -> anyhow::Result<ExitCode> {
             let created = match store.meta(&id).await {
                 Ok(_) => false,
                 Err(StoreError::NoSuchList(_)) => {
-                    store.put_list(&meta.meta(id.clone())).await?;
+                    let convention = format.default_pdq_convention();
+                    store
+                        .put_list(&meta.meta_with(id.clone(), convention))
+                        .await?;
                     true
                 }
                 Err(e) => return Err(e.into()),
@@ -255,8 +285,20 @@ async fn run_async(args: ListsArgs) -> anyhow::Result<ExitCode> {
             } else {
                 ProgressBar::hidden()
             };
+            let (signal_type, video) = match (format, signal_type) {
+                (Format::Hma, None) => {
+                    let name = file.file_name().map(|n| n.to_string_lossy().to_string());
+                    let name = name.unwrap_or_default();
+                    let (t, video) =
+                        formats::hma::type_from_file_name(&name).map_err(|e| anyhow!(e.0))?;
+                    (Some(t), video)
+                }
+                (_, given) => (given, false),
+            };
             let limits = formats::ReadOptions {
                 max_line_bytes,
+                signal_type,
+                video,
                 ..formats::ReadOptions::default()
             };
             let parsed =
@@ -279,6 +321,9 @@ async fn run_async(args: ListsArgs) -> anyhow::Result<ExitCode> {
                     for e in &summary.errors {
                         eprintln!("{}: {e} (skipped)", file.display());
                     }
+                    for w in &summary.warnings {
+                        eprintln!("{}: warning: {w}", file.display());
+                    }
                     print_json(&summary)?;
                 }
                 Err(StoreError::Invalid { invalid, errors }) => {
@@ -300,11 +345,39 @@ async fn run_async(args: ListsArgs) -> anyhow::Result<ExitCode> {
             let id = list_id(&list)?;
             let state = store.state(&id).await?;
             let (version, entries) = store.snapshot(&id).await?;
+            // The checkpoint of the list's source, if it has one (a TAT export names its own
+            // from the entries; the list version is no source checkpoint).
             let page = PageInfo {
-                checkpoint: Some(version.to_string()),
+                checkpoint: state.checkpoint.clone(),
                 next: None,
                 count: Some(entries.len() as u64),
             };
+            if format == Format::Hma {
+                let dir = out.ok_or_else(|| anyhow!("--format hma needs --out DIR"))?;
+                std::fs::create_dir_all(&dir)
+                    .with_context(|| format!("creating {}", dir.display()))?;
+                let mut names: Vec<String> = entries.iter().map(formats::hma::file_name).collect();
+                names.sort();
+                names.dedup();
+                for name in names {
+                    let path = dir.join(&name);
+                    let mut sink = std::io::BufWriter::new(
+                        std::fs::File::create(&path)
+                            .with_context(|| format!("creating {}", path.display()))?,
+                    );
+                    let of_type = entries
+                        .iter()
+                        .filter(|e| formats::hma::file_name(e) == name);
+                    formats::write(format, of_type, &mut sink, &page)?;
+                    sink.flush()?;
+                }
+                eprintln!(
+                    "exported {} entries of {} at version {version}",
+                    entries.len(),
+                    id
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
             let mut sink: Box<dyn Write> = match &out {
                 Some(path) => Box::new(std::io::BufWriter::new(
                     std::fs::File::create(path)

@@ -16,6 +16,7 @@ use takedown_ingest::ingest_stage::{IngestConfig, IngestStage};
 use takedown_ingest::list_feed::follow_until_loaded;
 use takedown_ingest::match_stage::{MatchStage, Matcher};
 use takedown_ingest::metrics::StageMetrics;
+use takedown_ingest::pdq_conventions::PdqConventions;
 use takedown_ingest::runner::{self, RunnerConfig};
 use takedown_ingest::text_rules::TextRules;
 use takedown_local_services::{KafkaBroker, RedisServer};
@@ -98,10 +99,11 @@ impl Stages {
             .await
             .context("connecting to the list store")?;
         let rules = TextRules::default();
+        let conventions = PdqConventions::default();
         let matcher = Matcher::default();
         let poll = Duration::from_secs(5);
         let followers = vec![
-            follow_until_loaded(rules.clone(), store.clone(), poll).await?,
+            follow_until_loaded((rules.clone(), conventions.clone()), store.clone(), poll).await?,
             follow_until_loaded(matcher.clone(), store, poll).await?,
         ];
         let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -115,7 +117,8 @@ impl Stages {
             IngestConfig::new(&topics.signals),
             StageMetrics::new("ingest"),
         )?
-        .with_text_rules(rules);
+        .with_text_rules(rules)
+        .with_pdq_conventions(conventions);
         let ingest_config =
             RunnerConfig::new(brokers, &format!("{group_prefix}-ingest"), &topics.posts);
         let match_config =

@@ -19,6 +19,7 @@ use takedown_ingest::ingest_stage::{IngestConfig, IngestStage};
 use takedown_ingest::list_feed::{ListSink, follow_until_loaded};
 use takedown_ingest::match_stage::{MatchStage, Matcher};
 use takedown_ingest::metrics::StageMetrics;
+use takedown_ingest::pdq_conventions::PdqConventions;
 use takedown_ingest::runner::{self, RunnerConfig};
 use takedown_ingest::text_rules::TextRules;
 use takedown_matcher::PreResize;
@@ -89,7 +90,9 @@ pub struct StageArgs {
     /// (ingest, default 10000).
     #[arg(long, env = "TAKEDOWN_FETCH_TIMEOUT_MS")]
     fetch_timeout_ms: Option<u64>,
-    /// Hash large images at full size (HMA convention) instead of the 512×512 pre-resize.
+    /// Hash large images at full size (pytx/HMA convention) instead of the 512×512 pre-resize
+    /// when the loaded lists do not decide: ingest follows each list's PDQ convention, and
+    /// this one applies with no list loaded, and as the first of two when both are in use.
     #[arg(long, env = "TAKEDOWN_PDQ_FULL_SIZE")]
     pdq_full_size: Option<bool>,
     /// Kafka consumer session timeout, in ms (default 10000).
@@ -298,9 +301,12 @@ async fn run_async(s: Settings, role: Role) -> anyhow::Result<()> {
             let mut stage = IngestStage::new(ingest, metrics.clone())?;
             let follow = if s.text_rules {
                 let rules = TextRules::default();
-                let follow = follow_lists(&s, rules.clone()).await?;
+                let conventions = PdqConventions::default();
+                let follow = follow_lists(&s, (rules.clone(), conventions.clone())).await?;
                 tracing::info!(rules = rules.len(), "Text rules loaded.");
-                stage = stage.with_text_rules(rules);
+                stage = stage
+                    .with_text_rules(rules)
+                    .with_pdq_conventions(conventions);
                 Some(follow)
             } else {
                 None

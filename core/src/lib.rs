@@ -7,9 +7,11 @@
 pub mod clock;
 pub mod error_code;
 pub mod messages;
+pub mod pdq_convention;
 pub mod signal;
 pub mod vpdq;
 
 pub use error_code::ErrorCode;
+pub use pdq_convention::PdqConvention;
 pub use signal::{Md5Digest, ParseSignalError, PdqHash, Sha256Digest, Sha512Digest, SignalType};
 pub use vpdq::VpdqFrame;

@@ -119,6 +119,15 @@ pub struct SignalValue {
     pub signal_type: SignalType,
     /// The value as lowercase hex.
     pub value: String,
+    /// For a PDQ hash of an image over 512 pixels on a side: the convention it was computed
+    /// with, and so the lists it is compared with. Absent for an image both conventions hash
+    /// alike (compared with every list) and for other signal types.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pdq_convention: Option<crate::PdqConvention>,
+    /// This PDQ hash's own quality, where it differs from the media's `pdq_quality` (the
+    /// second hash of an image hashed under both conventions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pdq_quality: Option<u8>,
 }
 
 /// A stable error code with a human message.

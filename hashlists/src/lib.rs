@@ -7,8 +7,10 @@
 //! - [`formats`]: the file formats, with per-record errors naming line or JSON path;
 //! - [`store`]: the versioned Redis store (atomic versions, change log, curation, feedback);
 //! - [`sync`]: pulling lists from sources with checkpoints and a per-list lock;
+//! - [`checkpoint`]: the order of source checkpoints (`1704085200,124` after `…,99`);
 //! - [`follow`]: how a matcher learns of new versions and loads a list cold.
 
+pub mod checkpoint;
 pub mod follow;
 pub mod formats;
 mod key_filter;

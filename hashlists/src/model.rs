@@ -136,6 +136,11 @@ pub struct ListMeta {
     /// Block list (default) or allow-list.
     #[serde(default)]
     pub kind: ListKind,
+    /// The PDQ convention the list's hashes were made with (`reference`: 512×512 pre-resize,
+    /// as Meta's C++ tool; `full_size`: as python-threatexchange/HMA). Lists stored before
+    /// this field existed were matched with reference hashes, so that is the default.
+    #[serde(default)]
+    pub pdq_convention: takedown_core::PdqConvention,
 }
 
 impl ListMeta {
@@ -149,6 +154,7 @@ impl ListMeta {
             severity: Severity::default(),
             labels: Vec::new(),
             kind: ListKind::Block,
+            pdq_convention: takedown_core::PdqConvention::Reference,
         }
     }
 
@@ -362,6 +368,18 @@ pub fn parse_signal_type(name: &str) -> Result<SignalType, InvalidValue> {
             "unknown signal type {name:?} (known: pdq, md5, sha256, sha512, dhash, phash, text_regex)"
         ))
     })
+}
+
+/// The label that marks a digest of a video (ThreatExchange's tag for `HASH_MD5` of videos):
+/// pytx's `video_md5` imports as an MD5 entry with it, and exports back as `video_md5`.
+pub const VIDEO_LABEL: &str = "media_type_video";
+
+/// Whether a signal type name is a video digest's (`video_md5`, `HASH_VIDEO_MD5`,
+/// `video_sha256`…): its entries get [`VIDEO_LABEL`], so photo and video digests stay apart.
+pub fn is_video_type_name(name: &str) -> bool {
+    let n = name.trim().to_ascii_lowercase().replace('-', "");
+    let n = n.strip_prefix("hash_").unwrap_or(&n);
+    n.starts_with("video_") || n.starts_with("videomd5") || n.starts_with("videosha")
 }
 
 /// A lowercase signal type name or alias, without the `hash_` prefix.

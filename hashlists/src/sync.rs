@@ -8,15 +8,18 @@
 //! Sources:
 //! - a **file**: the whole list; entries not in it are deleted. Its checkpoint is the file's
 //!   modification time in milliseconds, so an unchanged file is not re-read.
-//! - a **directory** of delta files (pages or daily drops) processed in name order; the
-//!   checkpoint is the last file name done.
-//! - an **HTTP** source serving Tech Against Terrorism JSON pages: the first request carries
-//!   `?checkpoint=<stored>` and `next` links are followed; `deleted: true` entries are removed.
+//! - a **directory** of delta files (pages or daily drops) processed in checkpoint order
+//!   ([`crate::checkpoint`]: numeric names numerically); the checkpoint is the last file name done.
+//! - an **HTTP** source serving Tech Against Terrorism JSON pages, asked as
+//!   python-threatexchange's client asks: the first request carries `?order=asc` and, once a
+//!   checkpoint is stored, `&after=<stored>`; `next` links are followed as given; `deleted:
+//!   true` entries are removed.
 //!   The bearer token goes only to the source's own origin (scheme, host, port) and only over
 //!   HTTPS: a `next` link or redirect to another origin is refused, and plain `http://` is
 //!   refused unless the host is loopback and [`HttpOptions::allow_insecure_loopback`] is set.
 //!   A page larger than [`HttpOptions::max_page_bytes`] is refused while it streams.
 
+use crate::checkpoint;
 use crate::formats::{self, Format};
 use crate::model::ListId;
 use crate::store::{ImportOptions, ImportSummary, Store, StoreError};
@@ -257,9 +260,13 @@ async fn run(
                 .filter_map(|e| e.file_name().into_string().ok())
                 .filter(|n| !n.starts_with('.'))
                 .collect();
-            names.sort();
+            // In checkpoint order (numeric names numerically), as the commit compares them.
+            names.sort_by(|a, b| checkpoint::compare(a, b));
             for name in names {
-                if stored.as_deref().is_some_and(|cp| name.as_str() <= cp) {
+                if stored
+                    .as_deref()
+                    .is_some_and(|cp| !checkpoint::is_backwards(cp, &name))
+                {
                     continue;
                 }
                 lease.renew().await?;
@@ -293,9 +300,11 @@ async fn run(
                 }))
                 .build()
                 .map_err(|e| http_error(url, e))?;
+            // As python-threatexchange's client asks: oldest first, after the stored checkpoint.
+            let first = with_query(url, "order", "asc");
             let mut next = Some(match &stored {
-                Some(cp) => with_query(url, "checkpoint", cp),
-                None => url.clone(),
+                Some(cp) => with_query(&first, "after", cp),
+                None => first,
             });
             while let Some(page_url) = next.take() {
                 if options.max_pages.is_some_and(|m| summary.units >= m) {

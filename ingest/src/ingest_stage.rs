@@ -11,6 +11,7 @@
 
 use crate::fetch::{FetchPolicy, Fetcher};
 use crate::metrics::StageMetrics;
+use crate::pdq_conventions::PdqConventions;
 use crate::runner::{Input, Output, Rejection, Stage};
 use crate::text_rules::TextRules;
 use base64::Engine;
@@ -34,7 +35,7 @@ pub struct IngestConfig {
     pub signals: Vec<SignalType>,
     /// Decoding limits.
     pub limits: DecodeLimits,
-    /// PDQ pre-resize convention.
+    /// PDQ convention used when the loaded lists do not decide (none loaded, or both in use).
     pub pre_resize: PreResize,
     /// Fetch policy (SSRF guard, timeouts, byte cap).
     pub fetch: FetchPolicy,
@@ -62,6 +63,7 @@ pub struct IngestStage {
     fetcher: Fetcher,
     metrics: Arc<StageMetrics>,
     text_rules: TextRules,
+    conventions: PdqConventions,
 }
 
 impl IngestStage {
@@ -76,7 +78,15 @@ impl IngestStage {
             fetcher,
             metrics,
             text_rules: TextRules::default(),
+            conventions: PdqConventions::default(),
         })
+    }
+
+    /// Hashes PDQ with the conventions of the lists `conventions` follows: one, or both
+    /// where both are in use and the image is over 512 pixels on a side.
+    pub fn with_pdq_conventions(mut self, conventions: PdqConventions) -> Self {
+        self.conventions = conventions;
+        self
     }
 
     /// Applies `rules` (kept current by the list follower) to each post's text.
@@ -131,9 +141,12 @@ impl IngestStage {
             Ok(bytes) => {
                 let wanted = self.config.signals.clone();
                 let (limits, pre_resize) = (self.config.limits, self.config.pre_resize);
+                let (primary, both) = self.conventions.needed(pre_resize);
                 let started = Instant::now();
                 let computed = tokio::task::spawn_blocking(move || {
-                    with_computer(limits, pre_resize, |c| c.compute(&bytes, &wanted))
+                    with_computer(limits, pre_resize, |c| {
+                        c.compute_conventions(&bytes, &wanted, primary, both)
+                    })
                 })
                 .await;
                 self.metrics
@@ -231,15 +244,35 @@ fn with_computer<T>(
 
 fn signal_values(s: &Signals) -> Vec<SignalValue> {
     let mut out = Vec::new();
+    if let Some(p) = s.pdq {
+        out.push(SignalValue {
+            signal_type: SignalType::Pdq,
+            value: p.hash.to_string(),
+            pdq_convention: s.pdq_convention,
+            pdq_quality: None,
+        });
+    }
+    if let (Some(p), Some(primary)) = (s.pdq_other, s.pdq_convention) {
+        out.push(SignalValue {
+            signal_type: SignalType::Pdq,
+            value: p.hash.to_string(),
+            pdq_convention: Some(match primary {
+                PreResize::Reference => PreResize::FullSize,
+                PreResize::FullSize => PreResize::Reference,
+            }),
+            pdq_quality: Some(p.quality),
+        });
+    }
     let mut push = |t: SignalType, v: Option<String>| {
         if let Some(value) = v {
             out.push(SignalValue {
                 signal_type: t,
                 value,
+                pdq_convention: None,
+                pdq_quality: None,
             });
         }
     };
-    push(SignalType::Pdq, s.pdq.map(|p| p.hash.to_string()));
     push(SignalType::Md5, s.md5.map(|d| d.to_string()));
     push(SignalType::Sha256, s.sha256.map(|d| d.to_string()));
     push(SignalType::Sha512, s.sha512.map(|d| d.to_string()));

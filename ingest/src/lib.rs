@@ -9,6 +9,7 @@
 //! - [`ingest_stage`]: posts to signals;
 //! - [`video_media`]: vPDQ and digests of media that are videos;
 //! - [`text_rules`]: the lists' regular expressions applied to post text;
+//! - [`pdq_conventions`]: which PDQ conventions the loaded lists need;
 //! - [`match_stage`]: signals to matches, with the index kept current with the lists;
 //! - [`list_feed`]: keeps the index and the text rules current with the list store.
 
@@ -17,6 +18,7 @@ pub mod ingest_stage;
 pub mod list_feed;
 pub mod match_stage;
 pub mod metrics;
+pub mod pdq_conventions;
 pub mod runner;
 pub mod text_rules;
 pub mod tracker;

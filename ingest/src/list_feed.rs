@@ -17,6 +17,14 @@ pub trait ListSink: Clone + Send + Sync + 'static {
     fn apply(&self, update: &ListUpdate, meta: &ListMeta);
 }
 
+/// Two sinks fed by one follower (the ingest stage's text rules and PDQ conventions).
+impl<A: ListSink, B: ListSink> ListSink for (A, B) {
+    fn apply(&self, update: &ListUpdate, meta: &ListMeta) {
+        self.0.apply(update, meta);
+        self.1.apply(update, meta);
+    }
+}
+
 /// The list an update belongs to.
 pub fn update_list(update: &ListUpdate) -> &ListId {
     match update {

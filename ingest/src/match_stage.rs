@@ -103,7 +103,8 @@ impl Catalog {
             ListKind::Block => ListInfo::block(),
             ListKind::Allow => ListInfo::allow(),
         }
-        .with_threshold(meta.threshold);
+        .with_threshold(meta.threshold)
+        .with_pdq_convention(meta.pdq_convention);
         info.severity = severity_rank(meta.severity);
         info.labels = meta.labels.clone();
         out.push(Change::SetList(no, info));
@@ -245,18 +246,28 @@ impl Matcher {
         let now = OffsetDateTime::now_utc();
         let mut out = Vec::new();
         for media in &post.media {
-            for value in &media.signals {
-                let outcome = match value.signal_type {
-                    SignalType::Pdq => match PdqHash::parse(&value.value) {
-                        Ok(h) => index.match_pdq(&h, media.pdq_quality.unwrap_or(0)),
-                        Err(_) => continue,
-                    },
-                    other => match query_signal(other, &value.value) {
-                        Some(signal) => index.match_signal(&signal),
-                        None => continue,
-                    },
-                };
-                let Outcome::Matches(found) = outcome else {
+            let outcomes: Vec<Option<Outcome>> = media
+                .signals
+                .iter()
+                .map(|value| match value.signal_type {
+                    SignalType::Pdq => {
+                        let h = PdqHash::parse(&value.value).ok()?;
+                        let quality = value.pdq_quality.or(media.pdq_quality).unwrap_or(0);
+                        Some(index.match_pdq_of(&h, quality, value.pdq_convention))
+                    }
+                    other => query_signal(other, &value.value).map(|s| index.match_signal(&s)),
+                })
+                .collect();
+            // An image hashed under both conventions is one image: an allow-list entry
+            // matching either hash suppresses the PDQ matches of both.
+            let pdq_allowed = media.signals.iter().zip(&outcomes).any(|(v, o)| {
+                v.signal_type == SignalType::Pdq && matches!(o, Some(Outcome::Allowed(_)))
+            });
+            for (value, outcome) in media.signals.iter().zip(outcomes) {
+                if value.signal_type == SignalType::Pdq && pdq_allowed {
+                    continue;
+                }
+                let Some(Outcome::Matches(found)) = outcome else {
                     continue;
                 };
                 for m in found {

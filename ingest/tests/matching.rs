@@ -35,12 +35,16 @@ fn signals(post: &str, pdq: Option<(&str, u8)>, md5: Option<&str>) -> Vec<u8> {
         values.push(SignalValue {
             signal_type: SignalType::Pdq,
             value: h.to_string(),
+            pdq_convention: None,
+            pdq_quality: None,
         });
     }
     if let Some(m) = md5 {
         values.push(SignalValue {
             signal_type: SignalType::Md5,
             value: m.to_string(),
+            pdq_convention: None,
+            pdq_quality: None,
         });
     }
     let s = PostSignals {
@@ -224,4 +228,91 @@ async fn matches_flow_and_list_changes_reach_the_running_matcher() {
     );
     stop.send(()).unwrap();
     run.await.unwrap().unwrap();
+}
+
+/// Lists of both PDQ conventions, and a post whose image was hashed under both: each list is
+/// compared with the hash of its own convention, an untagged hash with every list, and an
+/// allow-list entry matching either hash suppresses the PDQ matches of both.
+#[test]
+fn each_list_is_matched_with_the_hash_of_its_convention() {
+    use takedown_core::PdqConvention::{FullSize, Reference};
+    use takedown_hashlists::follow::ListUpdate;
+    use takedown_hashlists::model::{Entry, ListKind};
+
+    let full_hash = flip(LISTED, 0);
+    let reference_hash = flip(LISTED, 40);
+    let matcher = Matcher::default();
+    let load = |id: &str, convention, kind, hash: &str| {
+        let list = ListId::parse(id).unwrap();
+        let mut meta = ListMeta::new(list.clone(), "test");
+        meta.pdq_convention = convention;
+        meta.kind = kind;
+        let entries = vec![Entry::new(SignalType::Pdq, hash).unwrap()];
+        let update = ListUpdate::Full {
+            list,
+            version: 1,
+            entries,
+        };
+        matcher.apply_update(&update, &meta).unwrap();
+    };
+    load("pytx", FullSize, ListKind::Block, &full_hash);
+    load("ours", Reference, ListKind::Block, &reference_hash);
+    let post = |values: Vec<(String, Option<takedown_core::PdqConvention>)>| PostSignals {
+        schema: 1,
+        post_id: "p".into(),
+        platform: "test".into(),
+        url: None,
+        created_at: time::OffsetDateTime::now_utc(),
+        media: vec![MediaSignals {
+            media_id: "m1".into(),
+            signals: values
+                .into_iter()
+                .map(|(value, pdq_convention)| SignalValue {
+                    signal_type: SignalType::Pdq,
+                    value,
+                    pdq_convention,
+                    pdq_quality: None,
+                })
+                .collect(),
+            pdq_quality: Some(90),
+            error: None,
+        }],
+        urls: vec![],
+        text_hits: vec![],
+        ingested_at: time::OffsetDateTime::now_utc(),
+    };
+    let lists = |m: Vec<Match>| {
+        let mut l: Vec<(String, String)> = m
+            .into_iter()
+            .map(|m| (m.list_id.to_string(), m.query_hash))
+            .collect();
+        l.sort();
+        l
+    };
+    // Both hashes, tagged: each list by its own (the full-size hash is 40 bits from the
+    // reference list's entry, and the reference hash 40 from the pytx list's).
+    let both = post(vec![
+        (full_hash.clone(), Some(FullSize)),
+        (reference_hash.clone(), Some(Reference)),
+    ]);
+    assert_eq!(
+        lists(matcher.match_post(&both)),
+        [
+            ("ours".to_string(), reference_hash.clone()),
+            ("pytx".to_string(), full_hash.clone())
+        ]
+    );
+    // A full-size hash alone, tagged, does not match the reference list even where it would
+    // by distance; untagged (an image of 512 px or less) it is compared with both.
+    load("ours", Reference, ListKind::Block, &full_hash);
+    let tagged = post(vec![(full_hash.clone(), Some(FullSize))]);
+    assert_eq!(
+        lists(matcher.match_post(&tagged)),
+        [("pytx".to_string(), full_hash.clone())]
+    );
+    let untagged = post(vec![(full_hash.clone(), None)]);
+    assert_eq!(lists(matcher.match_post(&untagged)).len(), 2);
+    // An allow-list entry of the reference convention suppresses the full-size match too.
+    load("benign", Reference, ListKind::Allow, &reference_hash);
+    assert!(matcher.match_post(&both).is_empty());
 }

@@ -28,6 +28,9 @@ pub struct DecodeLimits {
     pub max_frames: usize,
     /// Most pixels decoded across all frames of an animation; more is an error.
     pub max_total_frame_pixels: u64,
+    /// Most scans in one JPEG stream (a progressive JPEG of many tiny scans costs a pass over
+    /// the whole image for each); more is an error. libjpeg-turbo's own guard uses 500.
+    pub max_jpeg_scans: usize,
 }
 
 impl Default for DecodeLimits {
@@ -40,6 +43,7 @@ impl Default for DecodeLimits {
             max_alloc_bytes: 512 * 1024 * 1024,
             max_frames: 500,
             max_total_frame_pixels: 500_000_000,
+            max_jpeg_scans: 500,
         }
     }
 }
@@ -82,6 +86,12 @@ pub enum DecodeError {
         /// "frames" or "pixels across frames".
         what: &'static str,
     },
+    /// A JPEG stream has more scans than `max_jpeg_scans`.
+    #[error("JPEG has more than {limit} scans")]
+    TooManyScans {
+        /// The configured limit.
+        limit: usize,
+    },
 }
 
 impl DecodeError {
@@ -93,7 +103,7 @@ impl DecodeError {
                 ErrorCode::DimensionsTooLarge
             }
             DecodeError::UnsupportedFormat(_) => ErrorCode::UnsupportedFormat,
-            DecodeError::Malformed(_) => ErrorCode::DecodeFailed,
+            DecodeError::Malformed(_) | DecodeError::TooManyScans { .. } => ErrorCode::DecodeFailed,
             DecodeError::TooManyFrames { .. } => ErrorCode::TooManyFrames,
         }
     }
@@ -214,7 +224,8 @@ fn check_dimensions(width: u32, height: u32, limits: &DecodeLimits) -> Result<()
 ///
 /// The format is detected from the content, not from a name. JPEG streams must be complete (end
 /// with an end-of-image marker): decoders fill a truncated JPEG with grey, which would hash a
-/// different picture. Animated GIF and WebP are decoded to the end so a corrupt or oversized later
+/// different picture. JPEGs are decoded by libjpeg-turbo ([`crate::jpeg`]) so that hashes agree
+/// bit for bit with the tools shared lists are made with. Animated GIF and WebP are decoded to the end so a corrupt or oversized later
 /// frame is caught, within the frame limits.
 pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<DecodedImage, DecodeError> {
     if bytes.len() > limits.max_input_bytes {
@@ -229,10 +240,35 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<DecodedImage, Decod
     let format = reader.format().ok_or_else(|| {
         DecodeError::UnsupportedFormat("content matches no known image format".to_string())
     })?;
-    if format == ImageFormat::Jpeg && !jpeg_is_complete(bytes) {
-        return Err(DecodeError::Malformed(
-            "JPEG stream is truncated (no end-of-image marker)".to_string(),
-        ));
+    if format == ImageFormat::Jpeg {
+        match jpeg_scans(bytes) {
+            None => {
+                return Err(DecodeError::Malformed(
+                    "JPEG stream is truncated (no end-of-image marker)".to_string(),
+                ));
+            }
+            Some(scans) if scans > limits.max_jpeg_scans => {
+                return Err(DecodeError::TooManyScans {
+                    limit: limits.max_jpeg_scans,
+                });
+            }
+            Some(_) => {}
+        }
+        let checked = |w, h| check_dimensions(w, h, limits);
+        if let crate::jpeg::Decoded::Pixels {
+            width,
+            height,
+            pixels,
+        } = crate::jpeg::decode(bytes, limits, checked)?
+        {
+            return Ok(DecodedImage {
+                width,
+                height,
+                format,
+                frames: 1,
+                pixels,
+            });
+        }
     }
     reader.limits(image_limits(limits));
     let (image, frames) = match format {
@@ -336,45 +372,45 @@ where
     Ok((first, count))
 }
 
-/// Whether a JPEG stream reaches its end-of-image marker.
+/// How many scans a JPEG stream has, if it reaches its end-of-image marker (`None`: cut).
 ///
 /// Walks the marker segments (each length-prefixed) and the entropy-coded scans (where `FF 00`
 /// is a stuffed byte and `FF D0..D7` are restart markers) until `FF D9`. Running off the end
 /// means the stream was cut. Bytes after the marker (camera trailers) are allowed.
-fn jpeg_is_complete(bytes: &[u8]) -> bool {
+fn jpeg_scans(bytes: &[u8]) -> Option<usize> {
     if !bytes.starts_with(&[0xFF, 0xD8]) {
-        return false;
+        return None;
     }
     let mut pos = 2;
     let mut in_scan = false;
+    let mut scans = 0;
     while pos + 1 < bytes.len() {
         if bytes[pos] != 0xFF {
             if !in_scan {
-                return false;
+                return None;
             }
             pos += 1;
             continue;
         }
         let marker = bytes[pos + 1];
         match marker {
-            0xD9 => return true,
+            0xD9 => return Some(scans),
             0x00 | 0xD0..=0xD7 if in_scan => pos += 2,
             0xFF => pos += 1, // fill byte
             0x01 | 0xD0..=0xD7 => pos += 2,
             _ => {
-                let Some(len) = bytes.get(pos + 2..pos + 4) else {
-                    return false;
-                };
+                let len = bytes.get(pos + 2..pos + 4)?;
                 let len = usize::from(u16::from_be_bytes([len[0], len[1]]));
                 if len < 2 {
-                    return false;
+                    return None;
                 }
                 pos += 2 + len;
                 in_scan = marker == 0xDA;
+                scans += usize::from(in_scan);
             }
         }
     }
-    false
+    None
 }
 
 #[cfg(test)]
@@ -390,13 +426,19 @@ mod tests {
         jpeg.extend_from_slice(&scan);
         let mut complete = jpeg.clone();
         complete.extend_from_slice(&[0xFF, 0xD9, b'S', b'E', b'F', b'T']);
-        assert!(jpeg_is_complete(&complete));
-        assert!(!jpeg_is_complete(&jpeg), "cut inside the scan");
-        assert!(
-            !jpeg_is_complete(&complete[..5]),
+        assert_eq!(jpeg_scans(&complete), Some(1));
+        assert_eq!(jpeg_scans(&jpeg), None, "cut inside the scan");
+        assert_eq!(
+            jpeg_scans(&complete[..5]),
+            None,
             "cut inside a segment header"
         );
-        assert!(!jpeg_is_complete(&[]));
+        assert_eq!(jpeg_scans(&[]), None);
+        // A second scan is counted.
+        let mut two = jpeg.clone();
+        two.extend_from_slice(&scan);
+        two.extend_from_slice(&[0xFF, 0xD9]);
+        assert_eq!(jpeg_scans(&two), Some(2));
     }
 
     #[test]

@@ -33,16 +33,9 @@ pub struct PdqOutput {
     pub quality: u8,
 }
 
-/// How images larger than 512 pixels on a side are treated before hashing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum PreResize {
-    /// Resize to exactly 512×512 by nearest neighbour, as Meta's C++ tool does (the default:
-    /// 5–8× cheaper on photos, and the convention of lists made with that tool).
-    #[default]
-    Reference,
-    /// Hash the full-size image, as python-threatexchange/HMA and the Java port do.
-    FullSize,
-}
+/// How images larger than 512 pixels on a side are treated before hashing: the PDQ convention
+/// (`Reference`, 512×512 pre-resize as Meta's C++ tool; `FullSize`, as python-threatexchange/HMA).
+pub use takedown_core::PdqConvention as PreResize;
 
 /// 8-bit pixels to hash: either one grey channel or interleaved RGB.
 #[derive(Debug, Clone, Copy)]

@@ -13,8 +13,13 @@ use takedown_core::{Md5Digest, Sha256Digest, Sha512Digest, SignalType};
 /// The signals computed for one file; each is present when it was requested.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Signals {
-    /// PDQ hash and quality.
+    /// PDQ hash and quality, made with the first convention asked for.
     pub pdq: Option<PdqOutput>,
+    /// The convention of `pdq` when the image is over 512 pixels on a side, where the
+    /// conventions differ (`None` for a smaller image: its hash is that of both).
+    pub pdq_convention: Option<PreResize>,
+    /// The PDQ hash of the other convention, when both were asked for and they differ.
+    pub pdq_other: Option<PdqOutput>,
     /// MD5 of the bytes.
     pub md5: Option<Md5Digest>,
     /// SHA-256 of the bytes.
@@ -48,11 +53,24 @@ impl SignalComputer {
         }
     }
 
-    /// Computes the `wanted` signals of a file's bytes.
+    /// Computes the `wanted` signals of a file's bytes, PDQ with this computer's convention.
     ///
     /// Digests are computed even for bytes that are not an image when no perceptual signal is
     /// wanted; when one is, a decode failure fails the whole file.
     pub fn compute(&mut self, bytes: &[u8], wanted: &[SignalType]) -> Result<Signals, DecodeError> {
+        self.compute_conventions(bytes, wanted, self.pre_resize, false)
+    }
+
+    /// As [`compute`](Self::compute), with PDQ made with `primary`; with `both`, also with the
+    /// other convention ([`Signals::pdq_other`]) where the image is large enough for them to
+    /// differ (over 512 pixels on a side), so lists of either convention can be matched.
+    pub fn compute_conventions(
+        &mut self,
+        bytes: &[u8],
+        wanted: &[SignalType],
+        primary: PreResize,
+        both: bool,
+    ) -> Result<Signals, DecodeError> {
         let mut out = Signals::default();
         if wanted.contains(&SignalType::Md5) {
             out.md5 = Some(Md5Digest(Md5::digest(bytes).into()));
@@ -69,12 +87,18 @@ impl SignalComputer {
         let image = decode(bytes, &self.limits)?;
         out.dimensions = Some((image.width, image.height));
         if wanted.contains(&SignalType::Pdq) {
-            out.pdq = Some(self.pdq.hash_pixels(
-                image.pixels_ref(),
-                image.width as usize,
-                image.height as usize,
-                self.pre_resize,
-            ));
+            let (w, h) = (image.width as usize, image.height as usize);
+            out.pdq = Some(self.pdq.hash_pixels(image.pixels_ref(), w, h, primary));
+            if PreResize::conventions_differ(image.width, image.height) {
+                out.pdq_convention = Some(primary);
+                if both {
+                    let other = match primary {
+                        PreResize::Reference => PreResize::FullSize,
+                        PreResize::FullSize => PreResize::Reference,
+                    };
+                    out.pdq_other = Some(self.pdq.hash_pixels(image.pixels_ref(), w, h, other));
+                }
+            }
         }
         if wanted.contains(&SignalType::Dhash) || wanted.contains(&SignalType::Phash) {
             let hashers = self.perceptual.get_or_insert_with(PerceptualHashers::new);

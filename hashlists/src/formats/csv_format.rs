@@ -14,9 +14,10 @@
 
 use super::lines::LineReader;
 use super::{Record, RecordError, take_prefixed};
-use crate::model::{Entry, parse_signal_type};
+use crate::model::{Entry, VIDEO_LABEL, is_video_type_name, parse_signal_type};
 use std::borrow::Cow;
 use std::io::{BufRead, Write};
+use takedown_core::SignalType;
 
 const HEADER: [&str; 5] = ["signal_type", "signal_str", "collab", "category", "tags"];
 
@@ -36,7 +37,7 @@ impl<R: BufRead> CsvRecords<R> {
 }
 
 /// Splits one line into fields, strictly: `Err` says what is wrong and at which column.
-fn split_fields(line: &str) -> Result<Vec<String>, String> {
+pub(super) fn split_fields(line: &str) -> Result<Vec<String>, String> {
     let mut fields = Vec::new();
     let mut chars = line.char_indices().peekable();
     loop {
@@ -110,8 +111,9 @@ fn parse_row(row: &[String], line: u64) -> Result<Record, RecordError> {
             ),
         ));
     }
-    let kind = parse_signal_type(&row[0])
-        .map_err(|e| RecordError::line(line, format!("signal_type: {}", e.0)))?;
+    let kind = parse_signal_type(&row[0]).map_err(|e| {
+        RecordError::line(line, format!("signal_type: {}; line skipped", e.0)).skip()
+    })?;
     let mut entry = Entry::new(kind, &row[1])
         .map_err(|e| RecordError::line(line, format!("signal_str: {}", e.0)))?;
     let mut labels = Vec::new();
@@ -123,6 +125,9 @@ fn parse_row(row: &[String], line: u64) -> Result<Record, RecordError> {
     }
     if let Some(tags) = row.get(4) {
         labels.extend(tags.split_whitespace().map(str::to_string));
+    }
+    if is_video_type_name(&row[0]) {
+        labels.push(VIDEO_LABEL.to_string());
     }
     entry.add_labels(labels);
     Ok(Record {
@@ -197,7 +202,10 @@ pub(super) fn write<'a, W: Write>(
     entries: impl Iterator<Item = &'a Entry>,
     out: &mut W,
 ) -> std::io::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
+    // CRLF line ends, as Python's csv writer (pytx's) writes them.
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(out);
     w.write_record(HEADER)?;
     for e in entries {
         let collab = take_prefixed(&e.labels, "collab:").unwrap_or("");
@@ -206,10 +214,25 @@ pub(super) fn write<'a, W: Write>(
             .labels
             .iter()
             .filter(|l| !l.starts_with("collab:") && !l.starts_with("category:"))
+            .filter(|l| {
+                // Said by the type name (`video_md5`) instead.
+                let digest = matches!(e.signal_type, SignalType::Md5 | SignalType::Sha256);
+                !(digest && l.as_str() == VIDEO_LABEL)
+            })
             .map(String::as_str)
             .collect();
+        if let Some(bad) = tags.iter().find(|t| t.contains(char::is_whitespace)) {
+            // Tags are space-separated (as pytx writes them): a space would split this one.
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "{}: tag {bad:?} holds a space, which CSV tags cannot carry",
+                    e.key()
+                ),
+            ));
+        }
         let tags = tags.join(" ");
-        let cells = [e.signal_type.as_str(), &e.value, collab, category, &tags];
+        let cells = [super::pytx_type_name(e), &e.value, collab, category, &tags];
         if let Some(bad) = cells.iter().find(|c| c.contains(['\n', '\r'])) {
             // A record is one line: a line break would split it on import.
             return Err(std::io::Error::new(

@@ -84,6 +84,10 @@ impl<R: BufRead> LineReader<R> {
         if self.buf.last() == Some(&b'\r') {
             self.buf.pop();
         }
+        // A UTF-8 byte order mark (Windows tools write one) is not part of the first line.
+        if self.line_no == 1 && self.buf.starts_with(b"\xEF\xBB\xBF") {
+            self.buf.drain(..3);
+        }
         match std::str::from_utf8(&self.buf) {
             Ok(text) => Some(Ok((self.line_no, text))),
             Err(e) => Some(Err(RecordError::line(

@@ -11,6 +11,7 @@
 //! line or JSON path; good records next to it are unaffected.
 
 mod csv_format;
+pub mod hma;
 mod jsonl;
 mod lines;
 mod plain;
@@ -22,6 +23,7 @@ pub use csv_format::{spreadsheet_safe, spreadsheet_unsafe};
 use crate::model::Entry;
 use std::fmt;
 use std::io::{BufRead, Read, Write};
+use takedown_core::SignalType;
 
 /// The longest line a line format accepts by default, in bytes (64 KiB).
 pub const MAX_LINE_BYTES: usize = 64 * 1024;
@@ -36,6 +38,11 @@ pub struct ReadOptions {
     pub max_line_bytes: usize,
     /// Largest JSON document (tat, te).
     pub max_document_bytes: u64,
+    /// The signal type of a plain file's bare hashes (lines without a type) and of an HMA
+    /// state file's rows (whose type is in the file name).
+    pub signal_type: Option<SignalType>,
+    /// The file's digests are of videos (an HMA state file named `simple.HASH_VIDEO_….te`).
+    pub video: bool,
 }
 
 impl Default for ReadOptions {
@@ -43,6 +50,8 @@ impl Default for ReadOptions {
         ReadOptions {
             max_line_bytes: MAX_LINE_BYTES,
             max_document_bytes: MAX_DOCUMENT_BYTES,
+            signal_type: None,
+            video: false,
         }
     }
 }
@@ -61,17 +70,33 @@ pub enum Format {
     /// Takedown's canonical JSON lines: one [`Entry`] per line, plus `"deleted": true` for
     /// deletions. Keeps labels, provenance and curation.
     Jsonl,
+    /// HMA 1.x / pytx CLI state file `simple.<TYPE>.te`: CSV rows
+    /// `indicator,indicator_id,first_descriptor_id,added_on,labels`, the type in the file name.
+    Hma,
 }
 
 impl Format {
     /// Every format, for help texts and tests.
-    pub const ALL: [Format; 5] = [
+    pub const ALL: [Format; 6] = [
         Format::Plain,
         Format::Csv,
         Format::Tat,
         Format::Te,
         Format::Jsonl,
+        Format::Hma,
     ];
+
+    /// The PDQ convention of lists made in this format unless told otherwise: full size for
+    /// the formats of python-threatexchange, HMA, ThreatExchange and Tech Against Terrorism
+    /// (they all hash with pytx/HMA or tools of the same convention), reference for our own.
+    pub fn default_pdq_convention(self) -> takedown_core::PdqConvention {
+        match self {
+            Format::Jsonl => takedown_core::PdqConvention::Reference,
+            Format::Plain | Format::Csv | Format::Tat | Format::Te | Format::Hma => {
+                takedown_core::PdqConvention::FullSize
+            }
+        }
+    }
 
     /// The name used on the command line.
     pub fn name(self) -> &'static str {
@@ -81,6 +106,7 @@ impl Format {
             Format::Tat => "tat",
             Format::Te => "te",
             Format::Jsonl => "jsonl",
+            Format::Hma => "hma",
         }
     }
 }
@@ -91,7 +117,9 @@ impl std::str::FromStr for Format {
         Format::ALL
             .into_iter()
             .find(|f| f.name() == s)
-            .ok_or_else(|| format!("unknown list format {s:?} (known: plain, csv, tat, te, jsonl)"))
+            .ok_or_else(|| {
+                format!("unknown list format {s:?} (known: plain, csv, tat, te, jsonl, hma)")
+            })
     }
 }
 
@@ -136,6 +164,9 @@ pub struct RecordError {
     pub location: Location,
     /// What is wrong with it.
     pub reason: String,
+    /// A record of a kind we do not use (a signal type other tools know, such as pytx's
+    /// `trend_query`): a warning, skipped without failing the import.
+    pub skipped: bool,
 }
 
 impl RecordError {
@@ -143,6 +174,7 @@ impl RecordError {
         RecordError {
             location: Location::Line(n),
             reason: reason.into(),
+            skipped: false,
         }
     }
 
@@ -150,7 +182,14 @@ impl RecordError {
         RecordError {
             location: Location::Json(path.into()),
             reason: reason.into(),
+            skipped: false,
         }
+    }
+
+    /// The same error as a warning: the record is skipped, the import goes on.
+    pub(crate) fn skip(mut self) -> Self {
+        self.skipped = true;
+        self
     }
 }
 
@@ -192,7 +231,7 @@ pub fn read_with<R: BufRead + Send + 'static>(
     let line = options.max_line_bytes;
     match format {
         Format::Plain => Ok(Records {
-            records: Box::new(plain::PlainRecords::new(reader, line)),
+            records: Box::new(plain::PlainRecords::new(reader, line, options.signal_type)),
             page: PageInfo::default(),
         }),
         Format::Jsonl => Ok(Records {
@@ -201,6 +240,15 @@ pub fn read_with<R: BufRead + Send + 'static>(
         }),
         Format::Csv => Ok(Records {
             records: Box::new(csv_format::CsvRecords::new(reader, line)),
+            page: PageInfo::default(),
+        }),
+        Format::Hma => Ok(Records {
+            records: Box::new(hma::HmaRecords::new(
+                reader,
+                line,
+                options.signal_type,
+                options.video,
+            )),
             page: PageInfo::default(),
         }),
         Format::Tat => tat::read(Capped::new(reader, options.max_document_bytes)),
@@ -257,6 +305,21 @@ impl<R: BufRead> BufRead for Capped<R> {
     }
 }
 
+/// The name pytx knows an entry's type by: `video_md5` and `video_sha256` for digests of a
+/// video (entries with [`crate::model::VIDEO_LABEL`]), our own name otherwise.
+fn pytx_type_name(e: &Entry) -> &'static str {
+    match e.signal_type {
+        SignalType::Md5 if is_video(e) => "video_md5",
+        SignalType::Sha256 if is_video(e) => "video_sha256",
+        other => other.as_str(),
+    }
+}
+
+/// Whether an entry is a digest of a video (its label says so; see [`pytx_type_name`]).
+fn is_video(e: &Entry) -> bool {
+    e.labels.iter().any(|l| l == crate::model::VIDEO_LABEL)
+}
+
 /// Writes entries in `format`. Deleted entries are not exported (exports are current state);
 /// `page` fills the paging fields of page formats.
 pub fn write<'a, W: Write>(
@@ -270,6 +333,7 @@ pub fn write<'a, W: Write>(
         Format::Csv => csv_format::write(entries, out),
         Format::Tat => tat::write(entries, out, page),
         Format::Te => te::write(entries, out),
+        Format::Hma => hma::write(entries, out),
         Format::Jsonl => jsonl::write(entries, out),
     }
 }

@@ -3,7 +3,14 @@
 //! created_on, updated_on, id}]}`.
 //!
 //! `ideology` and `file_type` become the labels `ideology:<x>` and `file_type:<x>`; `id` is kept
-//! as the entry's source id; `deleted: true` is a deletion that must stop matching.
+//! as the entry's source id; `deleted: true` is a deletion that must stop matching. `id`,
+//! `created_on` and `updated_on` may be numbers or strings (python-threatexchange types
+//! `updated_on` as a number of seconds); they are kept as text.
+//!
+//! Exports are what python-threatexchange's TAT client reads: every field of every result
+//! present (`null` where we have nothing; it builds each result with exactly these keys),
+//! `previous` beside `next`, `id` a number, `updated_on` a number where it is one, and a
+//! checkpoint `<updated_on>,<id>` of the last result, as the API's own.
 
 use super::{PageInfo, Record, RecordError, Records, take_prefixed};
 use crate::model::{Entry, parse_signal_type};
@@ -22,22 +29,35 @@ struct Page {
     results: Vec<Value>,
 }
 
-#[derive(Deserialize, Serialize)]
+#[derive(Deserialize)]
 struct Item {
     hash_digest: String,
     algorithm: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     ideology: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     file_type: Option<String>,
     #[serde(default)]
     deleted: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    created_on: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    updated_on: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
+    created_on: Option<Value>,
+    #[serde(default)]
+    updated_on: Option<Value>,
+    #[serde(default)]
     id: Option<Value>,
+}
+
+/// One exported result: every key always present, as pytx's client requires.
+#[derive(Serialize)]
+struct OutItem {
+    hash_digest: String,
+    algorithm: &'static str,
+    ideology: Option<String>,
+    file_type: Option<String>,
+    deleted: bool,
+    updated_on: Value,
+    created_on: Option<String>,
+    id: u64,
 }
 
 /// A JSON scalar as text (ids and checkpoints may be numbers or strings).
@@ -52,8 +72,13 @@ fn parse_item(i: usize, value: Value) -> Result<Record, RecordError> {
     let path = format!("results[{i}]");
     let item: Item =
         serde_json::from_value(value).map_err(|e| RecordError::json(&path, e.to_string()))?;
-    let kind = parse_signal_type(&item.algorithm)
-        .map_err(|e| RecordError::json(format!("{path}.algorithm"), e.0))?;
+    let kind = parse_signal_type(&item.algorithm).map_err(|e| {
+        RecordError::json(
+            format!("{path}.algorithm"),
+            format!("{}; record skipped", e.0),
+        )
+        .skip()
+    })?;
     let mut entry = Entry::new(kind, &item.hash_digest)
         .map_err(|e| RecordError::json(format!("{path}.hash_digest"), e.0))?;
     let mut labels = Vec::new();
@@ -61,12 +86,17 @@ fn parse_item(i: usize, value: Value) -> Result<Record, RecordError> {
         labels.push(format!("ideology:{x}"));
     }
     if let Some(x) = item.file_type.filter(|s| !s.is_empty()) {
+        // An MD5 of a video file is what pytx calls `video_md5`.
+        if ["mov", "m4v", "mp4", "webm"].contains(&x.to_ascii_lowercase().as_str()) {
+            labels.push(crate::model::VIDEO_LABEL.to_string());
+        }
         labels.push(format!("file_type:{x}"));
     }
     entry.add_labels(labels);
-    entry.source_id = item.id.as_ref().map(scalar_text);
-    entry.source_created = item.created_on;
-    entry.source_updated = item.updated_on;
+    let text = |v: Option<Value>| v.filter(|v| !v.is_null()).as_ref().map(scalar_text);
+    entry.source_id = text(item.id);
+    entry.source_created = text(item.created_on);
+    entry.source_updated = text(item.updated_on);
     Ok(Record {
         entry,
         deleted: item.deleted,
@@ -111,27 +141,64 @@ fn algorithm(e: &Entry) -> &'static str {
     }
 }
 
+/// A JSON number for text that is one (so `1704085200.5` and `124` export as numbers).
+fn as_number(text: &str) -> Option<Value> {
+    let n: serde_json::Number = serde_json::from_str(text.trim()).ok()?;
+    Some(Value::Number(n))
+}
+
 pub(super) fn write<'a, W: Write>(
     entries: impl Iterator<Item = &'a Entry>,
     out: &mut W,
     page: &PageInfo,
 ) -> std::io::Result<()> {
-    let items: Vec<Item> = entries
-        .map(|e| Item {
+    // Ids must be numbers: the source's where it is one, else the position in the export,
+    // counted past the largest numeric source id so the two never collide.
+    let entries: Vec<&Entry> = entries.collect();
+    let numeric_id = |e: &Entry| e.source_id.as_deref().and_then(|s| s.parse::<u64>().ok());
+    let mut spare = entries
+        .iter()
+        .filter_map(|e| numeric_id(e))
+        .max()
+        .unwrap_or(0);
+    let items: Vec<OutItem> = entries
+        .iter()
+        .map(|e| OutItem {
             hash_digest: e.value.clone(),
-            algorithm: algorithm(e).to_string(),
+            algorithm: algorithm(e),
             ideology: take_prefixed(&e.labels, "ideology:").map(str::to_string),
             file_type: take_prefixed(&e.labels, "file_type:").map(str::to_string),
             deleted: false,
+            updated_on: e
+                .source_updated
+                .as_deref()
+                .map(|u| as_number(u).unwrap_or_else(|| Value::String(u.to_string())))
+                .unwrap_or(Value::Null),
             created_on: e.source_created.clone(),
-            updated_on: e.source_updated.clone(),
-            id: e.source_id.clone().map(Value::String),
+            id: numeric_id(e).unwrap_or_else(|| {
+                spare += 1;
+                spare
+            }),
         })
         .collect();
+    // The API's checkpoint names the last result (`<updated_on>,<id>`); without a numeric
+    // `updated_on` to name, the caller's checkpoint stands.
+    let checkpoint = items
+        .iter()
+        .filter(|i| i.updated_on.is_number())
+        .max_by(|a, b| {
+            let key = |i: &OutItem| (i.updated_on.as_f64().unwrap_or(0.0), i.id);
+            key(a)
+                .partial_cmp(&key(b))
+                .unwrap_or(std::cmp::Ordering::Equal)
+        })
+        .map(|i| format!("{},{}", i.updated_on, i.id))
+        .or_else(|| page.checkpoint.clone());
     let doc = serde_json::json!({
         "count": page.count.unwrap_or(items.len() as u64),
         "next": page.next,
-        "checkpoint": page.checkpoint,
+        "previous": Value::Null,
+        "checkpoint": checkpoint,
         "results": items,
     });
     serde_json::to_writer_pretty(&mut *out, &doc)?;

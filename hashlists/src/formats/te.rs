@@ -76,12 +76,16 @@ fn parse_descriptor(i: usize, value: Value) -> Result<Record, RecordError> {
     let path = format!("data[{i}]");
     let d: Descriptor =
         serde_json::from_value(value).map_err(|e| RecordError::json(&path, e.to_string()))?;
-    let kind =
-        parse_signal_type(&d.kind).map_err(|e| RecordError::json(format!("{path}.type"), e.0))?;
+    let kind = parse_signal_type(&d.kind).map_err(|e| {
+        RecordError::json(format!("{path}.type"), format!("{}; record skipped", e.0)).skip()
+    })?;
     let mut entry = Entry::new(kind, &d.raw_indicator)
         .map_err(|e| RecordError::json(format!("{path}.raw_indicator"), e.0))?;
     if let Some(tags) = &d.tags {
         entry.add_labels(tag_texts(tags, &path)?);
+    }
+    if crate::model::is_video_type_name(&d.kind) {
+        entry.add_labels([crate::model::VIDEO_LABEL.to_string()]);
     }
     entry.source_id = d.id.map(|v| match v {
         Value::String(s) => s,

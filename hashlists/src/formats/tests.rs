@@ -73,6 +73,7 @@ fn every_format_round_trips_what_it_can_carry() {
     tat[0].source_id = Some("1001".into());
     tat[0].source_created = Some("2026-01-02T03:04:05Z".into());
     tat[0].source_updated = Some("2026-02-02T03:04:05Z".into());
+    tat[1].source_id = Some("7".into());
     round_trip(Format::Tat, &tat);
 
     let mut te = vec![entry(
@@ -107,12 +108,118 @@ fn plain_errors_name_the_line() {
         PDQ.to_uppercase()
     );
     let (ok, bad, _) = read_all(Format::Plain, &text);
-    assert_eq!(ok.len(), 2, "good lines survive next to bad ones");
-    assert_eq!(ok[1].entry.value, PDQ, "uppercase is canonicalised");
+    assert_eq!(ok.len(), 3, "good lines survive next to bad ones");
+    assert_eq!(ok[2].entry.value, PDQ, "uppercase is canonicalised");
+    // What follows the hash is `threatexchange dataset -P`'s category (and tags).
+    assert_eq!(ok[1].entry.labels, ["category:extra"]);
     let lines: Vec<String> = bad.iter().map(|e| e.location.to_string()).collect();
-    assert_eq!(lines, ["line 4", "line 5", "line 6", "line 7"]);
+    assert_eq!(lines, ["line 4", "line 5", "line 6"]);
     assert!(bad[0].reason.contains("32 hex characters"), "{}", bad[0]);
     assert!(bad[1].reason.contains("unknown signal type"), "{}", bad[1]);
+    assert_eq!(
+        bad.iter().map(|e| e.skipped).collect::<Vec<_>>(),
+        [false, true, false],
+        "an unknown type is a warning, a bad value an error"
+    );
+}
+
+#[test]
+fn pytx_plain_variants_bom_dataset_output_and_bare_hashes() {
+    let text = format!(
+        "\u{feff}pdq {PDQ} 'Sample Signals' INVESTIGATION_SEED tag1,tag2\r\n\
+         video_md5 {MD5} POSITIVE_CLASS\r\n\
+         {MD5}\r\n\
+         raw_text The quick brown fox 'Sample Signals' INVESTIGATION_SEED\r\n\
+         {SHA256}\r\n"
+    );
+    let (ok, bad, _) = read_all(Format::Plain, &text);
+    assert_eq!(ok.len(), 3, "{bad:?}");
+    assert_eq!(
+        ok[0].entry.labels,
+        [
+            "category:INVESTIGATION_SEED",
+            "collab:Sample Signals",
+            "tag1",
+            "tag2"
+        ]
+    );
+    assert_eq!(ok[1].entry.signal_type, SignalType::Md5);
+    assert_eq!(
+        ok[1].entry.labels,
+        ["category:POSITIVE_CLASS", "media_type_video"]
+    );
+    assert_eq!(
+        ok[2].entry.signal_type,
+        SignalType::Md5,
+        "32 hex characters: MD5"
+    );
+    assert_eq!(bad.len(), 2);
+    assert_eq!(bad[0].location, Location::Line(4));
+    assert!(
+        bad[0].skipped,
+        "raw_text is skipped with a warning: {}",
+        bad[0]
+    );
+    assert_eq!(bad[1].location, Location::Line(5));
+    assert!(!bad[1].skipped);
+    assert!(bad[1].reason.contains("pdq or sha256"), "{}", bad[1]);
+    // Told the type, a bare 64-character hash reads.
+    let options = ReadOptions {
+        signal_type: Some(SignalType::Sha256),
+        ..ReadOptions::default()
+    };
+    let parsed = read_with(
+        Format::Plain,
+        std::io::Cursor::new(format!("{SHA256}\n").into_bytes()),
+        options,
+    )
+    .unwrap();
+    let got: Vec<_> = parsed
+        .records
+        .map(|r| r.unwrap().entry.signal_type)
+        .collect();
+    assert_eq!(got, [SignalType::Sha256]);
+}
+
+#[test]
+fn csv_line_numbers_hold_with_bom_crlf_blank_lines_and_skipped_types() {
+    let text = format!(
+        "\u{feff}signal_type,signal_str,collab,category,tags\r\n\r\n\
+         trend_query,\"{{\"\"and\"\": []}}\",c,cat,\r\n\
+         pdq,{PDQ},c,cat,a b\r\n\
+         pdq,nothex,c,cat,\r\n"
+    );
+    let (ok, bad, _) = read_all(Format::Csv, &text);
+    assert_eq!(ok.len(), 1, "the BOM'd header is a header: {bad:?}");
+    assert_eq!(ok[0].entry.labels, ["a", "b", "category:cat", "collab:c"]);
+    let at: Vec<_> = bad
+        .iter()
+        .map(|e| (e.location.to_string(), e.skipped))
+        .collect();
+    assert_eq!(
+        at,
+        [("line 3".to_string(), true), ("line 5".to_string(), false)]
+    );
+}
+
+#[test]
+fn csv_export_ends_lines_in_crlf_and_refuses_a_tag_with_a_space() {
+    let mut out = Vec::new();
+    let video = entry(SignalType::Md5, MD5, &["media_type_video", "x"]);
+    write(Format::Csv, [video].iter(), &mut out, &PageInfo::default()).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert_eq!(
+        text,
+        format!("signal_type,signal_str,collab,category,tags\r\nvideo_md5,{MD5},,,x\r\n")
+    );
+    let spaced = entry(SignalType::Pdq, PDQ, &["two words"]);
+    let err = write(
+        Format::Csv,
+        [spaced].iter(),
+        &mut Vec::new(),
+        &PageInfo::default(),
+    );
+    assert!(err.unwrap_err().to_string().contains("holds a space"));
 }
 
 #[test]
@@ -317,4 +424,69 @@ fn json_documents_over_the_cap_are_refused() {
     assert!(err.reason.contains("larger than 1024 bytes"), "{err}");
     let (ok, bad, _) = read_all(Format::Tat, &text);
     assert_eq!((ok.len(), bad.len()), (1, 0));
+}
+
+#[test]
+fn tat_export_is_what_pytx_reads_and_numbers_import_as_text() {
+    // As the API (and pytx) type them: numeric id and updated_on, ISO created_on.
+    let page = r#"{"count": 2, "next": null, "previous": null, "checkpoint": "1704085200,124",
+        "results": [
+        {"hash_digest": "D41D8CD98F00B204E9800998ECF8427E", "algorithm": "MD5", "ideology": null,
+         "file_type": "mp4", "deleted": false, "updated_on": 1704085100.5,
+         "created_on": "2024-01-01T05:00:00Z", "id": 99},
+        {"hash_digest": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+         "algorithm": "SHA-256", "ideology": "far-right", "file_type": null, "deleted": true,
+         "updated_on": 1704085200, "created_on": null, "id": 124}]}"#;
+    let (ok, bad, info) = read_all(Format::Tat, page);
+    assert!(bad.is_empty(), "{bad:?}");
+    assert_eq!(info.checkpoint.as_deref(), Some("1704085200,124"));
+    assert_eq!(ok[0].entry.source_updated.as_deref(), Some("1704085100.5"));
+    assert_eq!(ok[0].entry.source_id.as_deref(), Some("99"));
+    assert_eq!(ok[0].entry.labels, ["file_type:mp4", "media_type_video"]);
+    assert_eq!(ok[1].entry.source_created, None);
+    assert!(ok[1].deleted);
+
+    // Exported: every key of every result, numbers where they are numbers, an id for an
+    // entry without one (past the largest), the checkpoint of the latest result.
+    let mut no_id = entry(SignalType::Pdq, PDQ, &[]);
+    no_id.source_updated = Some("not a number".into());
+    let entries = [ok[0].entry.clone(), ok[1].entry.clone(), no_id];
+    let mut out = Vec::new();
+    let given = PageInfo {
+        checkpoint: Some("7".into()),
+        ..PageInfo::default()
+    };
+    write(Format::Tat, entries.iter(), &mut out, &given).unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(doc["previous"], serde_json::Value::Null);
+    assert!(doc.as_object().unwrap().contains_key("previous"));
+    assert_eq!(doc["checkpoint"], "1704085200,124");
+    let keys = [
+        "algorithm",
+        "created_on",
+        "deleted",
+        "file_type",
+        "hash_digest",
+        "id",
+        "ideology",
+        "updated_on",
+    ];
+    for r in doc["results"].as_array().unwrap() {
+        let mut have: Vec<&str> = r.as_object().unwrap().keys().map(String::as_str).collect();
+        have.sort();
+        assert_eq!(have, keys);
+    }
+    assert_eq!(doc["results"][0]["id"], 99);
+    assert_eq!(doc["results"][0]["updated_on"], 1704085100.5);
+    assert_eq!(doc["results"][1]["updated_on"], 1704085200);
+    assert_eq!(doc["results"][1]["ideology"], "far-right");
+    assert_eq!(doc["results"][2]["id"], 125);
+    assert_eq!(doc["results"][2]["updated_on"], "not a number");
+    assert_eq!(doc["results"][2]["file_type"], serde_json::Value::Null);
+
+    // Without a numeric updated_on the given checkpoint stands.
+    let mut out = Vec::new();
+    write(Format::Tat, entries[2..].iter(), &mut out, &given).unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(doc["checkpoint"], "7");
 }

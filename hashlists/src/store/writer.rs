@@ -66,6 +66,11 @@ pub struct ImportSummary {
     /// The first invalid records' errors.
     #[serde(skip)]
     pub errors: Vec<RecordError>,
+    /// Records skipped with a warning: of a signal type we do not use.
+    pub skipped: u64,
+    /// The first skipped records' warnings.
+    #[serde(skip)]
+    pub warnings: Vec<RecordError>,
 }
 
 const COMMIT_LUA: &str = r#"
@@ -82,9 +87,34 @@ end
 if ARGV[4] ~= '' then
   local stored = redis.call('HGET', KEYS[2], 'checkpoint')
   if stored then
-    local a, b = tonumber(stored), tonumber(ARGV[4])
-    local backwards
-    if a and b then backwards = b < a else backwards = ARGV[4] < stored end
+    -- checkpoint::compare: part by part at commas, numbers as numbers, a prefix first.
+    local function num(p)
+      if string.find(p, '^%s*[%d%+%-%.eE]+%s*$') then
+        local n = tonumber(p)
+        if n and n == n and n ~= math.huge and n ~= -math.huge then return n end
+      end
+      return nil
+    end
+    local function parts(c)
+      local out = {}
+      for p in string.gmatch(c .. ',', '([^,]*),') do out[#out + 1] = p end
+      return out
+    end
+    local xs, ys = parts(ARGV[4]), parts(stored)
+    local backwards = false
+    local i = 1
+    while true do
+      local x, y = xs[i], ys[i]
+      if x == nil then backwards = y ~= nil break end
+      if y == nil then break end
+      local p, q = num(x), num(y)
+      if p and q then
+        if p ~= q then backwards = p < q break end
+      elseif x ~= y then
+        backwards = x < y break
+      end
+      i = i + 1
+    end
     if backwards then
       return redis.error_reply('CHECKPOINT_BACKWARDS ' .. stored)
     end
@@ -453,6 +483,12 @@ impl Writer {
                     if batch.len() >= STAGE_BATCH {
                         self.stage_records(&mut batch, &mut summary, seen.as_deref())
                             .await?;
+                    }
+                }
+                Err(e) if e.skipped => {
+                    summary.skipped += 1;
+                    if summary.warnings.len() < MAX_REPORTED_ERRORS {
+                        summary.warnings.push(e);
                     }
                 }
                 Err(e) => {

@@ -18,10 +18,12 @@ use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::Path;
 use std::sync::Arc;
-use takedown_core::{Md5Digest, PdqHash, Sha256Digest, Sha512Digest};
+use takedown_core::{Md5Digest, PdqConvention, PdqHash, Sha256Digest, Sha512Digest};
 
 const MAGIC: &[u8; 8] = b"TKDNIDX\0";
-const FORMAT: u32 = 1;
+/// Format 2 added each list's PDQ convention; format 1 snapshots (all lists of the reference
+/// convention) still load.
+const FORMAT: u32 = 2;
 const KEYS: usize = 1 << 16;
 
 /// Why a snapshot could not be saved or loaded.
@@ -243,6 +245,10 @@ pub fn save(version: &IndexVersion, w: impl Write) -> Result<(), SnapshotError> 
             Some(l) => {
                 out.u8(1)?;
                 out.u8(kind_code(l.kind))?;
+                out.u8(match l.pdq_convention {
+                    PdqConvention::Reference => 0,
+                    PdqConvention::FullSize => 1,
+                })?;
                 out.u8(l.severity)?;
                 out.u32(l.threshold)?;
                 out.u64(l.labels.len() as u64)?;
@@ -326,7 +332,7 @@ pub fn load(r: impl Read) -> Result<IndexVersion, SnapshotError> {
         return Err(SnapshotError::BadMagic);
     }
     let format = inp.u32()?;
-    if format != FORMAT {
+    if format != FORMAT && format != 1 {
         return Err(SnapshotError::UnsupportedFormat(format));
     }
     let options = MatchOptions {
@@ -348,6 +354,11 @@ pub fn load(r: impl Read) -> Result<IndexVersion, SnapshotError> {
             1 => ListKind::Allow,
             k => return Err(SnapshotError::Corrupt(format!("list kind {k}"))),
         };
+        let pdq_convention = match if format == 1 { 0 } else { inp.u8()? } {
+            0 => PdqConvention::Reference,
+            1 => PdqConvention::FullSize,
+            c => return Err(SnapshotError::Corrupt(format!("PDQ convention {c}"))),
+        };
         let severity = inp.u8()?;
         let threshold = inp.u32()?;
         let n_labels = inp.len("label")?;
@@ -365,6 +376,7 @@ pub fn load(r: impl Read) -> Result<IndexVersion, SnapshotError> {
             threshold,
             severity,
             labels,
+            pdq_convention,
         }));
     }
 
@@ -490,8 +502,12 @@ mod tests {
     #[test]
     fn round_trips_and_detects_damage() {
         let mut b = IndexBuilder::new();
-        b.list(0, ListInfo::block())
-            .list(2, ListInfo::allow().with_threshold(5));
+        b.list(0, ListInfo::block()).list(
+            2,
+            ListInfo::allow()
+                .with_threshold(5)
+                .with_pdq_convention(PdqConvention::FullSize),
+        );
         for i in 0..300u32 {
             let mut words = [u64::from(i).wrapping_mul(0x9E37_79B9_7F4A_7C15); 4];
             words[1] ^= u64::from(i);

@@ -16,7 +16,7 @@ use super::hamming::distance;
 use super::{EntryNo, EntryRef, ExactIndex, IndexError, ListNo, PdqIndex};
 use std::collections::HashSet;
 use std::sync::Arc;
-use takedown_core::{Md5Digest, PdqHash, Sha256Digest, Sha512Digest};
+use takedown_core::{Md5Digest, PdqConvention, PdqHash, Sha256Digest, Sha512Digest};
 
 /// The PDQ threshold of a list that names none.
 pub const DEFAULT_THRESHOLD: u32 = 31;
@@ -49,6 +49,9 @@ pub struct ListInfo {
     pub severity: u8,
     /// Labels applied to every match on this list.
     pub labels: Vec<String>,
+    /// The PDQ convention the list's hashes were made with: a PDQ query of a large image that
+    /// names its convention is compared only with lists of the same one.
+    pub pdq_convention: PdqConvention,
 }
 
 impl Default for ListInfo {
@@ -58,6 +61,7 @@ impl Default for ListInfo {
             threshold: DEFAULT_THRESHOLD,
             severity: 0,
             labels: Vec::new(),
+            pdq_convention: PdqConvention::Reference,
         }
     }
 }
@@ -79,6 +83,12 @@ impl ListInfo {
     /// The same list with another PDQ threshold.
     pub fn with_threshold(mut self, threshold: u32) -> Self {
         self.threshold = threshold;
+        self
+    }
+
+    /// The same list with hashes of another PDQ convention.
+    pub fn with_pdq_convention(mut self, convention: PdqConvention) -> Self {
+        self.pdq_convention = convention;
         self
     }
 }
@@ -303,6 +313,8 @@ fn check_list(lists: &[Option<ListInfo>], r: EntryRef) -> Result<(), IndexError>
 struct Collector<'a> {
     lists: &'a [Option<ListInfo>],
     tombstones: &'a HashSet<EntryRef>,
+    /// Only lists of this PDQ convention count (`None`: every list).
+    convention: Option<PdqConvention>,
     matches: Vec<Match>,
     allowed: Option<Match>,
 }
@@ -316,7 +328,7 @@ impl Collector<'_> {
         let Some(Some(list)) = self.lists.get(usize::from(entry.list)) else {
             return;
         };
-        if distance > list.threshold {
+        if distance > list.threshold || self.convention.is_some_and(|c| c != list.pdq_convention) {
             return;
         }
         let m = Match { distance, entry };
@@ -417,18 +429,31 @@ impl IndexVersion {
         Collector {
             lists: &self.lists,
             tombstones: &self.delta.tombstones,
+            convention: None,
             matches: Vec::new(),
             allowed: None,
         }
     }
 
-    /// Matches a PDQ hash of the given quality (0–100).
+    /// Matches a PDQ hash of the given quality (0–100) against every list.
     pub fn match_pdq(&self, hash: &PdqHash, quality: u8) -> Outcome {
+        self.match_pdq_of(hash, quality, None)
+    }
+
+    /// Matches a PDQ hash of the given quality made with `convention`: only lists of that
+    /// convention are compared (`None`: every list, for an image both conventions hash alike).
+    pub fn match_pdq_of(
+        &self,
+        hash: &PdqHash,
+        quality: u8,
+        convention: Option<PdqConvention>,
+    ) -> Outcome {
         if quality < self.options.min_pdq_quality {
             return Outcome::LowQuality { quality };
         }
         let radius = self.radius();
         let mut c = self.collector();
+        c.convention = convention;
         let pdq = &self.base.pdq;
         pdq.search(hash, radius, |v, d| {
             for r in pdq.entries_of(v) {
