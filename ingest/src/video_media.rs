@@ -41,14 +41,20 @@ pub fn video_signals(
     let mut out = vec![SignalValue {
         signal_type: SignalType::Vpdq,
         value: to_signal_string(&video.frames),
+        pdq_convention: None,
+        pdq_quality: None,
     }];
     out.extend(digests.md5.map(|d| SignalValue {
         signal_type: SignalType::Md5,
         value: d.to_string(),
+        pdq_convention: None,
+        pdq_quality: None,
     }));
     out.extend(digests.sha256.map(|d| SignalValue {
         signal_type: SignalType::Sha256,
         value: d.to_string(),
+        pdq_convention: None,
+        pdq_quality: None,
     }));
     Ok(out)
 }
