@@ -12,5 +12,6 @@ pub mod health;
 pub mod lists_cmd;
 pub mod local;
 pub mod review_cmd;
+pub mod review_gauges;
 pub mod serve;
 pub mod stage_cmd;

@@ -6,6 +6,7 @@ Custom resources (Strimzi, KEDA, Prometheus Operator) go against the openAPIV3Sc
 published CRDs, committed in k8s/schemas/ (see its README), made strict the same way: an
 object schema with properties rejects any other property unless the CRD marks it
 x-kubernetes-preserve-unknown-fields. A kind with no schema is an error, never a skip.
+Every PromQL expression (PrometheusRule alerts, the Grafana dashboard's panels) must parse.
 
 Usage: python validate.py DIR...   (exit 1 on any failure, naming object and field)
 """
@@ -17,6 +18,7 @@ import sys
 
 import jsonschema
 import kubernetes_validate
+import promql_parser
 
 from render import render
 
@@ -56,17 +58,37 @@ def crd_schema(obj):
     return json.loads(path.read_text()) if group and path.exists() else None
 
 
+def promql(obj):
+    """(where, expression) of every PromQL expression in an object."""
+    if obj["kind"] == "PrometheusRule":
+        for group in obj["spec"]["groups"]:
+            for rule in group["rules"]:
+                yield rule.get("alert") or rule.get("record"), rule["expr"]
+    elif obj["kind"] == "ConfigMap" and obj["metadata"].get("labels", {}).get("grafana_dashboard"):
+        for text in obj["data"].values():
+            for panel in json.loads(text)["panels"]:
+                for target in panel["targets"]:
+                    # Grafana's variables, as Grafana substitutes them.
+                    expr = target["expr"].replace("$__rate_interval", "5m")
+                    yield panel["title"], expr.replace("$namespace", "takedown")
+
+
 def check(obj):
     """Failure messages for one object (empty when valid)."""
     where = f"{obj.get('kind')} {obj.get('metadata', {}).get('name')}"
+    failures = []
+    for name, expr in promql(obj):
+        try:
+            promql_parser.parse(expr)
+        except ValueError as e:
+            failures.append(f"{where}: {name}: PromQL does not parse ({e}): {expr}")
     schema = crd_schema(obj)
     if schema is not None:
         validator = jsonschema.Draft7Validator(strict(schema))
-        return [
+        return failures + [
             f"{where}: {'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}"
             for e in validator.iter_errors(obj)
         ]
-    failures = []
     for version in KUBERNETES_VERSIONS:
         try:
             kubernetes_validate.validate(obj, version, strict=True)
@@ -81,7 +103,10 @@ def check(obj):
 def self_test(objects):
     """Proves the checks can fail: broken copies of rendered objects must be rejected."""
     def broken(kind, change):
-        obj = copy.deepcopy(next(o for o in objects if o["kind"] == kind))
+        found = [o for o in objects if o["kind"] == kind]
+        if not found:
+            return None  # not rendered this run: nothing to break
+        obj = copy.deepcopy(found[0])
         change(obj)
         return check(obj)
 
@@ -93,7 +118,10 @@ def self_test(objects):
         "CRD wrong type": broken("KafkaTopic", lambda o: o["spec"].update(partitions="12")),
         "unknown kind": broken("Service", lambda o: o.update(kind="Servise")),
     }
-    missed = [name for name, failures in cases.items() if not failures]
+    cases["PromQL syntax"] = broken(
+        "PrometheusRule", lambda o: o["spec"]["groups"][0]["rules"][0].update(expr="sum(rate(x[5m])")
+    )
+    missed = [name for name, failures in cases.items() if failures == []]
     for name in missed:
         print(f"self-test: a broken object passed validation: {name}", file=sys.stderr)
     return missed
@@ -101,14 +129,15 @@ def self_test(objects):
 
 def main(directories):
     failures = []
+    rendered = []
     for directory in directories:
         objects = render(directory)
         for obj in objects:
             failures += [f"{directory}: {f}" for f in check(obj)]
         kinds = sorted({o["kind"] for o in objects})
         print(f"{directory}: {len(objects)} objects ({', '.join(kinds)})", file=sys.stderr)
-        if any(o["kind"] == "KafkaTopic" for o in objects):
-            failures += self_test(objects)
+        rendered += objects
+    failures += self_test(rendered)
     for f in failures:
         print(f, file=sys.stderr)
     return 1 if failures else 0
