@@ -86,7 +86,7 @@ impl Default for ReviewGauges {
         // Every series exists from the start at 0, so the first event is an increase.
         for class in SlaClass::ALL {
             for kind in ["escalation", "breach"] {
-                g.sla_events.get_or_create(&EventLabel {
+                let _series = g.sla_events.get_or_create(&EventLabel {
                     class: class.as_str().into(),
                     kind: kind.into(),
                 });
