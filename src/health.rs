@@ -9,8 +9,17 @@ use axum::routing::get;
 use std::sync::Arc;
 use takedown_ingest::metrics::StageMetrics;
 
+/// More metric families for `/metrics`, rendered in Prometheus text format.
+pub type Extra = Arc<dyn Fn() -> String + Send + Sync>;
+
 /// The `/metrics`, `/livez` and `/readyz` routes over `metrics`.
 pub fn router(metrics: &Arc<StageMetrics>) -> Router {
+    router_with(metrics, None)
+}
+
+/// [`router`], with `extra`'s families after the stage's on `/metrics` (the review role's
+/// gauges).
+pub fn router_with(metrics: &Arc<StageMetrics>, extra: Option<Extra>) -> Router {
     let ready = metrics.clone();
     let metrics = metrics.clone();
     Router::new()
@@ -18,7 +27,15 @@ pub fn router(metrics: &Arc<StageMetrics>) -> Router {
             "/metrics",
             get(move || {
                 let m = metrics.clone();
-                async move { m.render() }
+                let extra = extra.clone();
+                async move {
+                    let text = m.render();
+                    match extra {
+                        // One exposition: the first part's end-of-file marker must go.
+                        Some(extra) => format!("{}{}", text.trim_end_matches("# EOF\n"), extra()),
+                        None => text,
+                    }
+                }
             }),
         )
         .route("/livez", get(|| async { "ok" }))

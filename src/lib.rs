@@ -16,5 +16,6 @@ pub mod lists_cmd;
 pub mod local;
 pub mod report_cmd;
 pub mod review_cmd;
+pub mod review_gauges;
 pub mod serve;
 pub mod stage_cmd;

@@ -412,7 +412,13 @@ pub async fn serve_on(
                 let listener = tokio::net::TcpListener::bind(addr)
                     .await
                     .with_context(|| format!("binding the metrics address {addr}"))?;
-                let router = crate::health::router(&metrics);
+                let gauges = Arc::new(crate::review_gauges::ReviewGauges::default());
+                let (poller, polled, stopped) = (gauges.clone(), store.clone(), stop_rx.clone());
+                kafka_tasks.push(tokio::spawn(
+                    async move { poller.run(polled, stopped).await },
+                ));
+                let extra: crate::health::Extra = Arc::new(move || gauges.render());
+                let router = crate::health::router_with(&metrics, Some(extra));
                 tokio::spawn(crate::serve::serve(
                     listener,
                     router,
