@@ -572,6 +572,16 @@ async fn the_small_overlay_runs_a_post_through_to_a_case() {
         )
         .await
         .unwrap();
+    // And a post that is not JSON: ingest must dead-letter it (to `posts.dlq`) and go on.
+    producer
+        .send(
+            FutureRecord::to("posts")
+                .key("k8s-bad-1")
+                .payload(&b"{\"post_id\": "[..]),
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
 
     // The case, through the review API (a moderator's token, issued with the review
     // container's own command and env).
@@ -613,9 +623,31 @@ async fn the_small_overlay_runs_a_post_through_to_a_case() {
     };
     assert!(body.to_string().contains("k8s-post-1"), "{body}");
 
-    // Each role counted the post on the port its metrics Service names.
+    // The bad post's dead letter, counted by code on ingest's metrics port.
+    let ingest_metrics = format!("http://127.0.0.1:{}/metrics", roles[0].ports["metrics"]);
+    let start = Instant::now();
+    while !reqwest::get(&ingest_metrics)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+        .contains("takedown_messages_dead_lettered_total{stage=\"ingest\",code=")
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "ingest did not dead-letter the bad post: {}",
+            procs[0].log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // Each role counted its input on the port its metrics Service names (ingest both posts).
     let mut exported = HashSet::new();
-    for (role, stage) in roles.iter().zip(["ingest", "match", "review"]) {
+    for (role, (stage, consumed)) in roles
+        .iter()
+        .zip([("ingest", 2), ("match", 1), ("review", 1)])
+    {
         let text = reqwest::get(format!(
             "http://127.0.0.1:{}/metrics",
             role.ports["metrics"]
@@ -625,22 +657,12 @@ async fn the_small_overlay_runs_a_post_through_to_a_case() {
         .text()
         .await
         .unwrap();
-        let line = format!("takedown_messages_consumed_total{{stage=\"{stage}\"}} 1");
+        let line = format!("takedown_messages_consumed_total{{stage=\"{stage}\"}} {consumed}");
         assert!(
             text.contains(&line),
             "{stage} /metrics lacks {line}:\n{text}"
         );
         exported.extend(metric_names(&text));
-        // A labelled counter with no sample yet (no dead letter so far) shows only in its
-        // `# TYPE name counter` line; its samples will be `name_total`.
-        for line in text.lines() {
-            if let Some(name) = line
-                .strip_prefix("# TYPE ")
-                .and_then(|l| l.strip_suffix(" counter"))
-            {
-                exported.insert(format!("{name}_total"));
-            }
-        }
     }
     // Every takedown_* metric the alerts and the dashboard use is one the roles export.
     let production = render("k8s/overlays/production");
