@@ -11,6 +11,8 @@ use image::{AnimationDecoder, DynamicImage, ImageDecoder, ImageFormat, ImageRead
 use std::io::Cursor;
 use takedown_core::ErrorCode;
 
+mod jpeg;
+
 /// Bounds on the work and memory one decode may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DecodeLimits {
@@ -224,7 +226,7 @@ fn check_dimensions(width: u32, height: u32, limits: &DecodeLimits) -> Result<()
 ///
 /// The format is detected from the content, not from a name. JPEG streams must be complete (end
 /// with an end-of-image marker): decoders fill a truncated JPEG with grey, which would hash a
-/// different picture. JPEGs are decoded by libjpeg-turbo ([`crate::jpeg`]) so that hashes agree
+/// different picture. JPEGs are decoded by libjpeg-turbo ([`jpeg`]) so that hashes agree
 /// bit for bit with the tools shared lists are made with. Animated GIF and WebP are decoded to the end so a corrupt or oversized later
 /// frame is caught, within the frame limits.
 pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<DecodedImage, DecodeError> {
@@ -255,11 +257,11 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<DecodedImage, Decod
             Some(_) => {}
         }
         let checked = |w, h| check_dimensions(w, h, limits);
-        if let crate::jpeg::Decoded::Pixels {
+        if let jpeg::Decoded::Pixels {
             width,
             height,
             pixels,
-        } = crate::jpeg::decode(bytes, limits, checked)?
+        } = jpeg::decode(bytes, limits, checked)?
         {
             return Ok(DecodedImage {
                 width,

@@ -9,7 +9,6 @@
 //! - [`vpdq`]: video matching over per-frame PDQ hashes (pytx/HMA semantics), pairwise and indexed.
 
 pub mod decode;
-mod jpeg;
 pub mod pdq;
 pub mod perceptual;
 pub mod signals;

@@ -14,7 +14,7 @@
 //! CMYK and YCCK JPEGs (rare: print workflows) are left to the `image` crate's decoder, since
 //! libjpeg-turbo cannot convert them to RGB itself.
 
-use crate::decode::{DecodeError, DecodeLimits, Pixels};
+use super::{DecodeError, DecodeLimits, Pixels};
 use turbojpeg::{Colorspace, Decompressor, Image, PixelFormat};
 
 /// The most bytes libjpeg-turbo may need per pixel: the 3-byte RGB output plus, for a
