@@ -32,6 +32,8 @@ pub enum Command {
     Audit(crate::review_cmd::AuditArgs),
     /// Manage the moderator web UI's accounts.
     Users(crate::review_cmd::UsersArgs),
+    /// Evidence tools: the evidence package of a case for an authority.
+    Evidence(crate::evidence_cmd::EvidenceArgs),
     /// Run the whole pipeline on this machine with generated demo content.
     Demo(crate::demo_cmd::DemoArgs),
     /// Measure Takedown's parts.
@@ -77,6 +79,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit(args) => crate::review_cmd::run_audit(args),
         Command::Users(args) => crate::review_cmd::run_users(args),
         Command::Demo(args) => crate::demo_cmd::run(args),
+        Command::Evidence(args) => crate::evidence_cmd::run(args),
         Command::Bench(BenchCommand::Pipeline(args)) => {
             crate::bench_pipeline::run(args)?;
             Ok(ExitCode::SUCCESS)

@@ -11,6 +11,15 @@ use takedown_ingest::metrics::StageMetrics;
 
 /// The `/metrics`, `/livez` and `/readyz` routes over `metrics`.
 pub fn router(metrics: &Arc<StageMetrics>) -> Router {
+    router_with(metrics, String::new)
+}
+
+/// [`router`] with more metrics: `extra` renders them in Prometheus text format, served
+/// before the stage's own (which end with `# EOF`).
+pub fn router_with(
+    metrics: &Arc<StageMetrics>,
+    extra: impl Fn() -> String + Clone + Send + Sync + 'static,
+) -> Router {
     let ready = metrics.clone();
     let metrics = metrics.clone();
     Router::new()
@@ -18,7 +27,8 @@ pub fn router(metrics: &Arc<StageMetrics>) -> Router {
             "/metrics",
             get(move || {
                 let m = metrics.clone();
-                async move { m.render() }
+                let extra = extra.clone();
+                async move { format!("{}{}", extra(), m.render()) }
             }),
         )
         .route("/livez", get(|| async { "ok" }))

@@ -7,6 +7,7 @@ pub mod bench_cmd;
 pub mod bench_pipeline;
 pub mod cli;
 pub mod demo_cmd;
+pub mod evidence_cmd;
 pub mod hash_cmd;
 pub mod health;
 pub mod lists_cmd;

@@ -150,6 +150,7 @@ impl IngestStage {
         match outcome {
             Ok(signals) => MediaSignals {
                 media_id: media.media_id.clone(),
+                url: media.url.clone(),
                 pdq_quality: signals.pdq.map(|p| p.quality),
                 signals: signal_values(&signals),
                 error: None,
@@ -158,6 +159,7 @@ impl IngestStage {
                 self.metrics.error(error.code);
                 MediaSignals {
                     media_id: media.media_id.clone(),
+                    url: media.url.clone(),
                     signals: Vec::new(),
                     pdq_quality: None,
                     error: Some(error),

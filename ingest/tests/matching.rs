@@ -51,6 +51,7 @@ fn signals(post: &str, pdq: Option<(&str, u8)>, md5: Option<&str>) -> Vec<u8> {
         created_at: time::OffsetDateTime::now_utc(),
         media: vec![MediaSignals {
             media_id: "m1".into(),
+            url: None,
             signals: values,
             pdq_quality: pdq.map(|p| p.1),
             error: None,

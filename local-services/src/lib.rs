@@ -14,6 +14,8 @@
 //!   port, or an external broker named by `TAKEDOWN_TEST_KAFKA=host:port` (for example a real
 //!   Apache Kafka), with [`rdkafka`] configurations tuned for fast tests and
 //!   [`KafkaBroker::create_topic`] for multi-partition topics.
+//! - [`S3Server`]: `s3s-fs`, a real S3-compatible server over a temporary directory, for the
+//!   evidence store's S3 backend.
 //! - [`unique_name`]: topic and group names that no other test (or test process) uses.
 //!
 //! Services are ready when `start` returns, and are stopped (killed, reaped, their directory
@@ -40,6 +42,7 @@ mod kafka;
 mod names;
 mod process;
 mod redis;
+mod s3;
 
 mod error;
 
@@ -47,3 +50,4 @@ pub use crate::error::{Error, Result};
 pub use crate::kafka::{KafkaBroker, TANSU_BIN_ENV, TANSU_LOG_ENV, TEST_KAFKA_ENV, TOOLS_DIR_ENV};
 pub use crate::names::unique_name;
 pub use crate::redis::{REDIS_SERVER_BIN_ENV, RedisOptions, RedisServer};
+pub use crate::s3::{S3S_FS_BIN_ENV, S3Server};

@@ -90,7 +90,26 @@ async fn queue_page(
     let filter = Filter::from_query(q);
     let snap = state.snapshot.get(store).await?;
     let (queued, senior, claimed, _) = store.counts().await?;
-    let (ids, matching): (Vec<(String, Status)>, usize) = if filter.is_live() {
+    let (ids, matching): (Vec<(String, Status)>, usize) = if q.get("capture").map(String::as_str)
+        == Some("failed")
+    {
+        // Cases whose evidence capture failed (issue 12's filter), in case-id order.
+        let failed = store.cases_with_failed_captures().await?;
+        let status_of = |id: &str| {
+            snap.rows
+                .iter()
+                .find(|r| r.id == id)
+                .map_or(Status::Queued, |r| r.status)
+        };
+        (
+            failed
+                .iter()
+                .take(PAGE)
+                .map(|id| (id.clone(), status_of(id)))
+                .collect(),
+            failed.len(),
+        )
+    } else if filter.is_live() {
         let (main, sen): (Scored, Scored) = redis::pipe()
             .zrange_withscores(store.key("queue"), 0, PAGE as isize - 1)
             .zrange_withscores(store.key("queue:senior"), 0, PAGE as isize - 1)
