@@ -36,6 +36,8 @@ pub enum Command {
     Users(crate::review_cmd::UsersArgs),
     /// Compliance exports: DSA and TCO transparency reports, DSA statements of reasons.
     Report(crate::report_cmd::ReportArgs),
+    /// Evidence tools: the evidence package of a case for an authority.
+    Evidence(crate::evidence_cmd::EvidenceArgs),
     /// Run the whole pipeline on this machine with generated demo content.
     Demo(crate::demo_cmd::DemoArgs),
     /// Measure Takedown's parts.
@@ -91,6 +93,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo(args) => crate::demo_cmd::run(args),
         Command::Bench(BenchCommand::Reports(args)) => crate::bench_reports::run_reports(&args),
         Command::Bench(BenchCommand::Sor(args)) => crate::bench_reports::run_sor(&args),
+        Command::Evidence(args) => crate::evidence_cmd::run(args),
         Command::Bench(BenchCommand::Pipeline(args)) => {
             crate::bench_pipeline::run(args)?;
             Ok(ExitCode::SUCCESS)

@@ -104,7 +104,10 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     println!("  Redis  {redis_url}\n  Kafka  {brokers}");
     let topics = Topics::standard();
     topics.create(&services.broker, 2).await?;
-    let review_args = review_args(&args, &brokers, &redis_url, &topics);
+    // The demo's evidence lives in a directory of its own under a random key, removed at exit.
+    let evidence_dir =
+        std::env::temp_dir().join(format!("takedown-demo-evidence-{}", std::process::id()));
+    let review_args = review_args(&args, &brokers, &redis_url, &topics, &evidence_dir);
     services
         .broker
         .create_topic(&review_args.takedowns_topic, 2)
@@ -141,6 +144,7 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let mut expected = HashSet::new();
     let mut expected_cases = HashSet::new();
     let mut expected_dead = 0;
+    let mut pushed = Vec::new();
     for i in 0..args.posts {
         let id = post_id(i);
         let (text, media) = match kind(i) {
@@ -178,7 +182,7 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
             // What the platform's adapter would do: keep a copy of the matched media for
             // review. Stored before posting, so the case page has it from the start.
             let case = case_id(&id, "m1");
-            web::put_media(&review.store, &case, "image/jpeg", &media).await?;
+            pushed.push((case.clone(), media.clone()));
             expected_cases.insert(case);
         }
         producer
@@ -230,6 +234,17 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let cases = wait_for_cases(&review.store, &expected_cases, deadline).await?;
+    // What the platform's adapter would do for inline media: push a copy of the matched
+    // media, which the case page then shows as a blurred preview until revealed.
+    for (case, media) in pushed {
+        if let Err(e) = review
+            .evidence
+            .push(&case, "demo-platform", Some("image/jpeg"), media)
+            .await
+        {
+            println!("  could not store the media of {case}: {e}");
+        }
+    }
     println!(
         "Summary: {} posts; {} of {} expected matches, {} unexpected; {} of {} expected dead letters; {} of {} expected cases from matches.",
         args.posts,
@@ -254,6 +269,7 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     }
     review.stop().await?;
     stages.stop().await?;
+    let _ = std::fs::remove_dir_all(&evidence_dir);
     if !complete {
         bail!("the demo did not produce exactly the expected matches and cases");
     }
@@ -271,7 +287,13 @@ fn case_id(post: &str, media: &str) -> String {
 
 /// The review role's settings in the demo: its Redis and broker, its own consumer group, a
 /// short session timeout, no webhook.
-fn review_args(args: &DemoArgs, brokers: &str, redis_url: &str, topics: &Topics) -> ReviewArgs {
+fn review_args(
+    args: &DemoArgs,
+    brokers: &str,
+    redis_url: &str,
+    topics: &Topics,
+    evidence_dir: &std::path::Path,
+) -> ReviewArgs {
     ReviewArgs {
         listen: args.ui_addr,
         redis_url: redis_url.to_string(),
@@ -289,6 +311,13 @@ fn review_args(args: &DemoArgs, brokers: &str, redis_url: &str, topics: &Topics)
         lists_prefix: "td".into(),
         provider_name: "the demo platform".into(),
         max_order_urls: 1_000,
+        evidence: crate::evidence_cmd::EvidenceSettings {
+            evidence_url: format!("file://{}", evidence_dir.display()),
+            evidence_not_terrorist_days: 30,
+            allow_fetch: Vec::new(),
+            allow_ip_literals: false,
+            evidence_keys: Some(takedown_evidence::Keyring::random()),
+        },
         command: None,
     }
 }
@@ -296,6 +325,8 @@ fn review_args(args: &DemoArgs, brokers: &str, redis_url: &str, topics: &Topics)
 /// The review role running in this process, with the demo account.
 struct Review {
     store: ReviewStore,
+    /// Pushes media as the platform would.
+    evidence: takedown_review::evidence::EvidenceWorker,
     /// The UI's address, as a URL.
     url: String,
     /// The demo account's password (random, printed once).
@@ -320,6 +351,9 @@ impl Review {
         let shutdown = async move {
             let _ = stopped.await;
         };
+        let evidence = args
+            .evidence
+            .worker(&store, takedown_review::evidence::EvidenceMetrics::new())?;
         let served = store.clone();
         let task =
             tokio::spawn(
@@ -327,6 +361,7 @@ impl Review {
             );
         Ok(Review {
             store,
+            evidence,
             url,
             password,
             stop,

@@ -10,6 +10,7 @@ pub mod bench_vpdq;
 pub mod cli;
 pub mod compare_cmd;
 pub mod demo_cmd;
+pub mod evidence_cmd;
 pub mod hash_cmd;
 pub mod health;
 pub mod lists_cmd;

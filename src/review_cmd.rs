@@ -84,6 +84,9 @@ pub struct ReviewArgs {
     /// a 422 asking the authority to split them.
     #[arg(long, env = "TAKEDOWN_MAX_ORDER_URLS", default_value_t = 1_000)]
     pub max_order_urls: usize,
+    /// The evidence store, its retention and the capture fetcher's limits.
+    #[command(flatten)]
+    pub evidence: crate::evidence_cmd::EvidenceSettings,
     /// A tool instead of the server.
     #[command(subcommand)]
     pub command: Option<ReviewCommand>,
@@ -105,8 +108,8 @@ pub enum TokensCommand {
         /// Account, authority or trusted-flagger account name.
         #[arg(long)]
         name: String,
-        /// moderator, senior_moderator, legal, admin, auditor, authority_client or
-        /// trusted_flagger.
+        /// moderator, senior_moderator, legal, admin, auditor, authority_client,
+        /// trusted_flagger or platform.
         #[arg(long)]
         role: Role,
     },
@@ -390,6 +393,12 @@ pub async fn serve_on(
         None => None,
     };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let evidence_metrics = takedown_review::evidence::EvidenceMetrics::new();
+    let worker = args.evidence.worker(&store, evidence_metrics.clone())?;
+    let evidence_task = tokio::spawn(worker.clone().run(
+        std::time::Duration::from_millis(args.poll_ms),
+        stop_rx.clone(),
+    ));
     let sweeper = tokio::spawn(sweeper::run(
         store.clone(),
         std::time::Duration::from_millis(args.poll_ms),
@@ -417,7 +426,10 @@ pub async fn serve_on(
                 kafka_tasks.push(tokio::spawn(
                     async move { poller.run(polled, stopped).await },
                 ));
-                let extra: crate::health::Extra = Arc::new(move || gauges.render());
+                let m = evidence_metrics.clone();
+                // The evidence counters have no end marker; the gauges' one ends the text.
+                let extra: crate::health::Extra =
+                    Arc::new(move || format!("{}{}", m.render(), gauges.render()));
                 let router = crate::health::router_with(&metrics, Some(extra));
                 tokio::spawn(crate::serve::serve(
                     listener,
@@ -466,6 +478,7 @@ pub async fn serve_on(
             max_urls: args.max_order_urls,
             ..Default::default()
         },
+        evidence: Some(worker.clone()),
     };
     // The moderator UI beside the API; its list-entry pages curate the same hash lists.
     let lists = takedown_hashlists::store::Store::connect(&args.redis_url, &args.lists_prefix)
@@ -473,6 +486,7 @@ pub async fn serve_on(
         .context("connecting to the hash-list store for the UI's list pages")?;
     let ui = web::WebConfig {
         lists: Some(lists),
+        evidence: Some(worker.evidence().clone()),
         ..web::WebConfig::default()
     };
     let app = api::router_with(store.clone(), options).merge(web::router(store, ui));
@@ -487,6 +501,7 @@ pub async fn serve_on(
         task.await?;
     }
     sweeper.await??;
+    evidence_task.await?;
     Ok(())
 }
 

@@ -593,14 +593,16 @@ async fn the_demo_serves_the_moderator_ui_with_its_account() {
         .text()
         .await
         .unwrap();
+    // The page links only the preview of the pushed JPEG; the original needs a reveal.
+    let prefix = format!("<img src=\"/cases/{case}/evidence/");
+    let at = case_page.find(&prefix).expect("an evidence image") + prefix.len();
+    let sha = &case_page[at..at + 64];
     assert!(
-        case_page.contains(&format!(
-            "<img src=\"/cases/{case}/media\" alt=\"Media of case {case}, blurred"
-        )),
+        case_page[at + 64..].starts_with("/preview\""),
         "{case_page}"
     );
     let media = http
-        .get(format!("{base}/cases/{case}/media"))
+        .get(format!("{base}/cases/{case}/evidence/{sha}/preview"))
         .header("cookie", &session)
         .send()
         .await
@@ -608,6 +610,13 @@ async fn the_demo_serves_the_moderator_ui_with_its_account() {
     assert_eq!(media.status(), 200);
     assert_eq!(media.headers()["content-type"], "image/jpeg");
     assert_eq!(&media.bytes().await.unwrap()[..2], &[0xFF, 0xD8]);
+    let original = http
+        .get(format!("{base}/cases/{case}/evidence/{sha}/original"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(original.status(), 403, "no original before a reveal");
 
     let pid = child.id().unwrap().to_string();
     assert!(

@@ -90,6 +90,7 @@ fn tokens_are_stored_hashed_and_audit_verify_detects_a_deleted_entry() {
                     post_id: "p1".into(),
                     platform: "web".into(),
                     post_url: None,
+                    media_url: None,
                     media_id: media.into(),
                     signal_type: SignalType::Pdq,
                     list_id: "gifct".into(),

@@ -101,6 +101,10 @@ pub struct Media {
 pub struct MediaSignals {
     /// The media item.
     pub media_id: String,
+    /// Where the media was fetched from (none for inline media): the review role fetches it
+    /// again as evidence if the post matches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
     /// Signal values by type, as lowercase hex.
     #[serde(default)]
     pub signals: Vec<SignalValue>,
@@ -197,6 +201,9 @@ pub struct Match {
     pub post_url: Option<String>,
     /// The media item that matched.
     pub media_id: String,
+    /// Where that media item can be fetched (its evidence is captured from there).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_url: Option<String>,
     /// The signal type that matched.
     pub signal_type: SignalType,
     /// The list.

@@ -166,22 +166,30 @@ impl IngestStage {
             }
             Err(e) => Err(e),
         };
-        match outcome {
-            Ok(signals) => MediaSignals {
-                media_id: media.media_id.clone(),
-                pdq_quality: signals.pdq.map(|p| p.quality),
-                signals: signal_values(&signals),
-                error: None,
-            },
+        let outcome = outcome.map(|s| (signal_values(&s), s.pdq.map(|p| p.quality)));
+        self.entry(media, outcome)
+    }
+
+    /// `media`'s entry in the signals message: its signals and PDQ quality, or its error
+    /// (counted).
+    fn entry(
+        &self,
+        media: &Media,
+        outcome: Result<(Vec<SignalValue>, Option<u8>), ErrorInfo>,
+    ) -> MediaSignals {
+        let (signals, pdq_quality, error) = match outcome {
+            Ok((signals, quality)) => (signals, quality, None),
             Err(error) => {
                 self.metrics.error(error.code);
-                MediaSignals {
-                    media_id: media.media_id.clone(),
-                    signals: Vec::new(),
-                    pdq_quality: None,
-                    error: Some(error),
-                }
+                (Vec::new(), None, Some(error))
             }
+        };
+        MediaSignals {
+            media_id: media.media_id.clone(),
+            url: media.url.clone(),
+            signals,
+            pdq_quality,
+            error,
         }
     }
 }
@@ -205,23 +213,7 @@ impl IngestStage {
         self.metrics
             .hash_seconds
             .observe(started.elapsed().as_secs_f64());
-        match computed {
-            Ok(signals) => MediaSignals {
-                media_id: media.media_id.clone(),
-                signals,
-                pdq_quality: None,
-                error: None,
-            },
-            Err(error) => {
-                self.metrics.error(error.code);
-                MediaSignals {
-                    media_id: media.media_id.clone(),
-                    signals: Vec::new(),
-                    pdq_quality: None,
-                    error: Some(error),
-                }
-            }
-        }
+        self.entry(media, computed.map(|signals| (signals, None)))
     }
 }
 

@@ -274,6 +274,7 @@ impl Matcher {
                     if let Some((slot, entry)) = catalog.describe(m.entry) {
                         let found = Found {
                             media_id: &media.media_id,
+                            media_url: media.url.as_deref(),
                             signal_type: value.signal_type,
                             distance: m.distance,
                             query: &value.value,
@@ -290,6 +291,7 @@ impl Matcher {
             };
             let found = Found {
                 media_id: TEXT_MEDIA_ID,
+                media_url: None,
                 signal_type: SignalType::TextRegex,
                 distance: 0,
                 query: &hit.matched,
@@ -306,6 +308,7 @@ pub const TEXT_MEDIA_ID: &str = "text";
 /// What matched, before it is described as a match message.
 struct Found<'a> {
     media_id: &'a str,
+    media_url: Option<&'a str>,
     signal_type: SignalType,
     distance: u32,
     query: &'a str,
@@ -336,6 +339,7 @@ impl Found<'_> {
             platform: post.platform.clone(),
             post_url: post.url.clone(),
             media_id: self.media_id.to_string(),
+            media_url: self.media_url.map(str::to_string),
             signal_type: self.signal_type,
             list_id: list_id.to_string(),
             entry: entry.key.clone(),

@@ -55,6 +55,7 @@ fn signals(post: &str, pdq: Option<(&str, u8)>, md5: Option<&str>) -> Vec<u8> {
         created_at: time::OffsetDateTime::now_utc(),
         media: vec![MediaSignals {
             media_id: "m1".into(),
+            url: None,
             signals: values,
             pdq_quality: pdq.map(|p| p.1),
             error: None,
@@ -265,6 +266,7 @@ fn each_list_is_matched_with_the_hash_of_its_convention() {
         created_at: time::OffsetDateTime::now_utc(),
         media: vec![MediaSignals {
             media_id: "m1".into(),
+            url: None,
             signals: values
                 .into_iter()
                 .map(|(value, pdq_convention)| SignalValue {

@@ -16,6 +16,8 @@
 //!   [`KafkaBroker::create_topic`] for multi-partition topics.
 //! - [`TransparencyDb`]: a stand-in for the EU Transparency Database's statement API, on a
 //!   free loopback port of the test's Tokio runtime.
+//! - [`S3Server`]: `s3s-fs`, a real S3-compatible server over a temporary directory, for the
+//!   evidence store's S3 backend.
 //! - [`unique_name`]: topic and group names that no other test (or test process) uses.
 //!
 //! Services are ready when `start` returns, and are stopped (killed, reaped, their directory
@@ -42,6 +44,7 @@ mod kafka;
 mod names;
 mod process;
 mod redis;
+mod s3;
 mod transparency_db;
 
 mod error;
@@ -50,4 +53,5 @@ pub use crate::error::{Error, Result};
 pub use crate::kafka::{KafkaBroker, TANSU_BIN_ENV, TANSU_LOG_ENV, TEST_KAFKA_ENV, TOOLS_DIR_ENV};
 pub use crate::names::unique_name;
 pub use crate::redis::{REDIS_SERVER_BIN_ENV, RedisOptions, RedisServer};
+pub use crate::s3::{S3S_FS_BIN_ENV, S3Server};
 pub use crate::transparency_db::{TransparencyDb, TransparencyDbOptions};

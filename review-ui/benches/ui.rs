@@ -20,6 +20,10 @@
 //! changing queue. Two times are reported per request, per kind of page: the server's (a
 //! middleware around the router, from the request's arrival to the rendered response) and
 //! the client's (the whole HTTP exchange over loopback, body read).
+//!
+//! Then the case page (issue 12): 100 of the cases get a pushed 640×480 JPEG in a local
+//! evidence store, and one viewer opens `TAKEDOWN_BENCH_REQUESTS` case pages, each followed by
+//! its preview, while the 100,000 cases stay loaded. Target: the case page's p99 under 150 ms.
 
 use axum::extract::Request;
 use axum::middleware::Next;
@@ -38,6 +42,8 @@ use time::OffsetDateTime;
 const PASSWORD: &str = "a long benchmark password";
 /// The issue's target for the queue page's p99 server time.
 const TARGET: Duration = Duration::from_millis(100);
+/// Issue 12's target for the case page (with its preview) p99 server time.
+const CASE_TARGET: Duration = Duration::from_millis(150);
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -57,6 +63,7 @@ fn a_match(i: usize, now: OffsetDateTime) -> Match {
         match_id: match_id(&post_id, "m1", &list_id, &entry),
         platform: "bench".into(),
         post_url: Some(format!("https://platform.example/p/{post_id}")),
+        media_url: None,
         media_id: "m1".into(),
         signal_type: SignalType::Pdq,
         labels: vec![format!("label-{}", i % 5)],
@@ -152,10 +159,21 @@ enum Class {
     Filtered,
     /// Breached cases (the index, by status).
     Breached,
+    /// A case page.
+    Case,
+    /// A case's evidence preview.
+    Preview,
 }
 
 impl Class {
     fn of(uri: &axum::http::Uri) -> Option<Class> {
+        if uri.path().starts_with("/cases/") {
+            return Some(if uri.path().ends_with("/preview") {
+                Class::Preview
+            } else {
+                Class::Case
+            });
+        }
         if uri.path() != "/queue" {
             return None;
         }
@@ -174,6 +192,8 @@ impl Class {
             Class::Unfiltered => "unfiltered",
             Class::Filtered => "filtered",
             Class::Breached => "breached",
+            Class::Case => "case page",
+            Class::Preview => "preview",
         }
     }
 }
@@ -229,7 +249,24 @@ async fn run(n: usize, requests: usize) {
     // The UI as `takedown review` serves it, with a middleware timing the server's side.
     let server_times = Arc::new(Mutex::new(Vec::<(Option<Class>, Duration)>::new()));
     let recorder = server_times.clone();
-    let router = web::router(store.clone(), WebConfig::default()).layer(axum::middleware::from_fn(
+    let evidence_dir = tempfile::tempdir().expect("evidence directory");
+    let evidence_store = takedown_evidence::EvidenceStore::open(
+        &takedown_evidence::Location::Local(evidence_dir.path().into()),
+        takedown_evidence::Keyring::random(),
+    )
+    .expect("evidence store");
+    let evidence = takedown_review::evidence::EvidenceWorker::new(
+        store.clone(),
+        evidence_store.clone(),
+        takedown_ingest::fetch::Fetcher::new(Default::default()).expect("fetcher"),
+        Default::default(),
+        takedown_review::evidence::EvidenceMetrics::new(),
+    );
+    let cfg = WebConfig {
+        evidence: Some(evidence_store),
+        ..WebConfig::default()
+    };
+    let router = web::router(store.clone(), cfg).layer(axum::middleware::from_fn(
         move |req: Request, next: Next| {
             let recorder = recorder.clone();
             async move {
@@ -428,4 +465,118 @@ async fn run(n: usize, requests: usize) {
         println!("  {:<13} client {}", "", percentiles(&c));
     }
     println!("load average at the end {}", load_average());
+    case_pages(
+        &store,
+        &evidence,
+        &http,
+        &base,
+        &cookie,
+        &server_times,
+        requests,
+    )
+    .await;
+}
+
+/// A 640×480 JPEG of generated noise and gradients, different per `seed`.
+fn photo(seed: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(640, 480, |x, y| {
+        let v = (x.wrapping_mul(31) ^ y.wrapping_mul(17) ^ seed.wrapping_mul(2_654_435_761)) % 256;
+        image::Rgb([v as u8, ((x + seed) % 256) as u8, ((y * 3) % 256) as u8])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Jpeg)
+        .expect("encoding");
+    out.into_inner()
+}
+
+/// The case-page phase: pages of cases with evidence, each followed by its preview.
+async fn case_pages(
+    store: &ReviewStore,
+    evidence: &takedown_review::evidence::EvidenceWorker,
+    http: &reqwest::Client,
+    base: &str,
+    cookie: &str,
+    server_times: &Mutex<Vec<(Option<Class>, Duration)>>,
+    requests: usize,
+) {
+    let ids = store.queue_head(100).await.expect("queue head");
+    assert!(!ids.is_empty(), "no open cases left for the case pages");
+    for (i, id) in ids.iter().enumerate() {
+        evidence
+            .push(id, "bench", Some("image/jpeg"), photo(i as u32))
+            .await
+            .expect("pushing media");
+    }
+    server_times.lock().expect("timings").clear();
+    let mut client = Vec::with_capacity(requests);
+    for r in 0..requests {
+        let id = &ids[r % ids.len()];
+        let t = Instant::now();
+        let page = http
+            .get(format!("{base}/cases/{id}"))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .expect("case page");
+        assert_eq!(page.status(), 200);
+        let html = page.text().await.expect("body");
+        let at = html.find("/evidence/").expect("an evidence item") + "/evidence/".len();
+        let preview = format!("{base}/cases/{id}/evidence/{}/preview", &html[at..at + 64]);
+        let img = http
+            .get(preview)
+            .header("cookie", cookie)
+            .send()
+            .await
+            .expect("preview");
+        assert_eq!(img.status(), 200);
+        img.bytes().await.expect("preview bytes");
+        client.push(t.elapsed());
+    }
+    let server = std::mem::take(&mut *server_times.lock().expect("timings"));
+    println!(
+        "case pages of {} cases with a 640x480 JPEG each ({requests} page + preview pairs, one viewer):",
+        ids.len()
+    );
+    for class in [Class::Case, Class::Preview] {
+        let mut s: Vec<Duration> = server
+            .iter()
+            .filter(|(c, _)| *c == Some(class))
+            .map(|(_, t)| *t)
+            .collect();
+        if s.is_empty() {
+            continue;
+        }
+        s.sort();
+        println!(
+            "  {:<13} server {}  ({} requests)",
+            class.label(),
+            percentiles(&s),
+            s.len()
+        );
+    }
+    // A page with its preview: the server time of the page plus that of its image.
+    let pages: Vec<Duration> = server
+        .iter()
+        .filter(|(c, _)| *c == Some(Class::Case))
+        .map(|(_, t)| *t)
+        .collect();
+    let previews: Vec<Duration> = server
+        .iter()
+        .filter(|(c, _)| *c == Some(Class::Preview))
+        .map(|(_, t)| *t)
+        .collect();
+    let mut both: Vec<Duration> = pages.iter().zip(&previews).map(|(a, b)| *a + *b).collect();
+    both.sort();
+    client.sort();
+    if !both.is_empty() {
+        let p99 = both[((both.len() as f64 * 0.99) as usize).min(both.len() - 1)];
+        println!(
+            "  {:<13} server {}  (target p99 < {} ms: {})",
+            "page+preview",
+            percentiles(&both),
+            CASE_TARGET.as_millis(),
+            if p99 < CASE_TARGET { "met" } else { "NOT met" }
+        );
+        println!("  {:<13} client {}", "", percentiles(&client));
+    }
 }

@@ -51,28 +51,36 @@
   // --- Media reveal ----------------------------------------------------------------------
   var csrf = document.body.getAttribute("data-csrf") || "";
 
+  // The page holds only the server-made preview. Revealing posts the (audited) reveal, then
+  // swaps in the original; hiding swaps the preview back. Without this script the reveal
+  // button submits the same form and the page comes back with the original.
   function setRevealed(fig, on) {
     if (fig.classList.contains("revealed") === on) return;
-    fig.classList.toggle("revealed", on);
+    var img = fig.querySelector("img");
+    var base = "/cases/" + encodeURIComponent(fig.getAttribute("data-case")) + "/evidence/" +
+      encodeURIComponent(fig.getAttribute("data-sha"));
     var button = fig.querySelector(".reveal");
-    if (button) button.setAttribute("aria-pressed", on ? "true" : "false");
-    if (on) {
-      // Every reveal is audited on the server.
-      fetch("/cases/" + encodeURIComponent(fig.getAttribute("data-case")) + "/media/revealed", {
-        method: "POST", credentials: "same-origin", headers: { "x-csrf-token": csrf }
-      });
+    function show(state) {
+      fig.classList.toggle("revealed", state);
+      if (button) button.setAttribute("aria-pressed", state ? "true" : "false");
+      if (img) img.src = base + (state ? "/original" : "/preview");
     }
+    if (!on) { show(false); return; }
+    fetch(base + "/reveal", {
+      method: "POST", credentials: "same-origin", headers: { "x-csrf-token": csrf }
+    }).then(function (r) { if (r.ok) show(true); });
   }
 
   document.querySelectorAll("figure.media").forEach(function (fig) {
     var hold = fig.getAttribute("data-reveal") === "hold";
     if (hold) {
       fig.addEventListener("pointerdown", function (e) { e.preventDefault(); setRevealed(fig, true); });
+      fig.addEventListener("click", function (e) { e.preventDefault(); });
       ["pointerup", "pointerleave", "pointercancel"].forEach(function (t) {
         fig.addEventListener(t, function () { setRevealed(fig, false); });
       });
     } else {
-      fig.addEventListener("click", function () { setRevealed(fig, !fig.classList.contains("revealed")); });
+      fig.addEventListener("click", function (e) { e.preventDefault(); setRevealed(fig, !fig.classList.contains("revealed")); });
     }
   });
 

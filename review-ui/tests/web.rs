@@ -21,6 +21,8 @@ use takedown_review_ui::web::{self, WebConfig};
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
+mod evidence;
+
 const T0: OffsetDateTime = datetime!(2026-06-01 12:00 UTC);
 const PASSWORD: &str = "a long test password";
 
@@ -29,6 +31,11 @@ static BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 struct App {
     _redis: RedisServer,
+    /// Pushes media into the evidence store, as the platform would.
+    evidence: takedown_review::evidence::EvidenceWorker,
+    /// Every request path the server saw, in order (its access log).
+    requests: Arc<std::sync::Mutex<Vec<String>>>,
+    _evidence_dir: tempfile::TempDir,
     store: ReviewStore,
     lists: takedown_hashlists::store::Store,
     clock: Arc<ManualClock>,
@@ -48,16 +55,40 @@ async fn app() -> App {
     let lists = takedown_hashlists::store::Store::connect(&redis.url(), &unique_name("lists"))
         .await
         .unwrap();
+    let evidence_dir = tempfile::tempdir().unwrap();
+    let evidence_store = takedown_evidence::EvidenceStore::open(
+        &takedown_evidence::Location::Local(evidence_dir.path().into()),
+        takedown_evidence::Keyring::random(),
+    )
+    .unwrap();
+    let evidence = takedown_review::evidence::EvidenceWorker::new(
+        store.clone(),
+        evidence_store.clone(),
+        takedown_ingest::fetch::Fetcher::new(Default::default()).unwrap(),
+        Default::default(),
+        takedown_review::evidence::EvidenceMetrics::new(),
+    );
     let cfg = WebConfig {
         lists: Some(lists.clone()),
+        evidence: Some(evidence_store),
         ..WebConfig::default()
     };
-    let router = web::router(store.clone(), cfg);
+    let requests = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = requests.clone();
+    let router = web::router(store.clone(), cfg).layer(axum::middleware::from_fn(
+        move |req: axum::extract::Request, next: axum::middleware::Next| {
+            log.lock().unwrap().push(req.uri().path().to_string());
+            next.run(req)
+        },
+    ));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
     tokio::spawn(async move { axum::serve(listener, router).await });
     App {
         _redis: redis,
+        evidence,
+        requests,
+        _evidence_dir: evidence_dir,
         store,
         lists,
         clock,
@@ -73,6 +104,7 @@ fn a_match(post: &str, entry_hex: &str) -> Match {
         post_id: post.into(),
         platform: "web".into(),
         post_url: Some(format!("https://bad.example.org/{post}")),
+        media_url: None,
         media_id: "m1".into(),
         signal_type: SignalType::Pdq,
         list_id: "gifct".into(),
@@ -84,6 +116,17 @@ fn a_match(post: &str, entry_hex: &str) -> Match {
         list_hash: entry_hex.into(),
         matched_at: T0 - Duration::hours(2),
     }
+}
+
+/// `m` with the PDQ of `bytes` as the post media's hash, so media pushed for its case agree.
+fn agreeing(mut m: Match, bytes: &[u8]) -> Match {
+    let mut c = takedown_matcher::SignalComputer::new(
+        Default::default(),
+        takedown_matcher::PreResize::Reference,
+    );
+    let signals = c.compute(bytes, &[SignalType::Pdq]).unwrap();
+    m.query_hash = signals.pdq.unwrap().hash.to_string();
+    m
 }
 
 /// A generated test image: a gradient with a bright square (never real material).
@@ -349,7 +392,7 @@ async fn login_claim_reveal_and_decide_in_chromium() {
         .unwrap();
     let (case_id, _) = app
         .store
-        .ingest_match(&a_match("p1", &"11".repeat(32)))
+        .ingest_match(&agreeing(a_match("p1", &"11".repeat(32)), &png()))
         .await
         .unwrap();
     let (twin, _) = app
@@ -357,7 +400,8 @@ async fn login_claim_reveal_and_decide_in_chromium() {
         .ingest_match(&a_match("p2", &"11".repeat(32)))
         .await
         .unwrap();
-    web::put_media(&app.store, &case_id, "image/png", &png())
+    app.evidence
+        .push(&case_id, "platform", Some("image/png"), png())
         .await
         .unwrap();
 
@@ -428,7 +472,7 @@ async fn login_claim_reveal_and_decide_in_chromium() {
         assert_eq!(d.decided_by, "mia");
     }
     let actions = audit_actions(&app.store, &case_id).await;
-    for wanted in ["media.viewed", "media.revealed", "case.decided"] {
+    for wanted in ["evidence.revealed", "evidence.read", "case.decided"] {
         assert!(
             actions.iter().any(|(a, who)| a == wanted && who == "mia"),
             "{wanted} missing from {actions:?}"

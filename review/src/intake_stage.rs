@@ -6,7 +6,7 @@
 //! (the store keys cases and matches by content-derived ids). Redis being down is transient:
 //! the stage retries with backoff rather than dead-lettering good matches.
 
-use crate::store::{ReviewStore, StoreError};
+use crate::store::{MatchOutcome, ReviewStore, StoreError};
 use std::time::Duration;
 use takedown_core::ErrorCode;
 use takedown_core::messages::{self, Match};
@@ -50,6 +50,25 @@ pub fn check_match(m: &Match) -> Result<(), Rejection> {
     Ok(())
 }
 
+impl MatchIntake {
+    /// Queues the evidence capture of a case the match just opened: only matched posts are
+    /// fetched again (see [`crate::evidence`]). Queuing is idempotent, so a redelivered match
+    /// retried here queues nothing twice.
+    async fn capture_after(
+        &self,
+        recorded: Result<(String, MatchOutcome), StoreError>,
+        m: &Match,
+    ) -> Result<(), StoreError> {
+        let (case_id, outcome) = recorded?;
+        if outcome == MatchOutcome::Created
+            && let Some(url) = m.media_url.as_deref().or(m.post_url.as_deref())
+        {
+            self.store.enqueue_capture(&case_id, url).await?;
+        }
+        Ok(())
+    }
+}
+
 impl Stage for MatchIntake {
     fn name(&self) -> &'static str {
         "review"
@@ -61,8 +80,11 @@ impl Stage for MatchIntake {
         check_match(&m)?;
         let mut backoff = Duration::from_millis(100);
         loop {
-            match self.store.ingest_match(&m).await {
-                Ok(_) => return Ok(Vec::new()),
+            match self
+                .capture_after(self.store.ingest_match(&m).await, &m)
+                .await
+            {
+                Ok(()) => return Ok(Vec::new()),
                 Err(StoreError::Redis(e)) => {
                     tracing::warn!(match_id = %m.match_id, error = %e,
                         "Recording the match failed; retrying.");

@@ -19,12 +19,17 @@
 //! - [`actions`]: publishing takedown actions to Kafka (and an optional webhook), reviewer
 //!   feedback to the hash lists.
 //! - [`sweeper`]: the task that fires deadlines as they fall due.
+//! - [`evidence`]: capturing each case's media into the evidence store, pushed media, and
+//!   purging evidence when its retention ends.
+//! - [`evidence_package`]: the archive of a case's evidence and audit trail for authorities.
 //!
 //! See `docs/review.md`.
 
 pub mod actions;
 pub mod au_notice;
 pub mod audit;
+pub mod evidence;
+pub mod evidence_package;
 pub mod field;
 pub mod flaggers;
 pub mod intake;

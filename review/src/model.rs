@@ -482,11 +482,13 @@ pub enum Role {
     /// A registered DSA Art. 22 trusted flagger's API account: submits notices and reads its
     /// own (the registry binds the account to its entry).
     TrustedFlagger,
+    /// The platform's own integration: pushes the media of cases (API only).
+    Platform,
 }
 
 impl Role {
     /// Every role.
-    pub const ALL: [Role; 7] = [
+    pub const ALL: [Role; 8] = [
         Role::Moderator,
         Role::SeniorModerator,
         Role::Legal,
@@ -494,6 +496,7 @@ impl Role {
         Role::Auditor,
         Role::AuthorityClient,
         Role::TrustedFlagger,
+        Role::Platform,
     ];
 }
 
@@ -505,7 +508,7 @@ impl std::str::FromStr for Role {
         serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|_| {
             format!(
                 "unknown role {s:?}: one of moderator, senior_moderator, legal, admin, auditor, \
-                 authority_client, trusted_flagger"
+                 authority_client, trusted_flagger, platform"
             )
         })
     }

@@ -3,6 +3,7 @@
 //! replicas, decisions, orders, the audit chain, feedback to the lists, the sweeper, and
 //! durability across an AOF restart. Time comes from a manual clock.
 
+mod evidence;
 mod legal_rules;
 mod reports_ledger;
 mod support;

@@ -169,6 +169,8 @@ pub struct ApiOptions {
     pub provider_name: String,
     /// Bounds on one removal order (URLs per order, issuer clock skew).
     pub order_limits: takedown_review::order::OrderLimits,
+    /// Pushed media and evidence packages; `None` answers those routes with 503.
+    pub evidence: Option<takedown_review::evidence::EvidenceWorker>,
 }
 
 impl Default for ApiOptions {
@@ -176,6 +178,7 @@ impl Default for ApiOptions {
         ApiOptions {
             provider_name: "the hosting service provider".into(),
             order_limits: Default::default(),
+            evidence: None,
         }
     }
 }
@@ -201,7 +204,10 @@ pub(crate) fn field_errors(code: &'static str, what: &str, errors: Vec<FieldErro
 /// Outside submitters (authority clients, trusted flaggers) see only what they submitted; to
 /// them anything else does not exist.
 pub(crate) fn only_own(who: &Principal, submitted_by: &str, what: &str) -> Result<(), ApiError> {
-    let outsider = matches!(who.role, Role::AuthorityClient | Role::TrustedFlagger);
+    let outsider = matches!(
+        who.role,
+        Role::AuthorityClient | Role::TrustedFlagger | Role::Platform
+    );
     match outsider && submitted_by != who.name {
         true => Err(not_found(what)),
         false => Ok(()),

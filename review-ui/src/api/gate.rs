@@ -34,6 +34,14 @@ fn has_body(headers: &HeaderMap) -> bool {
     length.is_some_and(|n| n > 0) || headers.contains_key(header::TRANSFER_ENCODING)
 }
 
+/// Largest pushed media body (`PUT /api/v1/cases/{id}/media`): the fetcher's own cap.
+pub(crate) const MEDIA_LIMIT: usize = 50 * 1024 * 1024;
+
+/// Whether a request pushes media: its body is the media itself, in its own content type.
+fn is_media_push(method: &Method, path: &str) -> bool {
+    *method == Method::PUT && path.starts_with("/api/v1/cases/") && path.ends_with("/media")
+}
+
 /// The middleware: authentication, size and type before the body, JSON errors after.
 pub(crate) async fn gate(State(store): State<ReviewStore>, req: Request, next: Next) -> Response {
     let path = req.uri().path();
@@ -62,15 +70,21 @@ pub(crate) async fn gate(State(store): State<ReviewStore>, req: Request, next: N
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
-        if length.is_some_and(|n| n > BODY_LIMIT as u64) {
+        let media = is_media_push(req.method(), path);
+        let limit = if media { MEDIA_LIMIT } else { BODY_LIMIT };
+        if length.is_some_and(|n| n > limit as u64) {
             return refused(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload_too_large",
-                &format!("request bodies are at most {BODY_LIMIT} bytes"),
+                &format!("request bodies are at most {limit} bytes"),
             )
             .into_response();
         }
-        if req.method() != Method::GET && has_body(req.headers()) && !is_json(req.headers()) {
+        if !media
+            && req.method() != Method::GET
+            && has_body(req.headers())
+            && !is_json(req.headers())
+        {
             return refused(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",

@@ -6,6 +6,7 @@
 
 mod cases;
 mod common;
+mod evidence_routes;
 mod flagger_routes;
 mod gate;
 mod notices;
@@ -36,6 +37,7 @@ pub fn router_with(store: ReviewStore, options: ApiOptions) -> Router {
         .merge(cases::routes())
         .merge(notices::routes())
         .merge(flagger_routes::routes())
+        .merge(evidence_routes::routes())
         .layer(axum::extract::DefaultBodyLimit::max(gate::BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(
             store.clone(),

@@ -147,7 +147,10 @@ pub async fn add_user(
     if !valid_name(name) {
         return Err(UserError::InvalidName);
     }
-    if matches!(role, Role::AuthorityClient | Role::TrustedFlagger) {
+    if matches!(
+        role,
+        Role::AuthorityClient | Role::TrustedFlagger | Role::Platform
+    ) {
         return Err(UserError::InvalidRole);
     }
     if password.chars().count() < 12 {
@@ -233,7 +236,10 @@ pub async fn set_role(
     role: Role,
     actor: &str,
 ) -> Result<(), UserError> {
-    if matches!(role, Role::AuthorityClient | Role::TrustedFlagger) {
+    if matches!(
+        role,
+        Role::AuthorityClient | Role::TrustedFlagger | Role::Platform
+    ) {
         return Err(UserError::InvalidRole);
     }
     let mut a = account(store, name)
@@ -328,6 +334,7 @@ pub fn role_name(role: Role) -> &'static str {
         Role::Auditor => "auditor",
         Role::AuthorityClient => "authority_client",
         Role::TrustedFlagger => "trusted_flagger",
+        Role::Platform => "platform",
     }
 }
 

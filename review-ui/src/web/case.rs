@@ -1,5 +1,5 @@
 //! One case: its evidence (matches, cluster, the order or notice behind it) and decision form,
-//! deciding (one case or its whole cluster), and the audited media endpoint.
+//! deciding (one case or its whole cluster); its media are the `evidence` routes.
 //!
 //! Every handler starts with the session and the roles it allows, and every form post
 //! checks the session's CSRF token before it changes anything.
@@ -15,7 +15,6 @@ use askama::Template;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use redis::AsyncCommands;
@@ -27,8 +26,6 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/cases/{id}", get(case_page))
         .route("/cases/{id}/decide", post(decide))
-        .route("/cases/{id}/media", get(media_bytes))
-        .route("/cases/{id}/media/revealed", post(media_revealed))
 }
 
 /// A match as shown.
@@ -73,7 +70,7 @@ struct CasePage {
     post_id: String,
     media_id: String,
     url: String,
-    has_media: bool,
+    evidence: Vec<media::ItemView>,
     reveal_hold: bool,
     matches: Vec<MatchView>,
     cluster: Vec<ClusterRow>,
@@ -273,7 +270,7 @@ async fn render_case(
         post_id: case.subject.post_id.clone().unwrap_or_default(),
         media_id: case.subject.media_id.clone().unwrap_or_default(),
         url: case.subject.url.as_deref().map(defang).unwrap_or_default(),
-        has_media: media::has_media(store, &case.id).await?,
+        evidence: media::item_views(store, &session.name, &case.id, defang).await?,
         reveal_hold: prefs.as_deref() == Some("hold"),
         matches: view
             .matches
@@ -465,63 +462,4 @@ async fn decide_all(
         store.decide(other, &session.name, input).await?;
     }
     Ok(())
-}
-
-async fn media_bytes(
-    State(state): State<AppState>,
-    session: Session,
-    Path(id): Path<String>,
-) -> Result<Response, WebError> {
-    session.require(READERS)?;
-    let Some((ty, bytes)) = media::get_media(&state.store, &id).await? else {
-        return Err(WebError::Store(StoreError::NotFound(format!(
-            "media of case {id}"
-        ))));
-    };
-    state
-        .ops
-        .audit(
-            &state.store,
-            &id,
-            &session.name,
-            "media.viewed",
-            r#"{"shown":"blurred"}"#,
-            "case page",
-        )
-        .await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, ty),
-            (header::CACHE_CONTROL, "no-store".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                "inline; filename=\"media\"".to_string(),
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
-}
-
-async fn media_revealed(
-    State(state): State<AppState>,
-    session: Session,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Result<Response, WebError> {
-    session.require(READERS)?;
-    session.check_csrf(headers.get("x-csrf-token").and_then(|v| v.to_str().ok()))?;
-    state.store.case(&id).await?;
-    state
-        .ops
-        .audit(
-            &state.store,
-            &id,
-            &session.name,
-            "media.revealed",
-            r#"{"shown":"clear"}"#,
-            "case page",
-        )
-        .await?;
-    Ok(axum::http::StatusCode::NO_CONTENT.into_response())
 }

@@ -1,65 +1,148 @@
-//! Where the media of a case comes from.
+//! What the case page shows of a case's evidence, and the reveal grants behind originals.
 //!
-//! Cases carry ids, not bytes. The platform's adapter (or the demo loader) stores a copy of
-//! the reviewed media under `<prefix>:web:media:<case id>` with [`put_media`]; the UI serves it
-//! only through `/cases/{id}/media`, which checks the role and audits every view, with
-//! `Cache-Control: no-store` so no copy stays in the browser's cache.
+//! The page links only to each item's server-made preview (`takedown-evidence`: small, blurred,
+//! greyscale). An original is sent only to a user who revealed it: the reveal (a form post, so
+//! it works without JavaScript) is audited as `evidence.revealed` and leaves a grant in Redis
+//! for that user, case and object, valid for [`GRANT`] by the injected clock; the original's
+//! route refuses anyone without one. So neither a page load nor a stylesheet that fails to load
+//! can put an original in front of a moderator.
 
 use redis::AsyncCommands;
-use takedown_review::store::{ReviewStore, StoreError};
+use takedown_review::store::ReviewStore;
+use takedown_review::store::StoreError;
+use takedown_review::store::evidence::{EvidenceItem, ItemStatus};
 
-/// Content types the UI serves (images the browser renders without plugins).
-const ALLOWED: [&str; 4] = ["image/png", "image/jpeg", "image/gif", "image/webp"];
+/// How long a reveal lets its user fetch the original.
+pub(crate) const GRANT: time::Duration = time::Duration::minutes(10);
 
-/// Why media could not be stored.
-#[derive(Debug, thiserror::Error)]
-pub enum MediaError {
-    /// The content type is not one the UI serves.
-    #[error("content type {0} is not served (png, jpeg, gif, webp only)")]
-    ContentType(String),
-    /// The store failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
+/// Content types served inline as images (the browser renders them without plugins); any other
+/// original is sent as plain text, so a captured page is read, never rendered.
+pub(crate) const INLINE: [&str; 4] = ["image/png", "image/jpeg", "image/gif", "image/webp"];
+
+/// One evidence item as the case page shows it.
+pub(crate) struct ItemView {
+    /// Stored (otherwise pending or failed).
+    pub captured: bool,
+    /// The object's digest (empty until captured).
+    pub sha: String,
+    /// Whether a preview exists.
+    pub has_preview: bool,
+    /// Whether this user revealed it and the grant still runs.
+    pub revealed: bool,
+    /// Content type and size, as shown.
+    pub what: String,
+    /// Where it came from (the URL, defanged by the caller, or "pushed by the platform").
+    pub origin: String,
+    /// The capture state: `pending`, `failed`, `purged`, `captured`.
+    pub status: &'static str,
+    /// The failure's code and message, and what happens next.
+    pub error_code: String,
+    /// The failure's message.
+    pub error: String,
+    /// Attempts so far.
+    pub attempts: u32,
+    /// When the next attempt is due (RFC 3339), or empty when none follows.
+    pub next_attempt: String,
 }
 
-/// Stores the media bytes of case `case_id` for review.
-pub async fn put_media(
+fn grant_key(store: &ReviewStore, user: &str, case_id: &str, sha: &str) -> String {
+    store.key(&format!("web:reveal:{user}:{case_id}:{sha}"))
+}
+
+fn now_ms(store: &ReviewStore) -> i64 {
+    (store.clock().now().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// Leaves the grant a reveal gives `user` on (`case_id`, `sha`).
+pub(crate) async fn grant(
     store: &ReviewStore,
+    user: &str,
     case_id: &str,
-    content_type: &str,
-    bytes: &[u8],
-) -> Result<(), MediaError> {
-    if !ALLOWED.contains(&content_type) {
-        return Err(MediaError::ContentType(content_type.to_string()));
-    }
+    sha: &str,
+) -> Result<(), StoreError> {
+    let until = now_ms(store) + GRANT.whole_milliseconds() as i64;
+    // The expiry Redis applies only tidies up; the grant's end is checked by our clock.
     let _: () = store
         .connection()
-        .hset_multiple(
-            store.key(&format!("web:media:{case_id}")),
-            &[("type", content_type.as_bytes()), ("bytes", bytes)],
+        .set_ex(
+            grant_key(store, user, case_id, sha),
+            until,
+            2 * GRANT.whole_seconds() as u64,
         )
-        .await
-        .map_err(StoreError::from)?;
+        .await?;
     Ok(())
 }
 
-/// The media of a case: (content type, bytes), if stored.
-pub(crate) async fn get_media(
+/// Whether `user` holds a running grant on (`case_id`, `sha`).
+pub(crate) async fn granted(
     store: &ReviewStore,
+    user: &str,
     case_id: &str,
-) -> Result<Option<(String, Vec<u8>)>, StoreError> {
-    let (ty, bytes): (Option<String>, Option<Vec<u8>>) = redis::pipe()
-        .hget(store.key(&format!("web:media:{case_id}")), "type")
-        .hget(store.key(&format!("web:media:{case_id}")), "bytes")
-        .query_async(&mut store.connection())
+    sha: &str,
+) -> Result<bool, StoreError> {
+    let until: Option<i64> = store
+        .connection()
+        .get(grant_key(store, user, case_id, sha))
         .await?;
-    Ok(ty.zip(bytes))
+    Ok(until.is_some_and(|u| u >= now_ms(store)))
 }
 
-/// Whether a case has media stored.
-pub(crate) async fn has_media(store: &ReviewStore, case_id: &str) -> Result<bool, StoreError> {
+/// The captured item of `case_id` whose digest is `sha`, if any.
+pub(crate) async fn captured(
+    store: &ReviewStore,
+    case_id: &str,
+    sha: &str,
+) -> Result<Option<EvidenceItem>, StoreError> {
     Ok(store
-        .connection()
-        .exists(store.key(&format!("web:media:{case_id}")))
-        .await?)
+        .evidence_items(case_id)
+        .await?
+        .into_iter()
+        .map(|(_, item)| item)
+        .find(|i| i.status == ItemStatus::Captured && i.sha256.as_deref() == Some(sha)))
+}
+
+/// The items of a case as the page shows them to `user`; `defang` renders URLs harmless.
+pub(crate) async fn item_views(
+    store: &ReviewStore,
+    user: &str,
+    case_id: &str,
+    defang: impl Fn(&str) -> String,
+) -> Result<Vec<ItemView>, StoreError> {
+    let fmt = |t: time::OffsetDateTime| {
+        t.format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default()
+    };
+    let mut out = Vec::new();
+    for (_, item) in store.evidence_items(case_id).await? {
+        let sha = item.sha256.clone().unwrap_or_default();
+        let revealed = item.status == ItemStatus::Captured
+            && !sha.is_empty()
+            && granted(store, user, case_id, &sha).await?;
+        out.push(ItemView {
+            captured: item.status == ItemStatus::Captured,
+            has_preview: item.has_preview,
+            revealed,
+            what: match (&item.content_type, item.size) {
+                (Some(t), Some(n)) => format!("{t}, {n} bytes"),
+                _ => String::new(),
+            },
+            origin: item
+                .url
+                .as_deref()
+                .map(&defang)
+                .unwrap_or_else(|| "pushed by the platform".into()),
+            status: match item.status {
+                ItemStatus::Pending => "pending",
+                ItemStatus::Captured => "captured",
+                ItemStatus::Failed => "failed",
+                ItemStatus::Purged => "purged",
+            },
+            error_code: item.error_code.clone().unwrap_or_default(),
+            error: item.error.clone().unwrap_or_default(),
+            attempts: item.attempts,
+            next_attempt: item.next_attempt_at.map(fmt).unwrap_or_default(),
+            sha,
+        });
+    }
+    Ok(out)
 }

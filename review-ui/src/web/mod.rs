@@ -18,11 +18,13 @@
 //! of open cases behind filters, counts and the SLA dashboard), `queue` (the queue, claiming,
 //! the reveal preference), `case` (a case, decisions, media), `chrome` (role sets and what the
 //! layout shows of the user), `state` (configuration, shared state, errors), `supervisor` (SLA dashboard, audit browser, lists, accounts), `view`
-//! (formatting, defanging, the SVG chart), `media` (where media bytes come from).
+//! (formatting, defanging, the SVG chart), `media` (what the page shows of a case's evidence,
+//! reveal grants), `evidence` (the preview, reveal and original routes).
 
 pub mod auth;
 mod case;
 mod chrome;
+mod evidence;
 mod login_guard;
 mod media;
 mod ops;
@@ -34,7 +36,6 @@ mod view;
 
 pub use auth::{UserError, add_user, set_disabled, set_role};
 pub use login_guard::LoginLimits;
-pub use media::{MediaError, put_media};
 pub use state::WebConfig;
 
 use axum::Router;
@@ -63,6 +64,7 @@ pub fn router(store: ReviewStore, cfg: WebConfig) -> Router {
         .merge(auth::routes())
         .merge(queue::routes())
         .merge(case::routes())
+        .merge(evidence::routes())
         .merge(supervisor::routes())
         .merge(view::static_routes())
         .layer(axum::middleware::from_fn(guard))

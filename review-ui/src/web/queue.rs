@@ -90,34 +90,52 @@ async fn queue_page(
     let filter = Filter::from_query(q);
     let snap = state.snapshot.get(store).await?;
     let (queued, senior, claimed, _) = store.counts().await?;
-    let (ids, matching): (Vec<(String, Status)>, usize) = if filter.is_live() {
-        let (main, sen): (Scored, Scored) = redis::pipe()
-            .zrange_withscores(store.key("queue"), 0, PAGE as isize - 1)
-            .zrange_withscores(store.key("queue:senior"), 0, PAGE as isize - 1)
-            .query_async(&mut store.connection())
-            .await?;
-        let mut all: Vec<(String, f64, Status)> = main
-            .into_iter()
-            .map(|(id, s)| (id, s, Status::Queued))
-            .chain(sen.into_iter().map(|(id, s)| (id, s, Status::Escalated)))
-            .collect();
-        all.sort_by(|a, b| a.1.total_cmp(&b.1));
-        all.truncate(PAGE);
-        (
-            all.into_iter().map(|(id, _, s)| (id, s)).collect(),
-            (queued + senior) as usize,
-        )
-    } else {
-        let hits: Vec<&super::snapshot::Row> =
-            snap.rows.iter().filter(|r| filter.matches(r)).collect();
-        (
-            hits.iter()
-                .take(PAGE)
-                .map(|r| (r.id.clone(), r.status))
-                .collect(),
-            hits.len(),
-        )
-    };
+    let (ids, matching): (Vec<(String, Status)>, usize) =
+        if q.get("capture").map(String::as_str) == Some("failed") {
+            // Cases whose evidence capture failed (issue 12's filter), in case-id order.
+            let failed = store.cases_with_failed_captures().await?;
+            let status_of = |id: &str| {
+                snap.rows
+                    .iter()
+                    .find(|r| r.id == id)
+                    .map_or(Status::Queued, |r| r.status)
+            };
+            (
+                failed
+                    .iter()
+                    .take(PAGE)
+                    .map(|id| (id.clone(), status_of(id)))
+                    .collect(),
+                failed.len(),
+            )
+        } else if filter.is_live() {
+            let (main, sen): (Scored, Scored) = redis::pipe()
+                .zrange_withscores(store.key("queue"), 0, PAGE as isize - 1)
+                .zrange_withscores(store.key("queue:senior"), 0, PAGE as isize - 1)
+                .query_async(&mut store.connection())
+                .await?;
+            let mut all: Vec<(String, f64, Status)> = main
+                .into_iter()
+                .map(|(id, s)| (id, s, Status::Queued))
+                .chain(sen.into_iter().map(|(id, s)| (id, s, Status::Escalated)))
+                .collect();
+            all.sort_by(|a, b| a.1.total_cmp(&b.1));
+            all.truncate(PAGE);
+            (
+                all.into_iter().map(|(id, _, s)| (id, s)).collect(),
+                (queued + senior) as usize,
+            )
+        } else {
+            let hits: Vec<&super::snapshot::Row> =
+                snap.rows.iter().filter(|r| filter.matches(r)).collect();
+            (
+                hits.iter()
+                    .take(PAGE)
+                    .map(|r| (r.id.clone(), r.status))
+                    .collect(),
+                hits.len(),
+            )
+        };
     let now = store.clock().now();
     let rows = live_rows(state, &ids, now).await?;
     let facet = |name: &'static str, title: &'static str, selected: &String| {

@@ -28,6 +28,9 @@ pub struct WebConfig {
     pub lists: Option<takedown_hashlists::store::Store>,
     /// The login guard's limits (hashing pool, throttle).
     pub login: LoginLimits,
+    /// The evidence store the case pages show previews and revealed originals from; `None`
+    /// shows every case as having no media.
+    pub evidence: Option<takedown_evidence::EvidenceStore>,
 }
 
 impl Default for WebConfig {
@@ -38,6 +41,7 @@ impl Default for WebConfig {
             snapshot_every: std::time::Duration::from_secs(30),
             lists: None,
             login: LoginLimits::default(),
+            evidence: None,
         }
     }
 }

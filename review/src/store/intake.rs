@@ -183,6 +183,13 @@ impl ReviewStore {
         }
         for case in cases {
             self.create_case(case, actor).await?;
+            // Each URL's content is evidence (TCO Art. 6); complaints reopen a case whose
+            // evidence already exists.
+            if kind != "complaint"
+                && let Some(url) = &case.subject.url
+            {
+                self.enqueue_capture(&case.id, url).await?;
+            }
         }
         Ok((record, true))
     }

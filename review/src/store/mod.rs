@@ -13,9 +13,11 @@
 //! - [`holds`]: preservation, legal holds, embargo extension and purge;
 //! - [`flaggers`]: the trusted-flagger registry;
 //! - [`ledger`]: the report ledger's hooks (events for transparency reports);
-//! - [`tokens`]: API tokens (stored hashed), their names and revocation.
+//! - [`tokens`]: API tokens (stored hashed), their names and revocation;
+//! - [`evidence`]: each case's captured evidence, the capture queue and retention schedule.
 
 pub mod cases;
+pub mod evidence;
 pub mod feedback;
 pub mod flaggers;
 pub mod handle;

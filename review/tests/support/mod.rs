@@ -42,6 +42,7 @@ pub fn a_match(post: &str, media: &str, list: &str, entry_hex: &str, severity: &
         post_id: post.into(),
         platform: "web".into(),
         post_url: Some(format!("https://example.org/{post}")),
+        media_url: None,
         media_id: media.into(),
         signal_type: SignalType::Pdq,
         list_id: list.into(),

@@ -1,0 +1,143 @@
+//! The evidence routes of the case page: the preview, the audited reveal, and the original
+//! (only behind a reveal grant, see `media`).
+
+use super::auth::{Session, field, form_pairs};
+use super::chrome::READERS;
+use super::media;
+use super::state::{AppState, WebError};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde_json::json;
+use takedown_evidence::EvidenceStore;
+use takedown_review::store::StoreError;
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/cases/{id}/evidence/{sha}/preview", get(preview))
+        .route("/cases/{id}/evidence/{sha}/reveal", post(reveal))
+        .route("/cases/{id}/evidence/{sha}/original", get(original))
+}
+
+fn not_found(what: String) -> WebError {
+    WebError::Store(StoreError::NotFound(what))
+}
+
+fn evidence(state: &AppState) -> Result<&EvidenceStore, WebError> {
+    state
+        .cfg
+        .evidence
+        .as_ref()
+        .ok_or_else(|| not_found("the evidence store".into()))
+}
+
+fn read_failed(e: takedown_evidence::EvidenceError, case: &str) -> WebError {
+    tracing::error!(case = %case, code = e.code(), error = %e, "Reading evidence failed.");
+    WebError::Store(StoreError::Invalid(format!(
+        "the evidence could not be read ({})",
+        e.code()
+    )))
+}
+
+async fn preview(
+    State(state): State<AppState>,
+    session: Session,
+    Path((id, sha)): Path<(String, String)>,
+) -> Result<Response, WebError> {
+    session.require(READERS)?;
+    let store = evidence(&state)?;
+    let item = media::captured(&state.store, &id, &sha).await?;
+    if !item.is_some_and(|i| i.has_preview) {
+        return Err(not_found(format!("a preview of {sha} in case {id}")));
+    }
+    let jpeg = store.preview(&sha).await.map_err(|e| read_failed(e, &id))?;
+    tracing::info!(case = %id, user = %session.name, sha256 = %sha, "Evidence preview read.");
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/jpeg"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        jpeg,
+    )
+        .into_response())
+}
+
+async fn reveal(
+    State(state): State<AppState>,
+    session: Session,
+    Path((id, sha)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    session.require(READERS)?;
+    let pairs = form_pairs(&body);
+    let from_script = headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
+    session.check_csrf(from_script.or(field(&pairs, "csrf")))?;
+    if media::captured(&state.store, &id, &sha).await?.is_none() {
+        return Err(not_found(format!("evidence {sha} in case {id}")));
+    }
+    state
+        .store
+        .audit_evidence(
+            &id,
+            &session.name,
+            "evidence.revealed",
+            &json!({"sha256": sha}),
+            "case page",
+        )
+        .await?;
+    media::grant(&state.store, &session.name, &id, &sha).await?;
+    if from_script.is_some() {
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    }
+    Ok(Redirect::to(&format!("/cases/{id}#evidence")).into_response())
+}
+
+async fn original(
+    State(state): State<AppState>,
+    session: Session,
+    Path((id, sha)): Path<(String, String)>,
+) -> Result<Response, WebError> {
+    session.require(READERS)?;
+    let store = evidence(&state)?;
+    if media::captured(&state.store, &id, &sha).await?.is_none() {
+        return Err(not_found(format!("evidence {sha} in case {id}")));
+    }
+    if !media::granted(&state.store, &session.name, &id, &sha).await? {
+        return Err(WebError::Forbidden);
+    }
+    let (ty, bytes) = store
+        .original(&sha)
+        .await
+        .map_err(|e| read_failed(e, &id))?;
+    state
+        .store
+        .audit_evidence(
+            &id,
+            &session.name,
+            "evidence.read",
+            &json!({"sha256": sha, "content_type": ty}),
+            "revealed on the case page",
+        )
+        .await?;
+    let served = if media::INLINE.contains(&ty.as_str()) {
+        ty
+    } else {
+        "text/plain; charset=utf-8".to_string()
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, served),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; sandbox".to_string(),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
