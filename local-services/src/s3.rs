@@ -42,7 +42,7 @@ fn program() -> Result<PathBuf> {
     if let Some(p) = std::env::var_os(S3S_FS_BIN_ENV) {
         return Ok(PathBuf::from(p));
     }
-    let tools = std::env::var_os(crate::TOOLS_DIR_ENV)
+    let tools = std::env::var_os(crate::kafka::TOOLS_DIR_ENV)
         .map(PathBuf::from)
         .or_else(|| {
             std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/takedown/tools"))
@@ -78,7 +78,10 @@ impl S3Server {
         let root = dir.path().join("data");
         std::fs::create_dir_all(root.join(bucket)).map_err(io("creating the bucket"))?;
         let port = free_port().map_err(io("finding a free port"))?;
-        let (access_key, secret_key) = ("takedown-test".to_string(), crate::unique_name("secret"));
+        let (access_key, secret_key) = (
+            "takedown-test".to_string(),
+            crate::names::unique_name("secret"),
+        );
         let log_path = dir.path().join("s3s-fs.log");
         let args = vec![
             "--host".into(),
