@@ -150,8 +150,11 @@ impl Record {
                         .map(|_| to_signal_string(&self.vpdq_frames))
                         .unwrap_or_default(),
                 ),
-                // Refused by `run`: text rules are not computed from files.
-                SignalType::TextRegex => {}
+                // Refused by `run`: text signals are not computed from files.
+                SignalType::TextRegex
+                | SignalType::Url
+                | SignalType::UrlMd5
+                | SignalType::RawText => {}
             }
         }
         let (code, message) = match &self.error {
@@ -334,8 +337,13 @@ pub fn run(args: &HashArgs) -> anyhow::Result<ExitCode> {
     if args.signals.is_empty() {
         bail!("--signals names no signal");
     }
-    if args.signals.contains(&SignalType::TextRegex) {
-        bail!("--signals: text_regex is a list rule for post text, not a signal of a file");
+    if let Some(t) = args.signals.iter().find(|t| {
+        matches!(
+            t,
+            SignalType::TextRegex | SignalType::Url | SignalType::UrlMd5 | SignalType::RawText
+        )
+    }) {
+        bail!("--signals: {t} is matched against post text, not a signal of a file");
     }
     let limits = DecodeLimits {
         max_input_bytes: args.max_bytes,

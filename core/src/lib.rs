@@ -9,6 +9,7 @@ pub mod error_code;
 pub mod messages;
 pub mod pdq_convention;
 pub mod signal;
+pub mod text_signal;
 pub mod vpdq;
 
 pub use error_code::ErrorCode;

@@ -32,7 +32,7 @@ pub enum ParseSignalError {
     },
     /// The signal type name is unknown.
     #[error(
-        "unknown signal type {0:?} (known: pdq, md5, sha256, sha512, dhash, phash, text_regex, vpdq)"
+        "unknown signal type {0:?} (known: pdq, md5, sha256, sha512, dhash, phash, text_regex, vpdq, url, url_md5, raw_text)"
     )]
     UnknownType(String),
 }
@@ -247,11 +247,20 @@ pub enum SignalType {
     /// vPDQ: PDQ hashes of a video's sampled frames, matched as a set (see [`crate::vpdq`]).
     /// Its value is python-threatexchange's signal string, not hex.
     Vpdq,
+    /// A URL, matched by equality with a URL in a post's text (pytx's `url`).
+    Url,
+    /// MD5 of a normalised URL (pytx's `url_md5`, see [`crate::text_signal::url_md5`]).
+    #[serde(rename = "url_md5")]
+    UrlMd5,
+    /// A text matched against a post's whole text, fuzzily (pytx's `raw_text`, see
+    /// [`crate::text_signal::RawTextNeedle`]).
+    #[serde(rename = "raw_text")]
+    RawText,
 }
 
 impl SignalType {
     /// Every signal type, in a stable order.
-    pub const ALL: [SignalType; 8] = [
+    pub const ALL: [SignalType; 11] = [
         SignalType::Pdq,
         SignalType::Md5,
         SignalType::Sha256,
@@ -260,6 +269,9 @@ impl SignalType {
         SignalType::Phash,
         SignalType::TextRegex,
         SignalType::Vpdq,
+        SignalType::Url,
+        SignalType::UrlMd5,
+        SignalType::RawText,
     ];
 
     /// Whether values of this type match by Hamming distance (otherwise by equality).
@@ -270,16 +282,18 @@ impl SignalType {
         )
     }
 
-    /// Number of hex characters in a value of this type; `None` for text rules, whose values
-    /// are patterns, and vPDQ, whose values are lists of frames.
+    /// Number of hex characters in a value of this type; `None` for text rules, URLs and
+    /// texts, whose values are text, and vPDQ, whose values are lists of frames.
     pub fn hex_len(self) -> Option<usize> {
         match self {
             SignalType::Pdq => Some(64),
-            SignalType::Md5 => Some(32),
+            SignalType::Md5 | SignalType::UrlMd5 => Some(32),
             SignalType::Sha256 => Some(64),
             SignalType::Sha512 => Some(128),
             SignalType::Dhash | SignalType::Phash => Some(16),
-            SignalType::TextRegex | SignalType::Vpdq => None,
+            SignalType::TextRegex | SignalType::Vpdq | SignalType::Url | SignalType::RawText => {
+                None
+            }
         }
     }
 
@@ -294,6 +308,9 @@ impl SignalType {
             SignalType::Phash => "phash",
             SignalType::TextRegex => "text_regex",
             SignalType::Vpdq => "vpdq",
+            SignalType::Url => "url",
+            SignalType::UrlMd5 => "url_md5",
+            SignalType::RawText => "raw_text",
         }
     }
 }

@@ -113,9 +113,24 @@ impl Follower {
 
     /// Runs until `on_update` returns false: polls once, then on every version event and every
     /// `poll_every` in case an event was missed.
-    pub async fn run<F>(mut self, poll_every: Duration, mut on_update: F) -> Result<(), StoreError>
+    pub async fn run<F>(self, poll_every: Duration, on_update: F) -> Result<(), StoreError>
     where
         F: FnMut(ListUpdate) -> bool,
+    {
+        self.run_reporting(poll_every, on_update, || {}).await
+    }
+
+    /// [`Follower::run`], calling `on_synced` after each poll that brought every list up to
+    /// its committed version (so a caller can tell how current its view is).
+    pub async fn run_reporting<F, S>(
+        mut self,
+        poll_every: Duration,
+        mut on_update: F,
+        mut on_synced: S,
+    ) -> Result<(), StoreError>
+    where
+        F: FnMut(ListUpdate) -> bool,
+        S: FnMut(),
     {
         let mut pubsub = self.store.client().get_async_pubsub().await?;
         pubsub.subscribe(self.store.channel()).await?;
@@ -126,6 +141,7 @@ impl Follower {
                     return Ok(());
                 }
             }
+            on_synced();
             tokio::select! {
                 msg = messages.next() => {
                     let Some(msg) = msg else { return Ok(()) };

@@ -305,8 +305,11 @@ pub const MAX_RULE_LEN: usize = 1024;
 /// and is returned as given.
 pub fn canonical_value(signal_type: SignalType, value: &str) -> Result<String, InvalidValue> {
     let value = value.trim();
-    if signal_type == SignalType::Vpdq {
-        return crate::vpdq_value::canonical(value).map_err(InvalidValue);
+    match signal_type {
+        SignalType::Vpdq => return crate::vpdq_value::canonical(value).map_err(InvalidValue),
+        SignalType::Url => return canonical_url(value),
+        SignalType::RawText => return canonical_raw_text(value),
+        _ => {}
     }
     let Some(expected) = signal_type.hex_len() else {
         return canonical_rule(value);
@@ -345,6 +348,54 @@ fn canonical_rule(pattern: &str) -> Result<String, InvalidValue> {
     Ok(pattern.to_string())
 }
 
+/// Longest `url` entry accepted, in bytes (the review API's limit for a URL).
+pub const MAX_URL_LEN: usize = 2048;
+
+/// Longest `raw_text` entry accepted, in bytes.
+pub const MAX_RAW_TEXT_LEN: usize = 16 * 1024;
+
+/// A `url` entry: kept exactly as given (pytx compares URLs as strings), but one URL: no
+/// whitespace or control characters, within [`MAX_URL_LEN`].
+fn canonical_url(url: &str) -> Result<String, InvalidValue> {
+    if url.is_empty() {
+        return Err(InvalidValue("url is empty".into()));
+    }
+    if url.len() > MAX_URL_LEN {
+        return Err(InvalidValue(format!(
+            "url is {} bytes, over the limit of {MAX_URL_LEN}",
+            url.len()
+        )));
+    }
+    if let Some((i, c)) = url
+        .chars()
+        .enumerate()
+        .find(|(_, c)| c.is_whitespace() || c.is_control())
+    {
+        return Err(InvalidValue(format!(
+            "url has whitespace or a control character {c:?} at position {}",
+            i + 1
+        )));
+    }
+    Ok(url.to_string())
+}
+
+/// A `raw_text` entry: kept as given, within [`MAX_RAW_TEXT_LEN`], and with at least one
+/// letter or digit (a text of punctuation alone would match every such post).
+fn canonical_raw_text(text: &str) -> Result<String, InvalidValue> {
+    if text.len() > MAX_RAW_TEXT_LEN {
+        return Err(InvalidValue(format!(
+            "raw_text is {} bytes, over the limit of {MAX_RAW_TEXT_LEN}",
+            text.len()
+        )));
+    }
+    if takedown_core::text_signal::RawTextNeedle::new(text).is_none() {
+        return Err(InvalidValue(
+            "raw_text has no letter or digit, so it would match any such text".into(),
+        ));
+    }
+    Ok(text.to_string())
+}
+
 /// Compiles a text rule the way every consumer does: case-insensitive, with a bounded
 /// compiled size.
 pub fn compile_rule(pattern: &str) -> Result<regex::Regex, regex::Error> {
@@ -363,9 +414,17 @@ pub fn parse_signal_type(name: &str) -> Result<SignalType, InvalidValue> {
         return Ok(t);
     }
     let n = name.trim().to_ascii_lowercase().replace('-', "");
-    known_signal_type(n.strip_prefix("hash_").unwrap_or(&n)).ok_or_else(|| {
+    // ThreatExchange's `HASH_` names only hashes: `HASH_URL_MD5` is a URL digest, but
+    // `HASH_URL` is no URL.
+    let known = match n.strip_prefix("hash_") {
+        Some(hash) => {
+            known_signal_type(hash).filter(|t| t.hex_len().is_some() || *t == SignalType::Vpdq)
+        }
+        None => known_signal_type(&n),
+    };
+    known.ok_or_else(|| {
         InvalidValue(format!(
-            "unknown signal type {name:?} (known: pdq, md5, sha256, sha512, dhash, phash, text_regex)"
+            "unknown signal type {name:?} (known: pdq, md5, sha256, sha512, dhash, phash, text_regex, vpdq, url, url_md5, raw_text)"
         ))
     })
 }
@@ -393,6 +452,10 @@ fn known_signal_type(n: &str) -> Option<SignalType> {
         "phash" => SignalType::Phash,
         "text_regex" | "textregex" | "regex" => SignalType::TextRegex,
         "vpdq" | "video_vpdq" => SignalType::Vpdq,
+        // ThreatExchange's indicator types for them: URI / RAW_URI, HASH_URL_MD5, TEXT_STRING.
+        "url" | "uri" | "raw_uri" => SignalType::Url,
+        "url_md5" | "urlmd5" => SignalType::UrlMd5,
+        "raw_text" | "rawtext" | "text_string" => SignalType::RawText,
         _ => return None,
     };
     Some(t)

@@ -85,19 +85,23 @@ fn pytx_files_import_and_our_exports_read_back_in_pytx() {
     let made = tempfile::tempdir().unwrap();
     pytx("write", made.path());
 
-    // `dataset -P --csv`: 16 PDQ, 2 video MD5, 2 video SHA-256 we use; trend_query, url,
-    // url_md5 and 3 raw_text lines skipped with a warning each, naming their line.
+    // `dataset -P --csv`: 16 PDQ, 2 video MD5, 2 video SHA-256, a url, a url_md5 and 3
+    // raw_text; trend_query (which we do not use) skipped with a warning naming its line.
     let (csv, skipped) = read(&made.path().join("dataset.csv"), Format::Csv, None, false);
     let count = |t| csv.iter().filter(|e| e.signal_type == t).count();
     assert_eq!(
-        (
-            count(SignalType::Pdq),
-            count(SignalType::Md5),
-            count(SignalType::Sha256)
-        ),
-        (16, 2, 2)
+        [
+            SignalType::Pdq,
+            SignalType::Md5,
+            SignalType::Sha256,
+            SignalType::Url,
+            SignalType::UrlMd5,
+            SignalType::RawText
+        ]
+        .map(count),
+        [16, 2, 2, 1, 1, 3]
     );
-    assert_eq!(skipped.len(), 6, "{skipped:?}");
+    assert_eq!(skipped.len(), 1, "{skipped:?}");
     // pytx prints the types in no fixed order: each warning names its line and type.
     assert!(
         skipped.iter().any(|w| w.contains("\"trend_query\"")),
@@ -112,7 +116,7 @@ fn pytx_files_import_and_our_exports_read_back_in_pytx() {
     for e in &csv {
         assert!(e.labels.contains(&SAMPLE.to_string()), "{e:?}");
         assert!(e.labels.contains(&SEED.to_string()), "{e:?}");
-        let video = e.signal_type != SignalType::Pdq;
+        let video = matches!(e.signal_type, SignalType::Md5 | SignalType::Sha256);
         assert_eq!(e.labels.contains(&VIDEO_LABEL.to_string()), video, "{e:?}");
     }
     assert!(
@@ -123,15 +127,15 @@ fn pytx_files_import_and_our_exports_read_back_in_pytx() {
     // The plain outputs of the same data give the same entries and labels.
     let (plain, skipped) = read(&made.path().join("dataset.txt"), Format::Plain, None, false);
     assert_eq!(keys(&plain), keys(&csv));
-    assert_eq!(skipped.len(), 6, "{skipped:?}");
+    assert_eq!(skipped.len(), 1, "{skipped:?}");
     let (only, skipped) = read(
         &made.path().join("dataset-signals-only.txt"),
         Format::Plain,
         None,
         false,
     );
-    assert_eq!(only.len(), 20);
-    assert_eq!(skipped.len(), 6);
+    assert_eq!(only.len(), 25);
+    assert_eq!(skipped.len(), 1);
     // One type asked for: bare hashes, the type given by the reader.
     let (bare, _) = read(
         &made.path().join("dataset-pdq.txt"),
@@ -194,6 +198,9 @@ fn pytx_files_import_and_our_exports_read_back_in_pytx() {
         (SignalType::Pdq, _) => "pdq",
         (SignalType::Md5, true) => "video_md5",
         (SignalType::Sha256, true) => "video_sha256",
+        (SignalType::Url, _) => "url",
+        (SignalType::UrlMd5, _) => "url_md5",
+        (SignalType::RawText, _) => "raw_text",
         other => panic!("no pytx name for {other:?}"),
     };
     let mut plain_expected: Vec<Value> = csv

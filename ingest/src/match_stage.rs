@@ -75,7 +75,13 @@ fn entry_signal(e: &Entry) -> Option<Signal> {
         SignalType::Sha512 => Signal::Sha512(Sha512Digest::parse(&e.value).ok()?),
         // vPDQ entries match as whole videos (`takedown_matcher::vpdq::VpdqIndex`), not yet
         // wired into this stage.
-        SignalType::Dhash | SignalType::Phash | SignalType::TextRegex | SignalType::Vpdq => {
+        SignalType::Dhash
+        | SignalType::Phash
+        | SignalType::TextRegex
+        | SignalType::Vpdq
+        | SignalType::Url
+        | SignalType::UrlMd5
+        | SignalType::RawText => {
             return None;
         }
     })
@@ -289,10 +295,16 @@ impl Matcher {
             let Some((slot, entry)) = catalog.describe_key(&hit.list_id, &hit.rule) else {
                 continue;
             };
+            // The key names the type: `text_regex:…`, `url:…`, `url_md5:…`, `raw_text:…`.
+            let signal_type = hit
+                .rule
+                .split_once(':')
+                .and_then(|(t, _)| t.parse().ok())
+                .unwrap_or(SignalType::TextRegex);
             let found = Found {
                 media_id: TEXT_MEDIA_ID,
                 media_url: None,
-                signal_type: SignalType::TextRegex,
+                signal_type,
                 distance: 0,
                 query: &hit.matched,
             };

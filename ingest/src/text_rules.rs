@@ -1,11 +1,15 @@
-//! Text rules: regular expressions from the hash lists, searched for in each post's text.
+//! Text rules: the lists' entries that match a post's text rather than its media.
 //!
 //! Lists carry `text_regex` entries next to their hashes (a known propaganda outlet's URL
-//! pattern, a channel handle). The ingest stage applies every enabled rule of every block list
-//! to the post's text and records each hit in `post-signals`, so the match stage can turn it
-//! into a match like any hash. Rules change with list versions, so the compiled set is rebuilt
-//! on each update (rules number in the hundreds, not millions) and swapped behind an `Arc`:
-//! a post in flight keeps the set it started with.
+//! pattern, a channel handle), and lists made with python-threatexchange carry `url`,
+//! `url_md5` and `raw_text` entries, matched as pytx matches them
+//! ([`takedown_core::text_signal`]): a URL in the post's text equal to a `url` entry, or whose
+//! pytx URL MD5 is a `url_md5` entry, and a post text within 5 % of a `raw_text` entry. The
+//! ingest stage applies every enabled entry of every block list to the post and records each
+//! hit in `post-signals`, so the match stage can turn it into a match like any hash. Entries
+//! change with list versions, so the compiled set is rebuilt on each update and swapped behind
+//! an `Arc`: a post in flight keeps the set it started with. Regular expressions number in the
+//! hundreds; URLs and texts are looked up by hash and by length, so lists of them can be large.
 
 use crate::list_feed::{ListSink, update_list};
 use regex::{Regex, RegexSet, RegexSetBuilder};
@@ -13,6 +17,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
 use takedown_core::SignalType;
 use takedown_core::messages::TextHit;
+use takedown_core::text_signal::{RawTextNeedle, normalize_text, url_md5};
 use takedown_hashlists::follow::ListUpdate;
 use takedown_hashlists::model::{Change, Entry, ListId, ListKind, ListMeta, compile_rule};
 
@@ -27,17 +32,26 @@ struct Rule {
     regex: Regex,
 }
 
+/// Where an entry is: its list and key.
+type Place = (ListId, String);
+
 /// Every rule in force, compiled together.
 #[derive(Debug, Default)]
 struct Compiled {
     set: Option<RegexSet>,
     rules: Vec<Rule>,
+    /// `url` entries by their URL.
+    urls: HashMap<String, Vec<Place>>,
+    /// `url_md5` entries by their digest.
+    url_md5s: HashMap<String, Vec<Place>>,
+    /// `raw_text` entries, shortest normalised text first.
+    texts: Vec<(RawTextNeedle, Place)>,
 }
 
-/// The patterns of one list, by entry key (enabled entries of block lists only).
+/// The text entries of one list, by entry key (enabled entries of block lists only).
 #[derive(Debug, Default)]
 struct ListRules {
-    patterns: BTreeMap<String, String>,
+    entries: BTreeMap<String, (SignalType, String)>,
 }
 
 #[derive(Debug, Default)]
@@ -52,14 +66,26 @@ pub struct TextRules {
     compiled: Arc<RwLock<Arc<Compiled>>>,
 }
 
+/// The signal types matched against a post's text.
+const TEXT_TYPES: [SignalType; 4] = [
+    SignalType::TextRegex,
+    SignalType::Url,
+    SignalType::UrlMd5,
+    SignalType::RawText,
+];
+
 fn is_rule(e: &Entry, now_ms: i64) -> bool {
-    e.signal_type == SignalType::TextRegex && !e.is_disabled_at(now_ms)
+    TEXT_TYPES.contains(&e.signal_type) && !e.is_disabled_at(now_ms)
 }
 
 impl TextRules {
-    /// Number of rules in force.
+    /// Number of entries in force (regular expressions, URLs, URL digests and texts).
     pub fn len(&self) -> usize {
-        self.current().rules.len()
+        let c = self.current();
+        c.rules.len()
+            + c.urls.values().map(Vec::len).sum::<usize>()
+            + c.url_md5s.values().map(Vec::len).sum::<usize>()
+            + c.texts.len()
     }
 
     /// Whether no rule is in force.
@@ -71,24 +97,58 @@ impl TextRules {
         self.compiled.read().expect("rules lock").clone()
     }
 
-    /// Every rule that matches `text`, one hit per rule, with the first matching fragment.
-    pub fn hits(&self, text: &str) -> Vec<TextHit> {
+    /// Every entry that matches a post with `text` and the URLs found in it, one hit per
+    /// entry: for a regular expression the first matching fragment, for a URL or URL digest
+    /// the URL, for a text the start of the post's text.
+    pub fn hits(&self, text: &str, urls: &[String]) -> Vec<TextHit> {
         let compiled = self.current();
-        let Some(set) = &compiled.set else {
-            return Vec::new();
+        let mut hits = Vec::new();
+        let mut hit = |(list, key): &Place, matched: &str| {
+            if !hits
+                .iter()
+                .any(|h: &TextHit| h.rule == *key && h.list_id == list.as_str())
+            {
+                hits.push(TextHit {
+                    list_id: list.to_string(),
+                    rule: key.clone(),
+                    matched: matched.chars().take(MAX_FRAGMENT_CHARS).collect(),
+                });
+            }
         };
-        set.matches(text)
-            .iter()
-            .filter_map(|i| {
+        if let Some(set) = &compiled.set {
+            for i in set.matches(text).iter() {
                 let rule = &compiled.rules[i];
-                let found = rule.regex.find(text)?;
-                Some(TextHit {
-                    list_id: rule.list.to_string(),
-                    rule: rule.key.clone(),
-                    matched: found.as_str().chars().take(MAX_FRAGMENT_CHARS).collect(),
-                })
-            })
-            .collect()
+                if let Some(found) = rule.regex.find(text) {
+                    hit(&(rule.list.clone(), rule.key.clone()), found.as_str());
+                }
+            }
+        }
+        for url in urls {
+            for place in compiled.urls.get(url).into_iter().flatten() {
+                hit(place, url);
+            }
+            if !compiled.url_md5s.is_empty() {
+                for place in compiled.url_md5s.get(&url_md5(url)).into_iter().flatten() {
+                    hit(place, url);
+                }
+            }
+        }
+        if !compiled.texts.is_empty() {
+            let haystack: Vec<char> = normalize_text(text).chars().collect();
+            // Only needles whose length is within 5 % of the text's can match: those of at
+            // least 100/105 of its length (and, past that, the needle's own bound decides).
+            let shortest = (haystack.len() as f64 * 100.0 / 105.0).floor() as usize;
+            let from = compiled.texts.partition_point(|(n, _)| n.len() < shortest);
+            for (needle, place) in &compiled.texts[from..] {
+                if needle.len() as f64 * 0.95 > haystack.len() as f64 + 1.0 {
+                    break;
+                }
+                if needle.matches(&haystack) {
+                    hit(place, text);
+                }
+            }
+        }
+        hits
     }
 
     /// Applies one list update and recompiles the rules in force.
@@ -102,24 +162,26 @@ impl TextRules {
             let rules = state.lists.entry(list).or_default();
             match update {
                 ListUpdate::Full { entries, .. } => {
-                    rules.patterns = entries
+                    rules.entries = entries
                         .iter()
                         .filter(|e| is_rule(e, now_ms))
-                        .map(|e| (e.key(), e.value.clone()))
+                        .map(|e| (e.key(), (e.signal_type, e.value.clone())))
                         .collect();
                 }
                 ListUpdate::Changes { changes, .. } => {
                     for change in changes {
                         match change {
                             Change::Deleted { key } => {
-                                rules.patterns.remove(key);
+                                rules.entries.remove(key);
                             }
                             other => {
                                 if let Some(e) = other.entry() {
                                     if is_rule(e, now_ms) {
-                                        rules.patterns.insert(e.key(), e.value.clone());
+                                        rules
+                                            .entries
+                                            .insert(e.key(), (e.signal_type, e.value.clone()));
                                     } else {
-                                        rules.patterns.remove(&e.key());
+                                        rules.entries.remove(&e.key());
                                     }
                                 }
                             }
@@ -137,8 +199,29 @@ impl TextRules {
 /// a store written by something else could hold one) is skipped with an error in the log.
 fn compile(state: &State) -> Compiled {
     let mut rules = Vec::new();
+    let mut lookups = Compiled::default();
     for (list, list_rules) in &state.lists {
-        for (key, pattern) in &list_rules.patterns {
+        for (key, (signal_type, value)) in &list_rules.entries {
+            let place = (list.clone(), key.clone());
+            let pattern = match signal_type {
+                SignalType::Url => {
+                    lookups.urls.entry(value.clone()).or_default().push(place);
+                    continue;
+                }
+                SignalType::UrlMd5 => {
+                    let digest = value.to_ascii_lowercase();
+                    lookups.url_md5s.entry(digest).or_default().push(place);
+                    continue;
+                }
+                SignalType::RawText => {
+                    // Validated on import: a text without letters or digits is refused there.
+                    if let Some(needle) = RawTextNeedle::new(value) {
+                        lookups.texts.push((needle, place));
+                    }
+                    continue;
+                }
+                _ => value,
+            };
             match compile_rule(pattern) {
                 Ok(regex) => rules.push(Rule {
                     list: list.clone(),
@@ -151,8 +234,9 @@ fn compile(state: &State) -> Compiled {
             }
         }
     }
+    lookups.texts.sort_by_key(|(needle, _)| needle.len());
     if rules.is_empty() {
-        return Compiled::default();
+        return lookups;
     }
     let set = RegexSetBuilder::new(rules.iter().map(|r| r.regex.as_str()))
         .case_insensitive(true)
@@ -163,10 +247,11 @@ fn compile(state: &State) -> Compiled {
         Ok(set) => Compiled {
             set: Some(set),
             rules,
+            ..lookups
         },
         Err(e) => {
-            tracing::error!(rules = rules.len(), error = %e, "The text rules do not compile together; text rules are off until the lists change.");
-            Compiled::default()
+            tracing::error!(rules = rules.len(), error = %e, "The regular expressions do not compile together; they are off until the lists change.");
+            lookups
         }
     }
 }
@@ -210,7 +295,7 @@ mod tests {
 
         let text =
             "Read HTTPS://outlet.example/a and https://outlet.example/b, follow @Propaganda_News";
-        let mut hits = rules.hits(text);
+        let mut hits = rules.hits(text, &[]);
         hits.sort_by(|a, b| a.rule.cmp(&b.rule));
         assert_eq!(hits.len(), 2);
         assert_eq!(hits[0].rule, handle.key());
@@ -219,7 +304,7 @@ mod tests {
         assert_eq!(hits[1].matched, "HTTPS://outlet.example/a");
         assert!(
             rules
-                .hits("nothing to see at https://news.example/")
+                .hits("nothing to see at https://news.example/", &[])
                 .is_empty()
         );
 
@@ -230,7 +315,7 @@ mod tests {
             changes: vec![Change::Deleted { key: outlet.key() }],
         };
         rules.apply_update(&deleted, &meta, 0);
-        let hits = rules.hits(text);
+        let hits = rules.hits(text, &[]);
         assert_eq!(hits.len(), 1);
         assert_eq!(hits[0].rule, handle.key());
     }
@@ -242,7 +327,7 @@ mod tests {
         allow.kind = ListKind::Allow;
         let rules = TextRules::default();
         rules.apply_update(&full(&allow_id, vec![rule("hello")]), &allow, 0);
-        assert!(rules.hits("hello world").is_empty());
+        assert!(rules.hits("hello world", &[]).is_empty());
 
         let block_id = ListId::parse("block").unwrap();
         let block = ListMeta::new(block_id.clone(), "block");
@@ -254,10 +339,80 @@ mod tests {
             until_ms: Some(1_000),
         });
         rules.apply_update(&full(&block_id, vec![disabled]), &block, 500);
-        assert!(rules.hits("hello world").is_empty());
+        assert!(rules.hits("hello world", &[]).is_empty());
         // The same rule once its disablement has lapsed.
         rules.apply_update(&full(&block_id, vec![rule("hello")]), &block, 2_000);
-        assert_eq!(rules.hits("hello world").len(), 1);
+        assert_eq!(rules.hits("hello world", &[]).len(), 1);
+    }
+
+    #[test]
+    fn pytx_urls_url_digests_and_texts_hit_as_pytx_matches_them() {
+        let list = ListId::parse("pytx").unwrap();
+        let meta = ListMeta::new(list.clone(), "pytx");
+        let rules = TextRules::default();
+        let url = Entry::new(SignalType::Url, "https://outlet.example/a").unwrap();
+        // md5(b"outlet.example/b"), worked out with Python's hashlib: pytx's digest of
+        // https://outlet.example/b (and of HTTP://Outlet.example/b? after its normalisation).
+        let digest = Entry::new(SignalType::UrlMd5, "a10861707710d48a64a1fde28b318854").unwrap();
+        let text = Entry::new(SignalType::RawText, "Join us, brothers: the call has come").unwrap();
+        rules.apply_update(
+            &full(&list, vec![url.clone(), digest.clone(), text.clone()]),
+            &meta,
+            0,
+        );
+        assert_eq!(rules.len(), 3);
+
+        let urls = vec![
+            "https://outlet.example/a".to_string(),
+            "https://outlet.example/b".to_string(),
+            "https://OUTLET.example/a".to_string(),
+        ];
+        let mut hits = rules.hits("see the links", &urls);
+        hits.sort_by(|a, b| a.rule.cmp(&b.rule));
+        let got: Vec<(&str, &str)> = hits
+            .iter()
+            .map(|h| (h.rule.as_str(), h.matched.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (url.key().as_str(), "https://outlet.example/a"),
+                (digest.key().as_str(), "https://outlet.example/b"),
+            ],
+            "a url matches as written (not the upper-case host); its digest after pytx's \
+             normalisation"
+        );
+
+        // 28 normalised characters: one edit allowed (28 × 5 % = 1.4).
+        let post = "JOIN US brothers — the call has come!!";
+        assert_eq!(rules.hits(post, &[])[0].rule, text.key());
+        assert_eq!(
+            rules
+                .hits("Join us, brothers: the call has gone", &[])
+                .len(),
+            0
+        );
+        assert_eq!(
+            rules
+                .hits("Join us, brothers: the call has comes", &[])
+                .len(),
+            1
+        );
+        assert!(
+            rules
+                .hits("Join us, brothers: the call has come, now", &[])
+                .is_empty()
+        );
+
+        let deleted = ListUpdate::Changes {
+            list: list.clone(),
+            from: 1,
+            to: 2,
+            changes: vec![Change::Deleted { key: text.key() }],
+        };
+        rules.apply_update(&deleted, &meta, 0);
+        assert!(rules.hits(post, &[]).is_empty());
+        assert_eq!(rules.len(), 2);
     }
 
     #[test]
@@ -266,7 +421,7 @@ mod tests {
         let meta = ListMeta::new(list.clone(), "long");
         let rules = TextRules::default();
         rules.apply_update(&full(&list, vec![rule("a+")]), &meta, 0);
-        let hit = &rules.hits(&"a".repeat(1000))[0];
+        let hit = &rules.hits(&"a".repeat(1000), &[])[0];
         assert_eq!(hit.matched.chars().count(), MAX_FRAGMENT_CHARS);
     }
 }

@@ -5,6 +5,11 @@
 //! given, or MD5 for 32 hex characters; 64 hex characters could be PDQ or SHA-256, so such a
 //! file needs the type named (`--signal-type`). A signal type we do not use (pytx's
 //! `trend_query`) skips its line with a warning.
+//!
+//! A `text_regex` pattern is the rest of its line. So is a `raw_text` text, unless the line
+//! ends with what `dataset -P` prints after it (` '<collab>' <CATEGORY> [tags]`): a text
+//! holding ` '` and a later `'` of its own is then cut there, so such texts, and any text of a
+//! file printed for a single collab (no quoted collab), are exact only in the CSV format.
 
 use super::lines::LineReader;
 use super::{Record, RecordError};
@@ -75,6 +80,31 @@ fn dataset_labels(rest: &str) -> Result<Vec<String>, InvalidValue> {
     Ok(labels)
 }
 
+/// A `raw_text` line's text and the labels of a ` '<collab>' <CATEGORY> [tags]` suffix, if
+/// it ends with one: the last ` '` or ` "` whose quote closes, followed by nothing or by an
+/// upper-case category word (as pytx prints its categories), so a quotation inside a text is
+/// not taken for a collab.
+fn split_dataset_suffix(rest: &str) -> (&str, Vec<String>) {
+    let is_category = |label: &String| {
+        label.strip_prefix("category:").is_some_and(|c| {
+            c.chars()
+                .all(|ch| ch.is_ascii_uppercase() || ch.is_ascii_digit() || ch == '_')
+        })
+    };
+    let mut end = rest.len();
+    while let Some(at) = rest[..end].rfind([' ', '\t']) {
+        let after = &rest[at + 1..];
+        if after.starts_with(['\'', '"'])
+            && let Ok(labels) = dataset_labels(after)
+            && labels.get(1).is_none_or(is_category)
+        {
+            return (rest[..at].trim_end(), labels);
+        }
+        end = at;
+    }
+    (rest, Vec::new())
+}
+
 fn parse_line(
     line: &str,
     line_no: u64,
@@ -93,6 +123,17 @@ fn parse_line(
             // A text rule's pattern is the rest of the line and may hold spaces.
             let entry = Entry::new(t, rest).map_err(err);
             return Some(entry.map(|entry| Record {
+                entry,
+                deleted: false,
+            }));
+        }
+        Ok(t) if t == SignalType::RawText => {
+            let (text, labels) = split_dataset_suffix(rest);
+            let entry = Entry::new(t, text).map(|mut entry| {
+                entry.add_labels(labels);
+                entry
+            });
+            return Some(entry.map_err(err).map(|entry| Record {
                 entry,
                 deleted: false,
             }));

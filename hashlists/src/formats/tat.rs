@@ -138,6 +138,9 @@ fn algorithm(e: &Entry) -> &'static str {
         takedown_core::SignalType::Phash => "PHASH",
         takedown_core::SignalType::TextRegex => "TEXT-REGEX",
         takedown_core::SignalType::Vpdq => "VPDQ",
+        takedown_core::SignalType::Url => "URL",
+        takedown_core::SignalType::UrlMd5 => "URL-MD5",
+        takedown_core::SignalType::RawText => "RAW-TEXT",
     }
 }
 

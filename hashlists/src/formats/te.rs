@@ -137,6 +137,9 @@ fn indicator_type(t: SignalType) -> &'static str {
         SignalType::Phash => "HASH_PHASH",
         SignalType::TextRegex => "TEXT_REGEX",
         SignalType::Vpdq => "HASH_VPDQ",
+        SignalType::Url => "URI",
+        SignalType::UrlMd5 => "HASH_URL_MD5",
+        SignalType::RawText => "TEXT_STRING",
     }
 }
 

@@ -133,7 +133,7 @@ fn pytx_plain_variants_bom_dataset_output_and_bare_hashes() {
          {SHA256}\r\n"
     );
     let (ok, bad, _) = read_all(Format::Plain, &text);
-    assert_eq!(ok.len(), 3, "{bad:?}");
+    assert_eq!(ok.len(), 4, "{bad:?}");
     assert_eq!(
         ok[0].entry.labels,
         [
@@ -153,16 +153,16 @@ fn pytx_plain_variants_bom_dataset_output_and_bare_hashes() {
         SignalType::Md5,
         "32 hex characters: MD5"
     );
-    assert_eq!(bad.len(), 2);
-    assert_eq!(bad[0].location, Location::Line(4));
-    assert!(
-        bad[0].skipped,
-        "raw_text is skipped with a warning: {}",
-        bad[0]
+    assert_eq!(ok[3].entry.signal_type, SignalType::RawText);
+    assert_eq!(ok[3].entry.value, "The quick brown fox");
+    assert_eq!(
+        ok[3].entry.labels,
+        ["category:INVESTIGATION_SEED", "collab:Sample Signals"]
     );
-    assert_eq!(bad[1].location, Location::Line(5));
-    assert!(!bad[1].skipped);
-    assert!(bad[1].reason.contains("pdq or sha256"), "{}", bad[1]);
+    assert_eq!(bad.len(), 1);
+    assert_eq!(bad[0].location, Location::Line(5));
+    assert!(!bad[0].skipped);
+    assert!(bad[0].reason.contains("pdq or sha256"), "{}", bad[0]);
     // Told the type, a bare 64-character hash reads.
     let options = ReadOptions {
         signal_type: Some(SignalType::Sha256),
@@ -489,4 +489,83 @@ fn tat_export_is_what_pytx_reads_and_numbers_import_as_text() {
     write(Format::Tat, entries[2..].iter(), &mut out, &given).unwrap();
     let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(doc["checkpoint"], "7");
+}
+
+#[test]
+fn pytx_url_and_text_types_import_and_round_trip() {
+    let url = "https://outlet.example/release?id=7";
+    let text = "Join the fight, brothers: the caliphate calls";
+    let entries = vec![
+        entry(SignalType::Url, url, &[]),
+        entry(SignalType::UrlMd5, MD5, &[]),
+        entry(SignalType::RawText, text, &[]),
+    ];
+    for format in [Format::Plain, Format::Csv, Format::Jsonl] {
+        round_trip(format, &entries);
+    }
+    // TAT and TE carry ids (an export numbers entries without one).
+    let mut with_ids = entries.clone();
+    for (i, e) in with_ids.iter_mut().enumerate() {
+        e.source_id = Some((i + 1).to_string());
+    }
+    round_trip(Format::Tat, &with_ids);
+    round_trip(Format::Te, &with_ids);
+    // As pytx's CSV writes them; the URL MD5 in upper case is lowered.
+    let csv = format!(
+        "signal_type,signal_str,collab,category,tags\r\n\
+         url,{url},c,cat,\r\n\
+         url_md5,{},c,cat,\r\n\
+         raw_text,\"{text}, again\",c,cat,x\r\n\
+         raw_text,!?,c,cat,\r\n\
+         url,https://a.example/x y,c,cat,\r\n",
+        MD5.to_uppercase()
+    );
+    let (ok, bad, _) = read_all(Format::Csv, &csv);
+    let got: Vec<(SignalType, &str)> = ok
+        .iter()
+        .map(|r| (r.entry.signal_type, r.entry.value.as_str()))
+        .collect();
+    let again = format!("{text}, again");
+    assert_eq!(
+        got,
+        [
+            (SignalType::Url, url),
+            (SignalType::UrlMd5, MD5),
+            (SignalType::RawText, again.as_str())
+        ]
+    );
+    let at: Vec<(String, bool)> = bad
+        .iter()
+        .map(|e| (e.location.to_string(), e.skipped))
+        .collect();
+    assert_eq!(at, [("line 5".into(), false), ("line 6".into(), false)]);
+    assert!(bad[0].reason.contains("no letter or digit"), "{}", bad[0]);
+    assert!(bad[1].reason.contains("whitespace"), "{}", bad[1]);
+    // ThreatExchange's indicator types.
+    let te = r#"{"data":[
+        {"id":"1","type":"URI","raw_indicator":"https://outlet.example/"},
+        {"id":"2","type":"TEXT_STRING","raw_indicator":"the caliphate calls"},
+        {"id":"3","type":"HASH_URL_MD5","raw_indicator":"d35c785545392755e7e4164457657269"}]}"#;
+    let (ok, bad, _) = read_all(Format::Te, te);
+    assert!(bad.is_empty(), "{bad:?}");
+    let types: Vec<SignalType> = ok.iter().map(|r| r.entry.signal_type).collect();
+    assert_eq!(
+        types,
+        [SignalType::Url, SignalType::RawText, SignalType::UrlMd5]
+    );
+}
+
+#[test]
+fn a_quotation_in_a_plain_raw_text_is_not_taken_for_a_collab() {
+    let text = "raw_text he said 'come' to all\n\
+                raw_text he said 'come' to all 'Sample Signals' INVESTIGATION_SEED\n";
+    let (ok, bad, _) = read_all(Format::Plain, text);
+    assert!(bad.is_empty(), "{bad:?}");
+    assert_eq!(ok[0].entry.value, "he said 'come' to all");
+    assert!(ok[0].entry.labels.is_empty());
+    assert_eq!(ok[1].entry.value, "he said 'come' to all");
+    assert_eq!(
+        ok[1].entry.labels,
+        ["category:INVESTIGATION_SEED", "collab:Sample Signals"]
+    );
 }
