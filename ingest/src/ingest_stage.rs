@@ -300,6 +300,12 @@ impl Stage for IngestStage {
         let media =
             futures_util::future::join_all(post.media.iter().map(|m| self.media_signals(m))).await;
         let first_error = media.iter().find_map(|m| m.error.clone());
+        let urls = post.text.as_deref().map(extract_urls).unwrap_or_default();
+        let text_hits = post
+            .text
+            .as_deref()
+            .map(|t| self.text_rules.hits(t, &urls))
+            .unwrap_or_default();
         let signals = PostSignals {
             schema: messages::SCHEMA_VERSION,
             post_id: post.post_id.clone(),
@@ -307,12 +313,8 @@ impl Stage for IngestStage {
             url: post.url.clone(),
             created_at: post.created_at,
             media,
-            urls: post.text.as_deref().map(extract_urls).unwrap_or_default(),
-            text_hits: post
-                .text
-                .as_deref()
-                .map(|t| self.text_rules.hits(t))
-                .unwrap_or_default(),
+            urls,
+            text_hits,
             ingested_at: OffsetDateTime::now_utc(),
         };
         let output = Output {
