@@ -122,6 +122,14 @@ pub struct EvidenceArgs {
         global = true
     )]
     pub evidence_url: String,
+    /// The hosting service provider's name, for the Annex II reply in a package.
+    #[arg(
+        long,
+        env = "TAKEDOWN_PROVIDER_NAME",
+        default_value = "the hosting service provider",
+        global = true
+    )]
+    pub provider_name: String,
     /// What to do.
     #[command(subcommand)]
     pub command: EvidenceCommand,
@@ -163,10 +171,15 @@ pub fn run(args: EvidenceArgs) -> anyhow::Result<ExitCode> {
                 let store = ReviewStore::connect(&args.redis_url, opts, Arc::new(SystemClock))
                     .await
                     .context("connecting to Redis")?;
-                let tar =
-                    takedown_review::evidence_package::build(&store, &evidence, &case_id, &actor)
-                        .await
-                        .with_context(|| format!("building the evidence package of {case_id}"))?;
+                let tar = takedown_review::evidence_package::build(
+                    &store,
+                    &evidence,
+                    &case_id,
+                    &actor,
+                    &args.provider_name,
+                )
+                .await
+                .with_context(|| format!("building the evidence package of {case_id}"))?;
                 use std::io::Write;
                 let mut file = std::fs::OpenOptions::new()
                     .write(true)

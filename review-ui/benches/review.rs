@@ -66,6 +66,7 @@ fn case(id: String, received_at: OffsetDateTime, now: OffsetDateTime) -> Case {
         decision: None,
         history: vec![],
         preservation: None,
+        evidence_holds: Vec::new(),
         created_at: now,
         first_claimed_at: None,
     }

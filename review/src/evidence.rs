@@ -123,8 +123,8 @@ impl std::fmt::Debug for EvidenceWorker {
     }
 }
 
-/// Where a case stands for the retention rules.
-pub fn fate(case: &Case) -> CaseFate {
+/// Where a case stands for the retention rules at `now`.
+pub fn fate(case: &Case, now: time::OffsetDateTime) -> CaseFate {
     if case.state == CaseState::Purged {
         return CaseFate::Purged;
     }
@@ -135,7 +135,10 @@ pub fn fate(case: &Case) -> CaseFate {
         Some(d) if matches!(d.input.outcome, Outcome::NotTerroristContent { .. }) => {
             CaseFate::NotTerrorist {
                 decided_at: d.decided_at,
-                held: false,
+                held: case
+                    .evidence_holds
+                    .iter()
+                    .any(|h| h.until.is_none_or(|until| until > now)),
             }
         }
         _ => CaseFate::Pending,
@@ -182,10 +185,10 @@ impl EvidenceWorker {
     /// Fetches and stores one due capture, recording the outcome on the case.
     pub async fn capture_one(&self, due: &DueCapture) -> Result<(), StoreError> {
         let Some(mut item) = self.store.evidence_item(&due.case_id, &due.url).await? else {
-            return Ok(());
+            return self.store.drop_capture(due).await;
         };
         if item.status == ItemStatus::Captured || item.status == ItemStatus::Purged {
-            return Ok(());
+            return self.store.drop_capture(due).await;
         }
         let now = self.store.clock().now();
         item.attempts += 1;
@@ -322,7 +325,7 @@ impl EvidenceWorker {
         for case_id in self.store.due_retention(limit).await? {
             let now = self.store.clock().now();
             let fate = match self.store.case(&case_id).await {
-                Ok(view) => fate(&view.case),
+                Ok(view) => fate(&view.case, now),
                 Err(StoreError::NotFound(_)) => CaseFate::Purged,
                 Err(e) => return Err(e),
             };

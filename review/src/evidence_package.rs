@@ -12,10 +12,17 @@
 //!                             hash before it and its own: SHA-256(prev ‖ entry) = hash
 //! audit/chain.json            the sealed head and the verification of the whole trail
 //! annex-i/order.json          the removal order as received (raw body, digest, receipt time)
+//! annex-ii/reply.json, .txt   the Annex II reply, once every URL of the order was removed or
+//!                             disabled and enforced; else annex-ii/pending.json: why not yet
+//! annex-iii/draft.json        the Annex III draft, when the order lacks information
 //! ```
+//!
+//! A case joined by several orders has one directory per order under each annex
+//! (`annex-i/<order id>/order.json`, …) instead.
 //!
 //! Building a package is itself audited (`evidence.exported`).
 
+use crate::annexes;
 use crate::audit::{self, AuditEntry};
 use crate::model::Source;
 use crate::store::evidence::ItemStatus;
@@ -44,7 +51,10 @@ SHA-256 is their file name.\n\
 audit/entries.json: the audit entries of the case and its actions; for each, prev_hash and\n\
 hash, where hash = SHA-256(prev_hash || len-prefixed id and fields) as in `takedown audit\n\
 verify`. audit/chain.json: the sealed head of the whole trail and its verification.\n\
-annex-i/order.json: the removal order as received (when the case comes from one).\n";
+annex-i/order.json: the removal order as received (when the case comes from one).\n\
+annex-ii/reply.json and reply.txt: the Annex II reply (Art. 3(6)) once every URL of the order\n\
+was removed or disabled and enforced; annex-ii/pending.json otherwise, saying why not yet.\n\
+annex-iii/draft.json: the Annex III draft when the order lacks information (Art. 3(8)).\n";
 
 fn add(
     tar: &mut tar::Builder<Vec<u8>>,
@@ -84,12 +94,14 @@ async fn chained(
     Ok(out)
 }
 
-/// Builds the package of `case_id` for `actor`, as tar bytes.
+/// Builds the package of `case_id` for `actor`, as tar bytes; Annex II names the hosting
+/// service provider `provider_name` and is signed by `actor`.
 pub async fn build(
     store: &ReviewStore,
     evidence: &EvidenceStore,
     case_id: &str,
     actor: &str,
+    provider_name: &str,
 ) -> Result<Vec<u8>, PackageError> {
     let view = store.case(case_id).await?;
     let now = store.clock().now();
@@ -153,18 +165,69 @@ pub async fn build(
     });
     add(&mut tar, "audit/chain.json", &json(&chain), mtime)?;
 
-    for source in &view.case.sources {
-        if let Source::RemovalOrder { order_id, .. } = source {
-            let record = store.order(order_id).await?;
-            let (raw, sha) = store.order_raw(order_id).await?;
-            let order = json!({
-                "order_id": order_id,
-                "received_at": record.received_at,
-                "sha256": sha,
-                "raw": String::from_utf8_lossy(&raw),
-                "validated": record.order,
-            });
-            add(&mut tar, "annex-i/order.json", &json(&order), mtime)?;
+    let orders: Vec<&String> = view
+        .case
+        .sources
+        .iter()
+        .filter_map(|s| match s {
+            Source::RemovalOrder { order_id, .. } => Some(order_id),
+            _ => None,
+        })
+        .collect();
+    for order_id in &orders {
+        // One order: `annex-i/order.json`; several: `annex-i/<order id>/order.json`.
+        let path = |annex: &str, file: &str| match orders.len() {
+            1 => format!("{annex}/{file}"),
+            _ => format!("{annex}/{order_id}/{file}"),
+        };
+        let record = store.order(order_id).await?;
+        let (raw, sha) = store.order_raw(order_id).await?;
+        let order = json!({
+            "order_id": order_id,
+            "received_at": record.received_at,
+            "sha256": sha,
+            "raw": String::from_utf8_lossy(&raw),
+            "validated": record.order,
+        });
+        add(
+            &mut tar,
+            &path("annex-i", "order.json"),
+            &json(&order),
+            mtime,
+        )?;
+        match annexes::annex_ii(store, &record, provider_name, actor).await? {
+            Ok(reply) => {
+                add(
+                    &mut tar,
+                    &path("annex-ii", "reply.json"),
+                    &json(&json!(reply)),
+                    mtime,
+                )?;
+                let text = reply.to_text(&record.order.section_a);
+                add(
+                    &mut tar,
+                    &path("annex-ii", "reply.txt"),
+                    text.as_bytes(),
+                    mtime,
+                )?;
+            }
+            Err(problems) => {
+                let pending = json!({"order_id": order_id, "not_yet": problems});
+                add(
+                    &mut tar,
+                    &path("annex-ii", "pending.json"),
+                    &json(&pending),
+                    mtime,
+                )?;
+            }
+        }
+        if let Some(draft) = annexes::annex_iii_draft(&record, now) {
+            add(
+                &mut tar,
+                &path("annex-iii", "draft.json"),
+                &json(&json!(draft)),
+                mtime,
+            )?;
         }
     }
     store

@@ -8,6 +8,7 @@
 //! - [`model`]: cases, sources, priorities, decisions, takedown actions, roles.
 //! - [`field`]: the field-named validation error every intake parser returns.
 //! - [`order`]: TCO removal orders (Annex I validation, Annex II and III replies).
+//! - [`annexes`]: the Annex II reply and Annex III draft of a stored order.
 //! - [`store`]: the Redis state, one module per aggregate: cases and the queue, intake records,
 //!   outbox and webhooks, feedback, holds and purge, the flagger registry.
 //! - [`audit`]: the append-only, hash-chained audit trail and its verification.
@@ -26,6 +27,7 @@
 //! See `docs/review.md`.
 
 pub mod actions;
+pub mod annexes;
 pub mod au_notice;
 pub mod audit;
 pub mod evidence;

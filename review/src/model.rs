@@ -197,6 +197,10 @@ pub struct Case {
     /// Preservation of removed content (Art. 6).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preservation: Option<Preservation>,
+    /// Legal holds on a case whose content was not removed (nothing is preserved): they keep
+    /// its evidence past the retention period while they run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence_holds: Vec<crate::sla::LegalHold>,
     /// When the case was created in our system.
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
@@ -540,6 +544,7 @@ mod tests {
             decision: None,
             history: vec![],
             preservation: None,
+            evidence_holds: Vec::new(),
             created_at: at,
             first_claimed_at: None,
         }

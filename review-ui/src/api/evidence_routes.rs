@@ -154,7 +154,14 @@ async fn package(
 ) -> Result<Response, ApiError> {
     let who = authorize(&store, &headers, &[Role::Legal]).await?;
     let worker = worker(&options)?;
-    match evidence_package::build(&store, worker.evidence(), &id, &who.name).await {
+    let built = evidence_package::build(
+        &store,
+        worker.evidence(),
+        &id,
+        &who.name,
+        &options.provider_name,
+    );
+    match built.await {
         Ok(tar) => Ok((
             [
                 (header::CONTENT_TYPE, "application/x-tar".to_string()),

@@ -12,10 +12,10 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
+use takedown_review::annexes;
 use takedown_review::au_notice::parse_au_notice;
-use takedown_review::field::FieldError;
 use takedown_review::model::Role;
-use takedown_review::order::{AnnexII, AnnexIII, AnnexIIItem, CannotComply, parse_order_with};
+use takedown_review::order::parse_order_with;
 use takedown_review::sla::SCRUTINY_REQUEST_WINDOW;
 use takedown_review::store::ReviewStore;
 
@@ -43,16 +43,7 @@ async fn post_order(
     let (record, created) = store
         .receive_order(&body, order, &who.name, received_at)
         .await?;
-    let annex_iii = record.order.insufficient().then(|| AnnexIII {
-        authority_reference: record.order.section_a.reference.clone(),
-        provider_reference: record.order_id.clone(),
-        received_at: record.received_at,
-        reason: CannotComply::InsufficientInformation,
-        details: record.order.missing.clone(),
-        explanation: "The order lacks information needed to execute it; the one-hour period starts when the clarification is received (Art. 3(8)).".into(),
-        draft: true,
-        produced_at: received_at,
-    });
+    let annex_iii = annexes::annex_iii_draft(&record, received_at);
     let scrutiny = record.order.cross_border().then(|| {
         json!({"note": "cross-border order (Art. 4): scrutiny may be requested from the Member State of establishment",
                "request_by": (record.received_at + SCRUTINY_REQUEST_WINDOW).format(&time::format_description::well_known::Rfc3339).unwrap_or_default()})
@@ -101,78 +92,19 @@ async fn annex_ii(
     .await?;
     let record = store.order(&id).await?;
     only_own(&who, &record.submitted_by, &format!("order {id}"))?;
-    let mut items = Vec::new();
-    let mut problems = Vec::new();
-    for (i, case_id) in record.case_ids.iter().enumerate() {
-        let view = store.case(case_id).await?;
-        let url = view.case.subject.url.clone().unwrap_or_default();
-        let field = format!("case_ids[{i}]");
-        let mut problem = |reason: &str| {
-            problems.push(FieldError {
-                field: field.clone(),
-                reason: format!("{case_id} ({url}): {reason}"),
-            })
-        };
-        let Some(decision) = &view.case.decision else {
-            problem("not decided yet");
-            continue;
-        };
-        let action = match &decision.input.outcome {
-            takedown_review::model::Outcome::Remove => "removed",
-            takedown_review::model::Outcome::Disable { territories }
-                if territories.iter().any(|t| t == "EU")
-                    || takedown_review::order::MEMBER_STATES
-                        .iter()
-                        .all(|m| territories.iter().any(|t| t == m)) =>
-            {
-                "disabled_in_all_member_states"
-            }
-            takedown_review::model::Outcome::Disable { .. } => {
-                problem("access was disabled in some Member States only");
-                continue;
-            }
-            _ => {
-                problem("the decision did not remove or disable the content");
-                continue;
-            }
-        };
-        let enforced = match &decision.action_id {
-            Some(action_id) => store
-                .action_times(action_id)
-                .await?
-                .get("enforced_at")
-                .copied(),
-            None => None,
-        };
-        let Some(time_of_action) = enforced else {
-            problem("the platform has not reported the action enforced yet");
-            continue;
-        };
-        items.push(AnnexIIItem {
-            url,
-            action: action.to_string(),
-            time_of_action,
-        });
-    }
-    if !problems.is_empty() {
-        let mut e = ApiError::new(
-            StatusCode::CONFLICT,
-            "not_enforced",
-            "Annex II is available once every URL of the order was removed or disabled and enforced",
-        );
-        e.errors = Some(json!(problems));
-        return Err(e);
-    }
-    let a = &record.order.section_a;
-    let reply = AnnexII {
-        authority_reference: a.reference.clone(),
-        provider_reference: record.order_id.clone(),
-        received_at: record.received_at,
-        items,
-        provider_name: options.provider_name.clone(),
-        signature: who.name.clone(),
-        date: store.clock().now(),
+    let reply = match annexes::annex_ii(&store, &record, &options.provider_name, &who.name).await? {
+        Ok(reply) => reply,
+        Err(problems) => {
+            let mut e = ApiError::new(
+                StatusCode::CONFLICT,
+                "not_enforced",
+                "Annex II is available once every URL of the order was removed or disabled and enforced",
+            );
+            e.errors = Some(json!(problems));
+            return Err(e);
+        }
     };
+    let a = &record.order.section_a;
     if query.format.as_deref() == Some("text") {
         return Ok((
             [("content-type", "text/plain; charset=utf-8")],

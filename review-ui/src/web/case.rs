@@ -19,7 +19,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use redis::AsyncCommands;
 use takedown_review::model::{CaseState, DecisionInput, Role, Source};
-use takedown_review::order::{AnnexII, AnnexIII, AnnexIIItem, CannotComply, RemovalOrder};
+use takedown_review::order::{AnnexII, AnnexIIItem, RemovalOrder};
 use takedown_review::store::{CaseView, StoreError};
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -328,16 +328,7 @@ async fn order_view(
         t.format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default()
     };
-    let annex_iii = record.order.insufficient().then(|| AnnexIII {
-        authority_reference: record.order.section_a.reference.clone(),
-        provider_reference: record.order_id.clone(),
-        received_at: record.received_at,
-        reason: CannotComply::InsufficientInformation,
-        details: record.order.missing.clone(),
-        explanation: "The order lacks information needed to execute it; the one-hour period starts when the clarification is received (Art. 3(8)).".into(),
-        draft: true,
-        produced_at: store.clock().now(),
-    });
+    let annex_iii = takedown_review::annexes::annex_iii_draft(&record, store.clock().now());
     let mut annex_ii = None;
     if let Some(action_id) = view
         .case

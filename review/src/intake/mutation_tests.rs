@@ -242,6 +242,7 @@ fn decided(outcome: Outcome, state: CaseState, decided_at: OffsetDateTime) -> Ca
         }),
         history: vec![],
         preservation: None,
+        evidence_holds: Vec::new(),
         created_at: decided_at,
         first_claimed_at: None,
     }

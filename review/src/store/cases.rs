@@ -227,6 +227,7 @@ impl ReviewStore {
             decision: None,
             history: vec![],
             preservation: None,
+            evidence_holds: Vec::new(),
             created_at: now,
             first_claimed_at: None,
         };

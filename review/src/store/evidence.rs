@@ -175,6 +175,22 @@ pub struct DueCapture {
     pub url: String,
 }
 
+/// How long a taken capture is its taker's: longer than a fetch (10 s) and a store write.
+pub const CAPTURE_LEASE: time::Duration = time::Duration::minutes(2);
+
+/// Takes due captures and leases them. KEYS: pending. ARGV: now, lease end, limit.
+static TAKE_DUE: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        r#"
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+for _, member in ipairs(due) do
+  redis.call('ZADD', KEYS[1], 'XX', ARGV[2], member)
+end
+return due
+"#,
+    )
+});
+
 impl ReviewStore {
     fn items_key(&self, case_id: &str) -> String {
         self.key(&format!("evidence:{case_id}"))
@@ -200,17 +216,18 @@ impl ReviewStore {
         Ok(added)
     }
 
-    /// Captures due now, at most `limit`.
+    /// Takes the captures due now, at most `limit`: each is leased to the caller for
+    /// [`CAPTURE_LEASE`] (its due time moves past the lease in the same atomic step), so other
+    /// replicas do not fetch it too; recording its outcome sets its next due time, and if the
+    /// caller dies it is due again when the lease ends.
     pub async fn due_captures(&self, limit: usize) -> Result<Vec<DueCapture>, StoreError> {
-        let members: Vec<String> = self
-            .connection()
-            .zrangebyscore_limit(
-                self.key("evidence:pending"),
-                "-inf",
-                ms(self.clock().now()),
-                0,
-                limit as isize,
-            )
+        let now = ms(self.clock().now());
+        let members: Vec<String> = TAKE_DUE
+            .key(self.key("evidence:pending"))
+            .arg(now)
+            .arg(now + CAPTURE_LEASE.whole_milliseconds() as i64)
+            .arg(limit)
+            .invoke_async(&mut self.connection())
             .await?;
         Ok(members
             .into_iter()
@@ -222,6 +239,19 @@ impl ReviewStore {
                 })
             })
             .collect())
+    }
+
+    /// Takes a capture off the queue without recording anything (its item is gone, captured
+    /// or purged).
+    pub async fn drop_capture(&self, due: &DueCapture) -> Result<(), StoreError> {
+        let _: () = self
+            .connection()
+            .zrem(
+                self.key("evidence:pending"),
+                format!("{}\n{}", due.case_id, due.url),
+            )
+            .await?;
+        Ok(())
     }
 
     /// The evidence items of a case, by item key.

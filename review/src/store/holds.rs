@@ -8,7 +8,9 @@ use takedown_core::clock::Clock;
 
 impl ReviewStore {
     /// Places a legal hold on preserved content (Art. 6(2)); an open-ended hold takes the
-    /// case out of the purge schedule.
+    /// case out of the purge schedule. On a decided case whose content was not removed
+    /// (nothing is preserved) the hold keeps its evidence past the retention period instead
+    /// (`evidence.hold`).
     pub async fn legal_hold(
         &self,
         case_id: &str,
@@ -17,10 +19,15 @@ impl ReviewStore {
     ) -> Result<CaseView, StoreError> {
         let preserve = self.key("preserve");
         self.update(case_id, actor, |_, new, ops| {
-            let p = new
-                .preservation
-                .as_mut()
-                .ok_or(StoreError::State("nothing is preserved for this case"))?;
+            let Some(p) = new.preservation.as_mut() else {
+                if new.decision.is_none() || new.state == CaseState::Purged {
+                    return Err(StoreError::State(
+                        "nothing is preserved and the case is not decided",
+                    ));
+                }
+                new.evidence_holds.push(hold.clone());
+                return Ok(("evidence.hold", hold.requested_by.clone()));
+            };
             p.holds.push(hold.clone());
             match p.purge_at() {
                 Some(at) => ops.push(["ZADD", &preserve, &ms(at).to_string(), case_id]),
@@ -95,21 +102,28 @@ impl ReviewStore {
     ) -> Result<CaseView, StoreError> {
         let now = self.clock.now();
         let preserve = self.key("preserve");
+        let retain = self.key("evidence:retain");
         self.update(case_id, actor, |_, new, ops| {
-            let p = new
-                .preservation
-                .as_mut()
-                .ok_or(StoreError::State("nothing is preserved for this case"))?;
-            let mut released = 0;
-            for hold in &mut p.holds {
-                if hold.requested_by == requested_by && hold.until.is_none_or(|u| u > now) {
-                    hold.until = Some(now);
-                    released += 1;
+            let release = |holds: &mut Vec<crate::sla::LegalHold>| {
+                let mut released = 0;
+                for hold in holds {
+                    if hold.requested_by == requested_by && hold.until.is_none_or(|u| u > now) {
+                        hold.until = Some(now);
+                        released += 1;
+                    }
                 }
-            }
-            if released == 0 {
-                return Err(StoreError::State("no current legal hold by that requester"));
-            }
+                if released == 0 {
+                    return Err(StoreError::State("no current legal hold by that requester"));
+                }
+                Ok(())
+            };
+            let Some(p) = new.preservation.as_mut() else {
+                release(&mut new.evidence_holds)?;
+                // The retention rules look at the case again now, not at the next daily check.
+                ops.push(["ZADD", &retain, &ms(now).to_string(), case_id]);
+                return Ok(("evidence.hold_released", requested_by.to_string()));
+            };
+            release(&mut p.holds)?;
             match p.purge_at() {
                 Some(at) => ops.push(["ZADD", &preserve, &ms(at).to_string(), case_id]),
                 None => ops.push(["ZREM", &preserve, case_id]),

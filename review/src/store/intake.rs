@@ -96,6 +96,7 @@ impl ReviewStore {
                 decision: None,
                 history: vec![],
                 preservation: None,
+                evidence_holds: Vec::new(),
                 created_at: self.clock.now(),
                 first_claimed_at: None,
             });
@@ -428,6 +429,7 @@ impl ReviewStore {
             decision: None,
             history: vec![],
             preservation: None,
+            evidence_holds: Vec::new(),
             created_at: self.clock.now(),
             first_claimed_at: None,
         })

@@ -291,6 +291,80 @@ async fn not_terrorist_evidence_goes_after_thirty_days() {
 }
 
 #[tokio::test]
+async fn a_legal_hold_keeps_not_terrorist_evidence_until_it_is_released() {
+    let redis = RedisServer::start().unwrap();
+    let r = rig(&redis, true).await;
+    let (base, _) = http_server(png()).await;
+    let (case, _) = r
+        .store
+        .ingest_match(&a_match("p3", "m1", "gifct", "00ff", "low"))
+        .await
+        .unwrap();
+    r.store
+        .enqueue_capture(&case, &format!("{base}/ok"))
+        .await
+        .unwrap();
+    r.worker.capture_due(10, 1).await.unwrap();
+    let hold = || takedown_review::sla::LegalHold {
+        requested_by: "court-ref-17".into(),
+        until: None,
+    };
+    assert!(
+        r.store.legal_hold(&case, "legal", hold()).await.is_err(),
+        "an undecided case has nothing to hold yet"
+    );
+    r.store.claim_next("mod", false).await.unwrap();
+    let ntc = DecisionInput {
+        outcome: Outcome::NotTerroristContent { exemption: None },
+        grounds: vec![],
+        tos_clauses: vec![],
+        justification: "news report".into(),
+    };
+    r.store.decide(&case, "mod", &ntc).await.unwrap();
+    r.store.legal_hold(&case, "legal", hold()).await.unwrap();
+    r.clock.set(T0 + Duration::days(30));
+    assert!(
+        r.worker.retention_due(100).await.unwrap().is_empty(),
+        "held"
+    );
+    r.clock.set(T0 + Duration::days(45));
+    assert!(
+        r.worker.retention_due(100).await.unwrap().is_empty(),
+        "still held"
+    );
+    let sha = r.store.evidence_items(&case).await.unwrap()[0]
+        .1
+        .sha256
+        .clone()
+        .unwrap();
+    assert!(r.evidence.exists(&sha).await.unwrap());
+    r.store
+        .release_hold(&case, "legal", "court-ref-17")
+        .await
+        .unwrap();
+    assert_eq!(
+        r.worker.retention_due(100).await.unwrap(),
+        vec![case.clone()]
+    );
+    assert!(!r.evidence.exists(&sha).await.unwrap(), "bytes deleted");
+    let trail = takedown_review::audit::for_subject(&r.store, &case, 100)
+        .await
+        .unwrap();
+    let actions: Vec<&str> = trail
+        .iter()
+        .filter_map(|e| {
+            e.fields
+                .iter()
+                .find(|(k, _)| k == "action")
+                .map(|(_, v)| v.as_str())
+        })
+        .collect();
+    for action in ["evidence.hold", "evidence.hold_released", "evidence.purged"] {
+        assert!(actions.contains(&action), "{action} in {actions:?}");
+    }
+}
+
+#[tokio::test]
 async fn pushed_media_is_checked_against_the_case_hashes() {
     let redis = RedisServer::start().unwrap();
     let r = rig(&redis, false).await;
@@ -322,7 +396,7 @@ async fn pushed_media_is_checked_against_the_case_hashes() {
     let (_, bytes) = r.evidence.original(&sha).await.unwrap();
     assert_eq!(bytes, media);
     // The package holds the original under its digest and the case's audit entries.
-    let tar = evidence_package::build(&r.store, &r.evidence, &case, "legal1")
+    let tar = evidence_package::build(&r.store, &r.evidence, &case, "legal1", "Example Host")
         .await
         .unwrap();
     let mut archive = tar::Archive::new(Cursor::new(tar));
@@ -354,4 +428,113 @@ async fn pushed_media_is_checked_against_the_case_hashes() {
         );
     }
     assert!(names.contains(&format!("evidence/{sha}")));
+}
+
+/// The files of a package, by path.
+fn package_files(tar: Vec<u8>) -> std::collections::BTreeMap<String, String> {
+    let mut archive = tar::Archive::new(Cursor::new(tar));
+    let mut files = std::collections::BTreeMap::new();
+    for entry in archive.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        let name = entry.path().unwrap().display().to_string();
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut bytes).unwrap();
+        files.insert(name, String::from_utf8_lossy(&bytes).into_owned());
+    }
+    files
+}
+
+#[tokio::test]
+async fn an_order_case_package_holds_annex_i_and_annex_ii_once_enforced() {
+    let redis = RedisServer::start().unwrap();
+    let r = rig(&redis, true).await;
+    let (base, _) = http_server(png()).await;
+    let url = format!("{base}/ok");
+    let case = order_case(&r, &url).await;
+    r.worker.capture_due(10, 1).await.unwrap();
+    r.store.claim_next("mod", false).await.unwrap();
+    let decided = r.store.decide(&case, "mod", &remove()).await.unwrap();
+    let action_id = decided.action.unwrap().action_id;
+
+    let before = package_files(
+        evidence_package::build(&r.store, &r.evidence, &case, "legal1", "Example Host")
+            .await
+            .unwrap(),
+    );
+    assert!(
+        before.contains_key("annex-i/order.json"),
+        "{:?}",
+        before.keys()
+    );
+    assert!(!before.contains_key("annex-ii/reply.txt"));
+    let pending = &before["annex-ii/pending.json"];
+    assert!(
+        pending.contains("not reported the action enforced"),
+        "{pending}"
+    );
+
+    let enforced_at = T0 + Duration::minutes(20);
+    r.clock.set(T0 + Duration::minutes(25));
+    r.store
+        .mark_action(&action_id, "enforced_at", enforced_at, "platform")
+        .await
+        .unwrap();
+    let after = package_files(
+        evidence_package::build(&r.store, &r.evidence, &case, "legal1", "Example Host")
+            .await
+            .unwrap(),
+    );
+    assert!(!after.contains_key("annex-ii/pending.json"));
+    let text = &after["annex-ii/reply.txt"];
+    assert!(text.starts_with("ANNEX II"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "- {url}: the terrorist content has been removed; time and date of the measure \
+             taken: 2026-06-01T12:20:00Z"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("Name of the hosting service provider: Example Host"),
+        "{text}"
+    );
+    assert!(text.contains("Signature: legal1"), "{text}");
+    let reply: serde_json::Value = serde_json::from_str(&after["annex-ii/reply.json"]).unwrap();
+    assert_eq!(reply["items"][0]["url"], url.as_str());
+    assert!(
+        !after.contains_key("annex-iii/draft.json"),
+        "a complete order has no Annex III draft"
+    );
+}
+
+#[tokio::test]
+async fn two_replicas_taking_captures_at_once_fetch_each_url_once() {
+    let redis = RedisServer::start().unwrap();
+    let r = rig(&redis, true).await;
+    let (base, hits) = http_server(png()).await;
+    let case = order_case(&r, &format!("{base}/ok")).await;
+    let other = r.worker.clone();
+    let (a, b) = tokio::join!(r.worker.capture_due(10, 1), other.capture_due(10, 1));
+    let taken = [a.unwrap(), b.unwrap()];
+    assert_eq!(
+        taken.iter().sum::<usize>(),
+        1,
+        "one replica took it: {taken:?}"
+    );
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 1);
+    let (_, item) = r.store.evidence_items(&case).await.unwrap().remove(0);
+    assert_eq!(item.status, ItemStatus::Captured);
+    // A capture taken by a replica that then died is due again when its lease ends.
+    let case2 = order_case(&r, &format!("{base}/second")).await;
+    let leased = r.store.due_captures(10).await.unwrap();
+    assert_eq!(leased.len(), 1);
+    assert!(r.store.due_captures(10).await.unwrap().is_empty(), "leased");
+    r.clock
+        .set(T0 + takedown_review::store::evidence::CAPTURE_LEASE - Duration::seconds(1));
+    assert!(r.store.due_captures(10).await.unwrap().is_empty());
+    r.clock
+        .set(T0 + takedown_review::store::evidence::CAPTURE_LEASE);
+    let again = r.store.due_captures(10).await.unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].case_id, case2);
 }
