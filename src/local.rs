@@ -102,9 +102,17 @@ impl Stages {
         let conventions = PdqConventions::default();
         let matcher = Matcher::default();
         let poll = Duration::from_secs(5);
+        let (ingest_metrics, match_metrics) =
+            (StageMetrics::new("ingest"), StageMetrics::new("match"));
         let followers = vec![
-            follow_until_loaded((rules.clone(), conventions.clone()), store.clone(), poll).await?,
-            follow_until_loaded(matcher.clone(), store, poll).await?,
+            follow_until_loaded(
+                (rules.clone(), conventions.clone()),
+                store.clone(),
+                poll,
+                ingest_metrics.clone(),
+            )
+            .await?,
+            follow_until_loaded(matcher.clone(), store, poll, match_metrics.clone()).await?,
         ];
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let shutdown = move || {
@@ -113,12 +121,9 @@ impl Stages {
                 let _ = stopped.wait_for(|s| *s).await;
             }
         };
-        let ingest = IngestStage::new(
-            IngestConfig::new(&topics.signals),
-            StageMetrics::new("ingest"),
-        )?
-        .with_text_rules(rules)
-        .with_pdq_conventions(conventions);
+        let ingest = IngestStage::new(IngestConfig::new(&topics.signals), ingest_metrics.clone())?
+            .with_text_rules(rules)
+            .with_pdq_conventions(conventions);
         let ingest_config =
             RunnerConfig::new(brokers, &format!("{group_prefix}-ingest"), &topics.posts);
         let match_config =
@@ -127,13 +132,13 @@ impl Stages {
             tokio::spawn(runner::run(
                 ingest_config,
                 Arc::new(ingest),
-                StageMetrics::new("ingest"),
+                ingest_metrics,
                 shutdown(),
             )),
             tokio::spawn(runner::run(
                 match_config,
                 Arc::new(MatchStage::new(matcher, &topics.matches)),
-                StageMetrics::new("match"),
+                match_metrics,
                 shutdown(),
             )),
         ];

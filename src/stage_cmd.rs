@@ -101,6 +101,10 @@ pub struct StageArgs {
     /// Apply the lists' text rules to post text (ingest, default true; needs the list store).
     #[arg(long, env = "TAKEDOWN_TEXT_RULES")]
     text_rules: Option<bool>,
+    /// A file of librdkafka properties (`key=value` lines: `security.protocol`, `sasl.*`,
+    /// `ssl.*`) for every Kafka client of the role: how to reach a broker over TLS or SASL.
+    #[arg(long, env = "TAKEDOWN_KAFKA_PROPERTIES_FILE")]
+    kafka_properties_file: Option<PathBuf>,
 }
 
 /// Settings after merging file, environment and flags.
@@ -121,6 +125,7 @@ struct Settings {
     pdq_full_size: bool,
     session_timeout_ms: u32,
     text_rules: bool,
+    kafka_properties: Vec<(String, String)>,
 }
 
 /// Which streaming role.
@@ -212,6 +217,7 @@ fn resolve(args: StageArgs, role: Role) -> anyhow::Result<Settings> {
             .or(file.session_timeout_ms)
             .unwrap_or(10_000),
         text_rules: args.text_rules.or(file.text_rules).unwrap_or(true),
+        kafka_properties: crate::kafka_props::load(args.kafka_properties_file.as_deref())?,
     })
 }
 
@@ -238,11 +244,12 @@ async fn shutdown_signal() {
 async fn follow_lists<S: ListSink>(
     s: &Settings,
     sink: S,
+    metrics: &Arc<StageMetrics>,
 ) -> anyhow::Result<tokio::task::JoinHandle<Result<(), StoreError>>> {
     let store = Store::connect(&s.redis_url, &s.redis_prefix)
         .await
         .context("connecting to the list store")?;
-    follow_until_loaded(sink, store, Duration::from_secs(30))
+    follow_until_loaded(sink, store, Duration::from_secs(30), metrics.clone())
         .await
         .context("loading the lists")
 }
@@ -282,6 +289,10 @@ async fn run_async(s: Settings, role: Role) -> anyhow::Result<()> {
         "session.timeout.ms".into(),
         s.session_timeout_ms.to_string(),
     )];
+    config
+        .consumer_settings
+        .extend(s.kafka_properties.iter().cloned());
+    config.producer_settings = s.kafka_properties.clone();
     match role {
         Role::Ingest => {
             let mut ingest = IngestConfig::new(&s.output_topic);
@@ -302,7 +313,8 @@ async fn run_async(s: Settings, role: Role) -> anyhow::Result<()> {
             let follow = if s.text_rules {
                 let rules = TextRules::default();
                 let conventions = PdqConventions::default();
-                let follow = follow_lists(&s, (rules.clone(), conventions.clone())).await?;
+                let follow =
+                    follow_lists(&s, (rules.clone(), conventions.clone()), &metrics).await?;
                 tracing::info!(rules = rules.len(), "Text rules loaded.");
                 stage = stage
                     .with_text_rules(rules)
@@ -318,7 +330,7 @@ async fn run_async(s: Settings, role: Role) -> anyhow::Result<()> {
         }
         Role::Match => {
             let matcher = Matcher::default();
-            let follow = follow_lists(&s, matcher.clone()).await?;
+            let follow = follow_lists(&s, matcher.clone(), &metrics).await?;
             tracing::info!("Lists loaded.");
             let stage = Arc::new(MatchStage::new(matcher, &s.output_topic));
             runner::run(config, stage, metrics, shutdown_signal()).await?;

@@ -40,6 +40,12 @@ pub struct StageMetrics {
     pub fetch_seconds: Histogram,
     /// Time to decode and hash one media item.
     pub hash_seconds: Histogram,
+    /// Unix time of the last poll that found the in-memory lists (index, text rules) at every
+    /// list's committed version: `takedown_lists_synced_timestamp_seconds`; 0 before the first.
+    pub lists_synced: Gauge,
+    /// Times following the list store failed and was restarted:
+    /// `takedown_list_follow_failures_total`.
+    pub list_follow_failures: Counter,
     ready: AtomicBool,
 }
 
@@ -64,6 +70,8 @@ impl StageMetrics {
             process_seconds: Histogram::new(exponential_buckets(0.001, 2.0, 16)),
             fetch_seconds: Histogram::new(exponential_buckets(0.001, 2.0, 16)),
             hash_seconds: Histogram::new(exponential_buckets(0.0005, 2.0, 14)),
+            lists_synced: Gauge::default(),
+            list_follow_failures: Counter::default(),
             ready: AtomicBool::new(false),
         };
         root.register("messages_consumed", "Messages consumed", m.consumed.clone());
@@ -93,6 +101,16 @@ impl StageMetrics {
             "hash_seconds",
             "Seconds to decode and hash one media item",
             m.hash_seconds.clone(),
+        );
+        root.register(
+            "lists_synced_timestamp_seconds",
+            "Unix time the in-memory lists were last confirmed current with the list store",
+            m.lists_synced.clone(),
+        );
+        root.register(
+            "list_follow_failures",
+            "Times following the list store failed and was restarted",
+            m.list_follow_failures.clone(),
         );
         *m.registry.lock().expect("registry lock") = root;
         Arc::new(m)

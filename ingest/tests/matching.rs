@@ -100,9 +100,14 @@ async fn matches_flow_and_list_changes_reach_the_running_matcher() {
     .await;
 
     let matcher = Matcher::default();
-    follow_until_loaded(matcher.clone(), store.clone(), Duration::from_secs(3600))
-        .await
-        .unwrap();
+    follow_until_loaded(
+        matcher.clone(),
+        store.clone(),
+        Duration::from_secs(3600),
+        takedown_ingest::metrics::StageMetrics::new("match"),
+    )
+    .await
+    .unwrap();
 
     let (input, output) = (unique_name("post-signals"), unique_name("matches"));
     for t in [&input, &output, &format!("{input}.dlq")] {

@@ -128,6 +128,16 @@ impl Store {
         })
     }
 
+    /// The same store over a new connection (after Redis restarted, the old one stays
+    /// broken).
+    pub async fn reconnect(&self) -> Result<Self, StoreError> {
+        Ok(Store {
+            conn: self.client.get_multiplexed_async_connection().await?,
+            client: self.client.clone(),
+            prefix: self.prefix.clone(),
+        })
+    }
+
     /// The Redis client, for subscribers.
     pub fn client(&self) -> &redis::Client {
         &self.client
