@@ -302,6 +302,7 @@ fn review_args(
         poll_ms: 500,
         sla: None,
         brokers: Some(brokers.to_string()),
+        kafka_properties_file: None,
         matches_topic: topics.matches.clone(),
         takedowns_topic: "takedowns".into(),
         group_id: "demo-review".into(),

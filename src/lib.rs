@@ -13,6 +13,7 @@ pub mod demo_cmd;
 pub mod evidence_cmd;
 pub mod hash_cmd;
 pub mod health;
+pub mod kafka_props;
 pub mod lists_cmd;
 pub mod local;
 pub mod report_cmd;

@@ -51,6 +51,10 @@ pub struct ReviewArgs {
     /// actions are published (they wait in the Redis outbox).
     #[arg(long, env = "TAKEDOWN_BROKERS", hide_env_values = true)]
     pub brokers: Option<String>,
+    /// A file of librdkafka properties (`key=value` lines: `security.protocol`, `sasl.*`,
+    /// `ssl.*`) for the matches consumer and the takedowns producer (TLS or SASL brokers).
+    #[arg(long, env = "TAKEDOWN_KAFKA_PROPERTIES_FILE")]
+    pub kafka_properties_file: Option<std::path::PathBuf>,
     /// Topic of matches to turn into cases (dead letters go to `<topic>.dlq`).
     #[arg(long, env = "TAKEDOWN_MATCHES_TOPIC", default_value = "matches")]
     pub matches_topic: String,
@@ -411,8 +415,10 @@ pub async fn serve_on(
                 takedown_hashlists::store::Store::connect(&args.redis_url, &args.lists_prefix)
                     .await
                     .context("connecting to the hash-list store for reviewer feedback")?;
+            let kafka_properties = crate::kafka_props::load(args.kafka_properties_file.as_deref())?;
             let mut config = PublisherConfig::new(brokers, &args.takedowns_topic);
             config.webhook = webhook;
+            config.producer_settings = kafka_properties.clone();
             let publisher = Publisher::new(store.clone(), config, Some(lists))?;
             kafka_tasks.push(tokio::spawn(publisher.run(stop_rx.clone())));
 
@@ -446,6 +452,9 @@ pub async fn serve_on(
                 "session.timeout.ms".into(),
                 args.session_timeout_ms.to_string(),
             )];
+            rc.consumer_settings
+                .extend(kafka_properties.iter().cloned());
+            rc.producer_settings = kafka_properties;
             let stage = Arc::new(MatchIntake::new(store.clone()));
             let mut stopped = stop_rx.clone();
             kafka_tasks.push(tokio::spawn(async move {
