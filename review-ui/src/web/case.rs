@@ -37,6 +37,23 @@ pub(crate) struct MatchView {
     pub distance: u32,
     pub query_hash: String,
     pub list_hash: String,
+    /// A video match's matched stretches and percentages, as text (empty otherwise).
+    pub video: String,
+}
+
+/// A video match in words: where in the post it matched and how much of each video.
+fn video_summary(v: &takedown_core::messages::VideoMatchInfo) -> String {
+    let ranges: Vec<String> = v
+        .query_ranges
+        .iter()
+        .map(|r| format!("{:.1}–{:.1} s", r.start, r.end))
+        .collect();
+    format!(
+        "matched at {}; {:.0} % of the post's frames, {:.0} % of the listed video's",
+        ranges.join(", "),
+        v.query_match_percent,
+        v.compared_match_percent
+    )
 }
 
 /// A case of the cluster as shown.
@@ -283,6 +300,7 @@ async fn render_case(
                 distance: m.distance,
                 query_hash: m.query_hash.clone(),
                 list_hash: m.list_hash.clone(),
+                video: m.video.as_ref().map(video_summary).unwrap_or_default(),
             })
             .collect(),
         cluster,
@@ -462,4 +480,32 @@ async fn decide_all(
         store.decide(other, &session.name, input).await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use takedown_core::messages::{SecondsRange, VideoMatchInfo};
+
+    #[test]
+    fn a_video_match_is_summarised_with_its_stretches() {
+        let v = VideoMatchInfo {
+            query_match_percent: 100.0,
+            compared_match_percent: 40.0,
+            query_ranges: vec![
+                SecondsRange {
+                    start: 0.0,
+                    end: 1.0,
+                },
+                SecondsRange {
+                    start: 12.0,
+                    end: 15.5,
+                },
+            ],
+        };
+        assert_eq!(
+            video_summary(&v),
+            "matched at 0.0–1.0 s, 12.0–15.5 s; 100 % of the post's frames, 40 % of the listed video's"
+        );
+    }
 }
