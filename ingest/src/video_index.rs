@@ -129,7 +129,11 @@ impl LiveVideos {
                 }
                 VideoChange::Remove(entry) => delta_changed |= videos.remove(entry),
                 VideoChange::Thresholds(list, t) => {
-                    if videos.thresholds.insert(list, t) != Some(t) {
+                    // Only indexed videos of that list need the new thresholds; the delta
+                    // is rebuilt with the current ones anyway.
+                    if videos.thresholds.insert(list, t) != Some(t)
+                        && videos.all.keys().any(|e| e.list == list)
+                    {
                         rebuild_all = true;
                     }
                 }

@@ -41,18 +41,20 @@ pub(crate) struct MatchView {
     pub video: String,
 }
 
-/// A video match in words: where in the post it matched and how much of each video.
-fn video_summary(v: &takedown_core::messages::VideoMatchInfo) -> String {
-    let ranges: Vec<String> = v
-        .query_ranges
-        .iter()
-        .map(|r| format!("{:.1}–{:.1} s", r.start, r.end))
+/// A video match in words: where in the post it matched (`(start, end)` seconds) and how
+/// much of each video.
+fn video_summary(
+    ranges: impl Iterator<Item = (f64, f64)>,
+    query_match_percent: f64,
+    compared_match_percent: f64,
+) -> String {
+    let ranges: Vec<String> = ranges
+        .map(|(start, end)| format!("{start:.1}–{end:.1} s"))
         .collect();
     format!(
-        "matched at {}; {:.0} % of the post's frames, {:.0} % of the listed video's",
+        "matched at {}; {query_match_percent:.0} % of the post's frames, \
+         {compared_match_percent:.0} % of the listed video's",
         ranges.join(", "),
-        v.query_match_percent,
-        v.compared_match_percent
     )
 }
 
@@ -300,7 +302,17 @@ async fn render_case(
                 distance: m.distance,
                 query_hash: m.query_hash.clone(),
                 list_hash: m.list_hash.clone(),
-                video: m.video.as_ref().map(video_summary).unwrap_or_default(),
+                video: m
+                    .video
+                    .as_ref()
+                    .map(|v| {
+                        video_summary(
+                            v.query_ranges.iter().map(|r| (r.start, r.end)),
+                            v.query_match_percent,
+                            v.compared_match_percent,
+                        )
+                    })
+                    .unwrap_or_default(),
             })
             .collect(),
         cluster,
@@ -485,26 +497,11 @@ async fn decide_all(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use takedown_core::messages::{SecondsRange, VideoMatchInfo};
 
     #[test]
     fn a_video_match_is_summarised_with_its_stretches() {
-        let v = VideoMatchInfo {
-            query_match_percent: 100.0,
-            compared_match_percent: 40.0,
-            query_ranges: vec![
-                SecondsRange {
-                    start: 0.0,
-                    end: 1.0,
-                },
-                SecondsRange {
-                    start: 12.0,
-                    end: 15.5,
-                },
-            ],
-        };
         assert_eq!(
-            video_summary(&v),
+            video_summary([(0.0, 1.0), (12.0, 15.5)].into_iter(), 100.0, 40.0),
             "matched at 0.0–1.0 s, 12.0–15.5 s; 100 % of the post's frames, 40 % of the listed video's"
         );
     }
