@@ -73,6 +73,12 @@ struct MetaArgs {
     /// te, threatexchange, hma or pytx; reference otherwise.
     #[arg(long)]
     pdq_convention: Option<takedown_core::PdqConvention>,
+    /// Video (vPDQ) entries: minimum percent of a posted video's frames that must match.
+    #[arg(long, default_value_t = 80, value_parser = clap::value_parser!(u8).range(0..=100))]
+    vpdq_query_match_percent: u8,
+    /// Video (vPDQ) entries: minimum percent of the listed video's frames that must match.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=100))]
+    vpdq_compared_match_percent: u8,
 }
 
 impl MetaArgs {
@@ -100,6 +106,10 @@ impl MetaArgs {
             severity: self.severity,
             labels: self.labels.clone(),
             kind: self.kind,
+            vpdq: takedown_hashlists::model::VpdqListThresholds {
+                query_match_percent: self.vpdq_query_match_percent,
+                compared_match_percent: self.vpdq_compared_match_percent,
+            },
         }
     }
 }

@@ -39,6 +39,7 @@ struct FileSettings {
     allow_fetch: Option<Vec<String>>,
     allow_ip_literals: Option<bool>,
     max_media_bytes: Option<usize>,
+    max_video_bytes: Option<usize>,
     fetch_timeout_ms: Option<u64>,
     pdq_full_size: Option<bool>,
     session_timeout_ms: Option<u32>,
@@ -86,6 +87,10 @@ pub struct StageArgs {
     /// Largest media item, in bytes (ingest, default 50 MiB).
     #[arg(long, env = "TAKEDOWN_MAX_MEDIA_BYTES")]
     max_media_bytes: Option<usize>,
+    /// Largest video, in bytes (ingest, default 512 MiB): fetched media whose first bytes are
+    /// a video container may be this large, and so may the file handed to FFmpeg.
+    #[arg(long, env = "TAKEDOWN_MAX_VIDEO_BYTES")]
+    max_video_bytes: Option<usize>,
     /// Deadline of one whole fetch (connect, redirects, headers, body, retries), in ms
     /// (ingest, default 10000).
     #[arg(long, env = "TAKEDOWN_FETCH_TIMEOUT_MS")]
@@ -121,6 +126,7 @@ struct Settings {
     allow_fetch: Vec<Cidr>,
     allow_ip_literals: bool,
     max_media_bytes: usize,
+    max_video_bytes: usize,
     fetch_timeout: Duration,
     pdq_full_size: bool,
     session_timeout_ms: u32,
@@ -206,6 +212,10 @@ fn resolve(args: StageArgs, role: Role) -> anyhow::Result<Settings> {
             .max_media_bytes
             .or(file.max_media_bytes)
             .unwrap_or(50 * 1024 * 1024),
+        max_video_bytes: args
+            .max_video_bytes
+            .or(file.max_video_bytes)
+            .unwrap_or(takedown_video::VideoLimits::default().max_bytes as usize),
         fetch_timeout: Duration::from_millis(
             args.fetch_timeout_ms
                 .or(file.fetch_timeout_ms)
@@ -297,6 +307,7 @@ async fn run_async(s: Settings, role: Role) -> anyhow::Result<()> {
         Role::Ingest => {
             let mut ingest = IngestConfig::new(&s.output_topic);
             ingest.limits.max_input_bytes = s.max_media_bytes;
+            ingest.video.vpdq.limits.max_bytes = s.max_video_bytes as u64;
             ingest.pre_resize = if s.pdq_full_size {
                 PreResize::FullSize
             } else {
@@ -306,6 +317,7 @@ async fn run_async(s: Settings, role: Role) -> anyhow::Result<()> {
                 allow: s.allow_fetch.clone(),
                 allow_ip_literals: s.allow_ip_literals,
                 max_bytes: s.max_media_bytes,
+                max_video_bytes: s.max_video_bytes,
                 total_timeout: s.fetch_timeout,
                 ..FetchPolicy::default()
             };

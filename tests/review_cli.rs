@@ -101,6 +101,7 @@ fn tokens_are_stored_hashed_and_audit_verify_detects_a_deleted_entry() {
                     query_hash: "ab".repeat(32),
                     list_hash: "cd".repeat(32),
                     matched_at: time::OffsetDateTime::now_utc(),
+                    video: None,
                 })
                 .await
                 .unwrap();

@@ -224,6 +224,29 @@ pub struct Match {
     /// When the match was made.
     #[serde(with = "time::serde::rfc3339")]
     pub matched_at: OffsetDateTime,
+    /// For a `vpdq` match: how much of each video matched and where (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub video: Option<VideoMatchInfo>,
+}
+
+/// What a video (vPDQ) match adds to a [`Match`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VideoMatchInfo {
+    /// Percent of the posted video's usable frames with a match in the listed video.
+    pub query_match_percent: f64,
+    /// Percent of the listed video's usable frames with a match in the posted video.
+    pub compared_match_percent: f64,
+    /// The stretches of the posted video whose frames matched, in seconds from its start.
+    pub query_ranges: Vec<SecondsRange>,
+}
+
+/// A stretch of a video: the first and last matched frame's timestamps, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SecondsRange {
+    /// Start, in seconds.
+    pub start: f64,
+    /// End, in seconds (equal to `start` for a single frame).
+    pub end: f64,
 }
 
 /// The deterministic id of a match: the first 128 bits of SHA-256 over post, media, list and

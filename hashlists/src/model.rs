@@ -141,6 +141,31 @@ pub struct ListMeta {
     /// this field existed were matched with reference hashes, so that is the default.
     #[serde(default)]
     pub pdq_convention: takedown_core::PdqConvention,
+    /// How much of two videos must agree for a `vpdq` entry to match (frames are compared
+    /// with [`ListMeta::threshold`] as their distance). Lists stored before this field
+    /// existed get python-threatexchange's defaults.
+    #[serde(default)]
+    pub vpdq: VpdqListThresholds,
+}
+
+/// A list's video-level thresholds (whole percent, as pytx's 80 % and 0 %).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VpdqListThresholds {
+    /// Minimum percent of the posted video's frames that must have a match in the listed one.
+    pub query_match_percent: u8,
+    /// Minimum percent of the listed video's frames that must have a match in the posted one.
+    pub compared_match_percent: u8,
+}
+
+impl Default for VpdqListThresholds {
+    /// python-threatexchange's (and HMA's): 80 % and 0 %.
+    fn default() -> Self {
+        VpdqListThresholds {
+            query_match_percent: 80,
+            compared_match_percent: 0,
+        }
+    }
 }
 
 impl ListMeta {
@@ -155,6 +180,7 @@ impl ListMeta {
             labels: Vec::new(),
             kind: ListKind::Block,
             pdq_convention: takedown_core::PdqConvention::Reference,
+            vpdq: VpdqListThresholds::default(),
         }
     }
 
@@ -165,6 +191,17 @@ impl ListMeta {
                 "threshold {} is over 256, the number of PDQ bits",
                 self.threshold
             )));
+        }
+        for (name, value) in [
+            ("vpdq.query_match_percent", self.vpdq.query_match_percent),
+            (
+                "vpdq.compared_match_percent",
+                self.vpdq.compared_match_percent,
+            ),
+        ] {
+            if value > 100 {
+                return Err(InvalidValue(format!("{name} {value} is over 100")));
+            }
         }
         Ok(())
     }

@@ -186,8 +186,11 @@ pub struct FetchPolicy {
     pub allow: Vec<Cidr>,
     /// Whether URLs may name hosts by IP address.
     pub allow_ip_literals: bool,
-    /// Largest body accepted, in bytes.
+    /// Largest body accepted, in bytes (images and anything that is not a video).
     pub max_bytes: usize,
+    /// Largest body accepted when its first bytes are a video container (sniffed, as ingest
+    /// does), in bytes. Its own bound because videos are legitimately larger than images.
+    pub max_video_bytes: usize,
     /// Time to establish a connection.
     pub connect_timeout: Duration,
     /// Longest wait for any read (an idle connection between chunks).
@@ -207,6 +210,7 @@ impl Default for FetchPolicy {
             allow: Vec::new(),
             allow_ip_literals: false,
             max_bytes: 50 * 1024 * 1024,
+            max_video_bytes: takedown_video::VideoLimits::default().max_bytes as usize,
             connect_timeout: Duration::from_secs(3),
             read_timeout: Duration::from_secs(5),
             total_timeout: Duration::from_secs(10),
@@ -259,6 +263,9 @@ pub enum FetchError {
     /// The body is larger than the cap.
     #[error("body over {0} bytes")]
     TooLarge(usize),
+    /// The body is a video larger than the video cap.
+    #[error("video body over {0} bytes (the video cap)")]
+    VideoTooLarge(usize),
     /// A final failure (4xx, bad URL).
     #[error("{0}")]
     Failed(String),
@@ -275,7 +282,7 @@ impl FetchError {
     pub fn code(&self) -> ErrorCode {
         match self {
             FetchError::Forbidden(_) => ErrorCode::FetchForbidden,
-            FetchError::TooLarge(_) => ErrorCode::TooLarge,
+            FetchError::TooLarge(_) | FetchError::VideoTooLarge(_) => ErrorCode::TooLarge,
             FetchError::Failed(_) | FetchError::Unavailable(_) | FetchError::TimedOut(_) => {
                 ErrorCode::FetchFailed
             }
@@ -440,19 +447,62 @@ impl Fetcher {
         if !status.is_success() {
             return Err(Attempt::Final(FetchError::Failed(format!("HTTP {status}"))));
         }
-        let cap = self.policy.max_bytes;
-        if response.content_length().is_some_and(|n| n > cap as u64) {
-            return Err(Attempt::Final(FetchError::TooLarge(cap)));
+        // The cap depends on what the body is: until its first bytes are in, the larger one.
+        let (image_cap, video_cap) = (self.policy.max_bytes, self.policy.max_video_bytes);
+        let mut cap = Cap::Unknown;
+        let too_large = |cap: Cap| match cap {
+            Cap::Video => FetchError::VideoTooLarge(video_cap),
+            _ => FetchError::TooLarge(image_cap),
+        };
+        let declared = response.content_length();
+        if declared.is_some_and(|n| n > image_cap.max(video_cap) as u64) {
+            return Err(Attempt::Final(too_large(if video_cap > image_cap {
+                Cap::Video
+            } else {
+                Cap::Image
+            })));
         }
         let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(classify)? {
-            if body.len() + chunk.len() > cap {
-                return Err(Attempt::Final(FetchError::TooLarge(cap)));
+        loop {
+            let chunk = response.chunk().await.map_err(classify)?;
+            let done = chunk.is_none();
+            if let Some(chunk) = &chunk {
+                body.extend_from_slice(chunk);
             }
-            body.extend_from_slice(&chunk);
+            if cap == Cap::Unknown && (done || body.len() >= SNIFF_BYTES) {
+                cap = if takedown_video::sniff::is_video(&body[..body.len().min(SNIFF_BYTES)]) {
+                    Cap::Video
+                } else {
+                    Cap::Image
+                };
+            }
+            let limit = match cap {
+                Cap::Video => video_cap,
+                Cap::Image => image_cap,
+                Cap::Unknown => image_cap.max(video_cap),
+            };
+            if body.len() > limit
+                || (cap != Cap::Unknown && declared.is_some_and(|n| n > limit as u64))
+            {
+                return Err(Attempt::Final(too_large(cap)));
+            }
+            if done {
+                return Ok(body);
+            }
         }
-        Ok(body)
     }
+}
+
+/// Bytes looked at to tell a video from anything else (as ingest's sniffing does).
+const SNIFF_BYTES: usize = 512;
+
+/// Which cap applies to a body being read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cap {
+    /// Fewer than [`SNIFF_BYTES`] read so far.
+    Unknown,
+    Image,
+    Video,
 }
 
 enum Attempt {

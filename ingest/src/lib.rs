@@ -11,6 +11,7 @@
 //! - [`text_rules`]: the lists' regular expressions applied to post text;
 //! - [`pdq_conventions`]: which PDQ conventions the loaded lists need;
 //! - [`match_stage`]: signals to matches, with the index kept current with the lists;
+//! - [`video_index`]: the listed videos (vPDQ entries), kept current like the index;
 //! - [`list_feed`]: keeps the index and the text rules current with the list store.
 
 pub mod fetch;
@@ -22,4 +23,5 @@ pub mod pdq_conventions;
 pub mod runner;
 pub mod text_rules;
 pub mod tracker;
+pub mod video_index;
 pub mod video_media;

@@ -8,9 +8,12 @@
 
 use crate::list_feed::{ListSink, update_list};
 use crate::runner::{Input, Output, Rejection, Stage};
+use crate::video_index::{LiveVideos, VideoChange};
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
-use takedown_core::messages::{self, Match as MatchMessage, PostSignals};
+use std::sync::{Arc, Mutex, RwLock};
+use takedown_core::messages::{
+    self, Match as MatchMessage, PostSignals, SecondsRange, VideoMatchInfo,
+};
 use takedown_core::{Md5Digest, PdqHash, Sha256Digest, Sha512Digest, SignalType};
 use takedown_hashlists::follow::ListUpdate;
 use takedown_hashlists::model::{
@@ -19,6 +22,7 @@ use takedown_hashlists::model::{
 use takedown_matcher::index::{
     Change, EntryNo, EntryRef, IndexVersion, ListInfo, ListNo, LiveIndex, Outcome, Signal,
 };
+use takedown_matcher::vpdq::VpdqThresholds;
 use time::OffsetDateTime;
 
 /// What the index needs to know about one entry to report a match.
@@ -33,6 +37,8 @@ struct EntryInfo {
 #[derive(Debug, Default)]
 struct ListSlot {
     id: Option<ListId>,
+    /// Whether it is a block list (only those index videos).
+    block: bool,
     severity: String,
     labels: Vec<String>,
     /// Entry number of each key.
@@ -46,6 +52,8 @@ struct ListSlot {
 pub struct Catalog {
     numbers: HashMap<ListId, ListNo>,
     lists: Vec<ListSlot>,
+    /// Changes to the listed videos since the last [`Catalog::take_video_changes`].
+    video_changes: Vec<VideoChange>,
 }
 
 fn severity_rank(s: Severity) -> u8 {
@@ -73,8 +81,8 @@ fn entry_signal(e: &Entry) -> Option<Signal> {
         SignalType::Md5 => Signal::Md5(Md5Digest::parse(&e.value).ok()?),
         SignalType::Sha256 => Signal::Sha256(Sha256Digest::parse(&e.value).ok()?),
         SignalType::Sha512 => Signal::Sha512(Sha512Digest::parse(&e.value).ok()?),
-        // vPDQ entries match as whole videos (`takedown_matcher::vpdq::VpdqIndex`), not yet
-        // wired into this stage.
+        // vPDQ entries match as whole videos, in the stage's video index; text entries were
+        // matched by ingest.
         SignalType::Dhash
         | SignalType::Phash
         | SignalType::TextRegex
@@ -104,6 +112,16 @@ impl Catalog {
     fn set_meta(&mut self, no: ListNo, meta: &ListMeta, out: &mut Vec<Change>) {
         let slot = &mut self.lists[usize::from(no)];
         slot.severity = severity_name(meta.severity).to_string();
+        slot.block = meta.kind == ListKind::Block;
+        self.video_changes.push(VideoChange::Thresholds(
+            no,
+            VpdqThresholds {
+                distance: meta.threshold,
+                query_match_percent: f64::from(meta.vpdq.query_match_percent),
+                compared_match_percent: f64::from(meta.vpdq.compared_match_percent),
+                ..VpdqThresholds::default()
+            },
+        ));
         slot.labels = meta.labels.clone();
         let mut info = match meta.kind {
             ListKind::Block => ListInfo::block(),
@@ -135,6 +153,15 @@ impl Catalog {
             labels: entry.labels.clone(),
         });
         let r = EntryRef::new(no, number);
+        if entry.signal_type == SignalType::Vpdq {
+            let frames = takedown_core::vpdq::parse_signal_string(&entry.value);
+            self.video_changes.push(match frames {
+                Ok(f) if slot.block && !entry.is_disabled_at(now_ms) => {
+                    VideoChange::Upsert(r, f.into())
+                }
+                _ => VideoChange::Remove(r),
+            });
+        }
         match entry_signal(entry) {
             Some(signal) if !entry.is_disabled_at(now_ms) => out.push(Change::Add(r, signal)),
             _ => out.push(Change::Delete(r)),
@@ -146,6 +173,8 @@ impl Catalog {
         if let Some(n) = slot.numbers.remove(key) {
             slot.entries[n as usize] = None;
             out.push(Change::Delete(EntryRef::new(no, n)));
+            self.video_changes
+                .push(VideoChange::Remove(EntryRef::new(no, n)));
         }
     }
 
@@ -193,6 +222,11 @@ impl Catalog {
         out
     }
 
+    /// The video changes of the updates turned into index changes since the last call.
+    pub fn take_video_changes(&mut self) -> Vec<VideoChange> {
+        std::mem::take(&mut self.video_changes)
+    }
+
     fn describe(&self, r: EntryRef) -> Option<(&ListSlot, &EntryInfo)> {
         let slot = self.lists.get(usize::from(r.list))?;
         let info = slot.entries.get(r.entry as usize)?.as_ref()?;
@@ -221,6 +255,11 @@ impl ListSink for Matcher {
 pub struct Matcher {
     index: Arc<LiveIndex>,
     catalog: Arc<RwLock<Catalog>>,
+    /// The listed videos (vPDQ entries), matched as whole videos.
+    videos: Arc<LiveVideos>,
+    /// Serialises updates, so the video index gets them in the catalog's order even though it
+    /// is rebuilt outside the catalog's lock (queries must not wait for a video rebuild).
+    updating: Arc<Mutex<()>>,
 }
 
 impl Default for Matcher {
@@ -228,6 +267,8 @@ impl Default for Matcher {
         Matcher {
             index: Arc::new(LiveIndex::new(IndexVersion::empty())),
             catalog: Arc::new(RwLock::new(Catalog::default())),
+            videos: Arc::new(LiveVideos::default()),
+            updating: Arc::new(Mutex::new(())),
         }
     }
 }
@@ -239,9 +280,17 @@ impl Matcher {
         update: &ListUpdate,
         meta: &ListMeta,
     ) -> Result<(), takedown_matcher::index::IndexError> {
-        let mut catalog = self.catalog.write().expect("catalog lock");
-        let changes = catalog.changes_for(update, meta, takedown_hashlists::store::now_ms());
-        self.index.apply(changes)?;
+        let _updating = self.updating.lock().unwrap_or_else(|p| p.into_inner());
+        let videos = {
+            let mut catalog = self.catalog.write().expect("catalog lock");
+            let changes = catalog.changes_for(update, meta, takedown_hashlists::store::now_ms());
+            self.index.apply(changes)?;
+            catalog.take_video_changes()
+        };
+        if let Err(e) = self.videos.apply(videos) {
+            tracing::error!(list = %update_list(update), error = %e,
+                "Applying a list update to the video index failed.");
+        }
         Ok(())
     }
 
@@ -264,6 +313,7 @@ impl Matcher {
                     other => query_signal(other, &value.value).map(|s| index.match_signal(&s)),
                 })
                 .collect();
+            out.extend(self.match_video(post, media, &catalog, now));
             // An image hashed under both conventions is one image: an allow-list entry
             // matching either hash suppresses the PDQ matches of both.
             let pdq_allowed = media.signals.iter().zip(&outcomes).any(|(v, o)| {
@@ -314,6 +364,72 @@ impl Matcher {
     }
 }
 
+impl Matcher {
+    /// Number of listed videos the video index holds.
+    pub fn videos(&self) -> usize {
+        self.videos.videos()
+    }
+
+    /// The matches of a media item's vPDQ signal against the listed videos.
+    fn match_video(
+        &self,
+        post: &PostSignals,
+        media: &messages::MediaSignals,
+        catalog: &Catalog,
+        now: OffsetDateTime,
+    ) -> Vec<MatchMessage> {
+        let mut out = Vec::new();
+        for value in media
+            .signals
+            .iter()
+            .filter(|v| v.signal_type == SignalType::Vpdq)
+        {
+            let Ok(frames) = takedown_core::vpdq::parse_signal_string(&value.value) else {
+                continue;
+            };
+            for m in self.videos.search(&frames, max_gap(&frames)) {
+                let Some((slot, entry)) = catalog.describe(m.entry) else {
+                    continue;
+                };
+                let found = Found {
+                    media_id: &media.media_id,
+                    media_url: media.url.as_deref(),
+                    signal_type: SignalType::Vpdq,
+                    distance: 0,
+                    query: &value.value,
+                };
+                out.extend(found.message(post, slot, entry, now).map(|mut msg| {
+                    msg.video = Some(VideoMatchInfo {
+                        query_match_percent: m.query_match_percent,
+                        compared_match_percent: m.compared_match_percent,
+                        query_ranges: m
+                            .query_ranges
+                            .iter()
+                            .map(|r| SecondsRange {
+                                start: r.start,
+                                end: r.end,
+                            })
+                            .collect(),
+                    });
+                    msg
+                }));
+            }
+        }
+        out
+    }
+}
+
+/// How far apart two matched frames may be and still be one range: one and a half sampling
+/// intervals, the interval being the video's mean spacing of hashed frames (1 s by default).
+fn max_gap(frames: &[takedown_core::VpdqFrame]) -> f64 {
+    match (frames.first(), frames.last()) {
+        (Some(a), Some(b)) if frames.len() > 1 && b.timestamp > a.timestamp => {
+            1.5 * (b.timestamp - a.timestamp) / (frames.len() - 1) as f64
+        }
+        _ => 1.5,
+    }
+}
+
 /// The `media_id` of matches on a post's text rather than one of its media items.
 pub const TEXT_MEDIA_ID: &str = "text";
 
@@ -361,6 +477,7 @@ impl Found<'_> {
             query_hash: self.query.to_string(),
             list_hash: entry.value.clone(),
             matched_at: now,
+            video: None,
         })
     }
 }

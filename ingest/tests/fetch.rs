@@ -267,3 +267,52 @@ async fn a_server_trickling_its_body_is_cut_off_at_the_fetch_deadline() {
         "the fetch held its slot for {took:?}, past its 1 s deadline: {err}"
     );
 }
+
+/// A video container's first bytes followed by `len` bytes in all: sniffs as a video.
+fn video_of(len: usize) -> Vec<u8> {
+    let mut v = std::fs::read(format!(
+        "{}/../testdata/vpdq/videos/doorknob-hd-no-bar.mp4",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    v.resize(len, 0);
+    v
+}
+
+#[tokio::test]
+async fn a_video_is_bounded_by_the_video_cap_and_anything_else_by_the_image_cap() {
+    const MIB: usize = 1024 * 1024;
+    let app = Router::new()
+        .route("/video-3m", get(|| async { video_of(3 * MIB) }))
+        .route("/video-5m", get(|| async { video_of(5 * MIB) }))
+        .route("/image-2m", get(|| async { vec![0xffu8; 2 * MIB] }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let fetcher = Fetcher::new(FetchPolicy {
+        max_bytes: MIB,
+        max_video_bytes: 4 * MIB,
+        total_timeout: Duration::from_secs(10),
+        ..local_allowed()
+    })
+    .unwrap();
+    assert_eq!(
+        fetcher
+            .fetch(&format!("{base}/video-3m"))
+            .await
+            .unwrap()
+            .len(),
+        3 * MIB
+    );
+    let err = fetcher
+        .fetch(&format!("{base}/video-5m"))
+        .await
+        .unwrap_err();
+    assert_eq!(err, FetchError::VideoTooLarge(4 * MIB));
+    assert_eq!(err.code(), takedown_core::ErrorCode::TooLarge);
+    let err = fetcher
+        .fetch(&format!("{base}/image-2m"))
+        .await
+        .unwrap_err();
+    assert_eq!(err, FetchError::TooLarge(MIB));
+}

@@ -72,6 +72,7 @@ fn a_match(i: usize, now: OffsetDateTime) -> Match {
         query_hash: "ab".repeat(32),
         list_hash: entry[4..].to_string(),
         matched_at: now - time::Duration::seconds(i as i64),
+        video: None,
         post_id,
         list_id,
         entry,

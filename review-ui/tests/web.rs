@@ -115,6 +115,7 @@ fn a_match(post: &str, entry_hex: &str) -> Match {
         query_hash: "ab".repeat(32),
         list_hash: entry_hex.into(),
         matched_at: T0 - Duration::hours(2),
+        video: None,
     }
 }
 

@@ -87,7 +87,7 @@ pub enum Source {
 }
 
 /// A hash-list match attached to a case.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MatchRecord {
     /// The deterministic match id.
     pub match_id: String,
@@ -108,6 +108,10 @@ pub struct MatchRecord {
     /// When matched.
     #[serde(with = "time::serde::rfc3339")]
     pub matched_at: OffsetDateTime,
+    /// A video match's percentages and matched stretches (absent for other matches and for
+    /// records stored before videos were matched).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub video: Option<takedown_core::messages::VideoMatchInfo>,
 }
 
 /// The lifecycle of a case.

@@ -7,6 +7,7 @@ mod evidence;
 mod legal_rules;
 mod reports_ledger;
 mod support;
+mod video_case;
 
 use std::collections::HashSet;
 use std::sync::Arc;

@@ -86,6 +86,13 @@ pub fn parse(json: &str) -> Result<VideoInfo, VideoError> {
     let format = probe
         .format
         .ok_or_else(|| VideoError::UnsupportedFormat("ffprobe found no container format".into()))?;
+    // A container that lists no stream at all is broken (e.g. an MP4 cut inside its `moov`
+    // box); one with only audio streams is a real file without a video.
+    if probe.streams.is_empty() {
+        return Err(VideoError::DecodeFailed(
+            "the container lists no streams (corrupt or truncated)".into(),
+        ));
+    }
     let stream = probe
         .streams
         .iter()
@@ -182,6 +189,15 @@ mod tests {
         assert_eq!(
             parse(r#"{"streams": []}"#).unwrap_err().code(),
             ErrorCode::UnsupportedFormat
+        );
+    }
+
+    #[test]
+    fn a_container_without_streams_is_corrupt_not_audio_only() {
+        // ffprobe's answer for an MP4 cut inside its `moov` box: a format, no streams.
+        assert_eq!(
+            parse(&probe("")).unwrap_err().code(),
+            ErrorCode::DecodeFailed
         );
     }
 }

@@ -37,6 +37,25 @@ pub(crate) struct MatchView {
     pub distance: u32,
     pub query_hash: String,
     pub list_hash: String,
+    /// A video match's matched stretches and percentages, as text (empty otherwise).
+    pub video: String,
+}
+
+/// A video match in words: where in the post it matched (`(start, end)` seconds) and how
+/// much of each video.
+fn video_summary(
+    ranges: impl Iterator<Item = (f64, f64)>,
+    query_match_percent: f64,
+    compared_match_percent: f64,
+) -> String {
+    let ranges: Vec<String> = ranges
+        .map(|(start, end)| format!("{start:.1}–{end:.1} s"))
+        .collect();
+    format!(
+        "matched at {}; {query_match_percent:.0} % of the post's frames, \
+         {compared_match_percent:.0} % of the listed video's",
+        ranges.join(", "),
+    )
 }
 
 /// A case of the cluster as shown.
@@ -283,6 +302,17 @@ async fn render_case(
                 distance: m.distance,
                 query_hash: m.query_hash.clone(),
                 list_hash: m.list_hash.clone(),
+                video: m
+                    .video
+                    .as_ref()
+                    .map(|v| {
+                        video_summary(
+                            v.query_ranges.iter().map(|r| (r.start, r.end)),
+                            v.query_match_percent,
+                            v.compared_match_percent,
+                        )
+                    })
+                    .unwrap_or_default(),
             })
             .collect(),
         cluster,
@@ -453,4 +483,17 @@ async fn decide_all(
         store.decide(other, &session.name, input).await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_video_match_is_summarised_with_its_stretches() {
+        assert_eq!(
+            video_summary([(0.0, 1.0), (12.0, 15.5)].into_iter(), 100.0, 40.0),
+            "matched at 0.0–1.0 s, 12.0–15.5 s; 100 % of the post's frames, 40 % of the listed video's"
+        );
+    }
 }

@@ -241,6 +241,7 @@ impl ReviewStore {
             query_hash: m.query_hash.clone(),
             list_hash: m.list_hash.clone(),
             matched_at: m.matched_at,
+            video: m.video.clone(),
         };
         let entry_key = format!("{}/{}", m.list_id, m.entry);
         let [audit, seq] = self.audit_keys();

@@ -53,6 +53,7 @@ pub fn a_match(post: &str, media: &str, list: &str, entry_hex: &str, severity: &
         query_hash: "ab".repeat(32),
         list_hash: entry_hex.into(),
         matched_at: T0,
+        video: None,
     }
 }
 
