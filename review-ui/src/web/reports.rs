@@ -138,7 +138,7 @@ async fn page(
     let now = state.store.clock().now();
     let period = period_of(&q, now.date())?;
     let (months, status) = {
-        let (cfg, p) = (cfg.clone(), period.clone());
+        let (cfg, p) = (cfg.clone(), period);
         blocking(move || {
             let ledger = Ledger::open(&cfg.dir).map_err(|e| e.to_string())?;
             let months = monthly(&ledger, &p).map_err(|e| e.to_string())?;
