@@ -29,7 +29,7 @@ pub enum Command {
     /// Consume post signals, match them against the lists, produce matches.
     Match(crate::stage_cmd::StageArgs),
     /// Serve the review API: cases, queue, legal deadlines, removal orders, audit.
-    Review(crate::review_cmd::ReviewArgs),
+    Review(Box<crate::review_cmd::ReviewArgs>),
     /// Check the review audit trail's hash chain.
     Audit(crate::review_cmd::AuditArgs),
     /// Manage the moderator web UI's accounts.
@@ -86,7 +86,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Lists(args) => crate::lists_cmd::run(args),
         Command::Ingest(args) => crate::stage_cmd::run(args, crate::stage_cmd::Role::Ingest),
         Command::Match(args) => crate::stage_cmd::run(args, crate::stage_cmd::Role::Match),
-        Command::Review(args) => crate::review_cmd::run(args),
+        Command::Review(args) => crate::review_cmd::run(*args),
         Command::Audit(args) => crate::review_cmd::run_audit(args),
         Command::Users(args) => crate::review_cmd::run_users(args),
         Command::Report(args) => crate::report_cmd::run(args),

@@ -319,6 +319,8 @@ fn review_args(
             allow_ip_literals: false,
             evidence_keys: Some(takedown_evidence::Keyring::random()),
         },
+        reports_dir: None,
+        reports_mapping: None,
         command: None,
     }
 }

@@ -139,8 +139,9 @@ fn token() -> anyhow::Result<String> {
     bail!("no Transparency Database token: set TAKEDOWN_SOR_TOKEN or TAKEDOWN_SOR_TOKEN_FILE")
 }
 
-fn mapping(args: &ReportArgs) -> anyhow::Result<Mapping> {
-    match &args.mapping {
+/// The mapping file at `path` (TOML), or the default mapping.
+pub(crate) fn load_mapping(path: Option<&std::path::Path>) -> anyhow::Result<Mapping> {
+    match path {
         None => Ok(Mapping::default()),
         Some(p) => {
             let text =
@@ -156,6 +157,20 @@ fn date(s: &str, what: &str) -> anyhow::Result<time::Date> {
         .from)
 }
 
+/// Publishes the outbox's pending count for the review role's `takedown_sor_outbox_pending`
+/// gauge (not with `--offline`); a failure is logged, the command's own result stands.
+async fn publish_pending(
+    conn: Option<&mut redis::aio::MultiplexedConnection>,
+    prefix: &str,
+    pending: u64,
+) {
+    let Some(conn) = conn else { return };
+    let now_ms = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
+    if let Err(e) = takedown_reports::pending::publish(conn, prefix, pending, now_ms).await {
+        tracing::warn!(error = %e, "Publishing the statements outbox's pending count failed.");
+    }
+}
+
 /// Runs a report command.
 pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -166,7 +181,7 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
 
 async fn run_async(args: ReportArgs) -> anyhow::Result<ExitCode> {
     let ledger = Ledger::open(&args.dir)?;
-    let map = mapping(&args)?;
+    let map = load_mapping(args.mapping.as_deref())?;
     // Parse periods before touching Redis: bad input fails fast.
     let period = match &args.command {
         ReportCommand::Dsa { period, .. } | ReportCommand::Sor(SorCommand::Export { period }) => {
@@ -175,6 +190,7 @@ async fn run_async(args: ReportArgs) -> anyhow::Result<ExitCode> {
         ReportCommand::Tco { year, .. } => Some(Period::year(*year)?),
         _ => None,
     };
+    let mut redis_conn = None;
     if !args.offline {
         let client = redis::Client::open(args.redis_url.as_str())?;
         let mut conn = client
@@ -194,6 +210,7 @@ async fn run_async(args: ReportArgs) -> anyhow::Result<ExitCode> {
                 done.events, done.dead
             );
         }
+        redis_conn = Some(conn);
     }
     match args.command {
         ReportCommand::Archive => {}
@@ -265,7 +282,11 @@ async fn run_async(args: ReportArgs) -> anyhow::Result<ExitCode> {
                 backoff: std::time::Duration::from_millis(backoff_ms),
             };
             let outbox = Outbox::open(&args.dir)?;
-            let done = submit(&ledger, &map, &outbox, &cfg).await?;
+            let result = submit(&ledger, &map, &outbox, &cfg).await;
+            // Whatever the run achieved, the review gauges learn what is left.
+            let left = outbox.pending(&ledger, &map, |_| {})?;
+            publish_pending(redis_conn.as_mut(), &args.prefix, left).await;
+            let done = result?;
             println!(
                 "stored {}, already stored {}, refused by the database {}, refused locally {}, retries {}",
                 done.stored, done.duplicates, done.refused, done.refused_locally, done.retries
@@ -276,6 +297,7 @@ async fn run_async(args: ReportArgs) -> anyhow::Result<ExitCode> {
         }
         ReportCommand::Sor(SorCommand::Status) => {
             let s = Outbox::open(&args.dir)?.status(&ledger, &map)?;
+            publish_pending(redis_conn.as_mut(), &args.prefix, s.pending).await;
             println!(
                 "pending {}\nstored {}\nrefused {}",
                 s.pending,

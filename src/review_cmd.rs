@@ -91,6 +91,13 @@ pub struct ReviewArgs {
     /// The evidence store, its retention and the capture fetcher's limits.
     #[command(flatten)]
     pub evidence: crate::evidence_cmd::EvidenceSettings,
+    /// The report directory of the `takedown report` jobs (ledger files, statements outbox),
+    /// shown on the UI's reports page; without it the page is off.
+    #[arg(long, env = "TAKEDOWN_REPORTS_DIR")]
+    pub reports_dir: Option<std::path::PathBuf>,
+    /// The reports' category and statement mapping (TOML; see docs/reports.md).
+    #[arg(long, env = "TAKEDOWN_REPORTS_MAPPING")]
+    pub reports_mapping: Option<std::path::PathBuf>,
     /// A tool instead of the server.
     #[command(subcommand)]
     pub command: Option<ReviewCommand>,
@@ -493,9 +500,18 @@ pub async fn serve_on(
     let lists = takedown_hashlists::store::Store::connect(&args.redis_url, &args.lists_prefix)
         .await
         .context("connecting to the hash-list store for the UI's list pages")?;
+    let reports = match &args.reports_dir {
+        None => None,
+        Some(dir) => Some(web::ReportsConfig {
+            dir: dir.clone(),
+            mapping: crate::report_cmd::load_mapping(args.reports_mapping.as_deref())?,
+            provider: args.provider_name.clone(),
+        }),
+    };
     let ui = web::WebConfig {
         lists: Some(lists),
         evidence: Some(worker.evidence().clone()),
+        reports,
         ..web::WebConfig::default()
     };
     let app = api::router_with(store.clone(), options).merge(web::router(store, ui));

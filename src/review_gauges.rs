@@ -1,5 +1,8 @@
 //! Gauges of the review state on the review role's `/metrics`: legal deadlines coming due,
-//! escalations and breaches as the sweeper fires them, and the takedown-action outbox.
+//! escalations and breaches as the sweeper fires them, the takedown-action outbox, and the
+//! statements of reasons waiting for the EU Transparency Database
+//! (`takedown_sor_outbox_pending`, as last counted by a submission run or the reports page:
+//! see `takedown_reports::pending`).
 //!
 //! The stage counters (`takedown_messages_*`) say nothing about the law's clocks, yet the
 //! alerts that matter most are "a removal order is about to miss its hour", "one did" and
@@ -51,18 +54,27 @@ pub struct ReviewGauges {
     sla_events: Family<EventLabel, Counter>,
     /// Takedown actions not yet acknowledged by Kafka.
     outbox: Gauge,
+    /// Statements of reasons not yet stored nor refused by the Transparency Database.
+    sor_pending: Gauge,
 }
 
 impl Default for ReviewGauges {
     fn default() -> Self {
-        let mut registry = Registry::with_prefix("takedown_review");
+        let mut root = Registry::with_prefix("takedown");
         let g = ReviewGauges {
             registry: Mutex::new(Registry::default()),
             due_soon: Family::default(),
             overdue_unswept: Gauge::default(),
             sla_events: Family::default(),
             outbox: Gauge::default(),
+            sor_pending: Gauge::default(),
         };
+        root.register(
+            "sor_outbox_pending",
+            "Statements of reasons waiting for the DSA Transparency Database (as last counted)",
+            g.sor_pending.clone(),
+        );
+        let registry = root.sub_registry_with_prefix("review");
         registry.register(
             "deadlines_due_soon",
             "Open cases whose breach deadline is within 15 minutes, by SLA class",
@@ -92,7 +104,7 @@ impl Default for ReviewGauges {
                 });
             }
         }
-        *g.registry.lock().expect("registry lock") = registry;
+        *g.registry.lock().expect("registry lock") = root;
         g
     }
 }
@@ -203,6 +215,10 @@ impl ReviewGauges {
 
         let pending: i64 = conn.zcard(store.key("outbox")).await?;
         self.outbox.set(pending);
+        // Published by whoever last counted the statements outbox (0 before any count).
+        let sor = takedown_reports::pending::read(&mut conn, &store.options().prefix).await?;
+        self.sor_pending
+            .set(sor.map_or(0, |(n, _at)| i64::try_from(n).unwrap_or(i64::MAX)));
         Ok(())
     }
 }
@@ -238,8 +254,11 @@ mod tests {
     fn renders_the_gauges_under_the_review_prefix() {
         let g = ReviewGauges::default();
         g.outbox.set(3);
+        g.sor_pending.set(7);
         let text = g.render();
         assert!(text.contains("takedown_review_outbox_pending 3"), "{text}");
+        // The statements gauge is named as the monitoring's alert expects.
+        assert!(text.contains("\ntakedown_sor_outbox_pending 7\n"), "{text}");
         assert!(
             text.contains(
                 "takedown_review_sla_events_total{class=\"removal_order\",kind=\"breach\"} 0"

@@ -11,6 +11,8 @@
 //! - [`sor`] and [`validate`]: DSA Art. 17 statements of reasons and the Transparency
 //!   Database's field rules; [`outbox`]: their durable, idempotent submission.
 //! - [`tco`]: the TCO Art. 7 yearly transparency report.
+//! - [`monthly`]: month-by-month removals and times to action (the reports page's charts).
+//! - [`pending`]: the outbox's pending count in Redis (the review role's gauge).
 //!
 //! See `docs/reports.md`.
 
@@ -19,7 +21,9 @@ pub mod dsa_figures;
 pub mod event;
 pub mod ledger;
 pub mod mapping;
+pub mod monthly;
 pub mod outbox;
+pub mod pending;
 pub mod period;
 pub mod sor;
 pub mod stats;

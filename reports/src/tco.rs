@@ -12,6 +12,7 @@ use crate::dsa_figures::{ComplaintOutcome, complaint_outcome};
 use crate::event::{Effect, Event, SourceKind};
 use crate::ledger::{Ledger, LedgerError};
 use crate::mapping::system_of;
+use crate::monthly::source_name;
 use crate::period::Period;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -121,17 +122,6 @@ impl Acc {
             .breakdown
             .entry(part.to_string())
             .or_default() += 1;
-    }
-}
-
-fn source_name(s: SourceKind) -> &'static str {
-    match s {
-        SourceKind::HashMatch => "own_initiative",
-        SourceKind::RemovalOrder => "removal_order",
-        SourceKind::Notice => "notice",
-        SourceKind::TrustedNotice => "trusted_flagger_notice",
-        SourceKind::OtherNotification => "other_referral",
-        SourceKind::Complaint => "complaint",
     }
 }
 

@@ -22,6 +22,7 @@ use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
 mod evidence;
+mod reports;
 
 const T0: OffsetDateTime = datetime!(2026-06-01 12:00 UTC);
 const PASSWORD: &str = "a long test password";

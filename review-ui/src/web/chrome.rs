@@ -19,6 +19,10 @@ pub(crate) const DECIDERS: &[Role] = &[Role::Moderator, Role::SeniorModerator];
 pub(crate) const SUPERVISORS: &[Role] = &[Role::SeniorModerator, Role::Legal, Role::Auditor];
 /// Roles that browse the audit log.
 pub(crate) const AUDITORS: &[Role] = &[Role::Auditor, Role::Legal];
+/// Roles that see the reports page (figures, downloads, the statements outbox).
+pub(crate) const REPORTERS: &[Role] = &[Role::Legal, Role::Auditor];
+/// Roles that may act on the statements outbox (queue a refused statement again).
+pub(crate) const LEGAL: &[Role] = &[Role::Legal];
 /// Roles that curate list entries.
 pub(crate) const CURATORS: &[Role] = &[Role::SeniorModerator];
 
@@ -31,6 +35,7 @@ pub(crate) struct Chrome {
     pub audit: bool,
     pub lists: bool,
     pub admin: bool,
+    pub reports: bool,
 }
 
 impl Chrome {
@@ -43,6 +48,7 @@ impl Chrome {
             audit: s.can(AUDITORS),
             lists: state.cfg.lists.is_some() && s.can(CURATORS),
             admin: s.can(&[]),
+            reports: state.cfg.reports.is_some() && s.can(REPORTERS),
         }
     }
 }

@@ -19,7 +19,8 @@
 //! the reveal preference), `case` (a case, decisions, media), `chrome` (role sets and what the
 //! layout shows of the user), `state` (configuration, shared state, errors), `supervisor` (SLA dashboard, audit browser, lists, accounts), `view`
 //! (formatting, defanging, the SVG chart), `media` (what the page shows of a case's evidence,
-//! reveal grants), `evidence` (the preview, reveal and original routes).
+//! reveal grants), `evidence` (the preview, reveal and original routes), `reports` (the
+//! reports page: figures, downloads and the statements outbox, from `takedown-reports`).
 
 pub mod auth;
 mod case;
@@ -29,6 +30,7 @@ mod login_guard;
 mod media;
 mod ops;
 mod queue;
+mod reports;
 mod snapshot;
 mod state;
 mod supervisor;
@@ -36,6 +38,7 @@ mod view;
 
 pub use auth::{UserError, add_user, set_disabled, set_role};
 pub use login_guard::LoginLimits;
+pub use reports::ReportsConfig;
 pub use state::WebConfig;
 
 use axum::Router;
@@ -66,6 +69,7 @@ pub fn router(store: ReviewStore, cfg: WebConfig) -> Router {
         .merge(case::routes())
         .merge(evidence::routes())
         .merge(supervisor::routes())
+        .merge(reports::routes())
         .merge(view::static_routes())
         .layer(axum::middleware::from_fn(guard))
         .with_state(state)

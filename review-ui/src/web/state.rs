@@ -31,6 +31,8 @@ pub struct WebConfig {
     /// The evidence store the case pages show previews and revealed originals from; `None`
     /// shows every case as having no media.
     pub evidence: Option<takedown_evidence::EvidenceStore>,
+    /// The report directory and mapping the reports page reads; `None` hides the page.
+    pub reports: Option<super::reports::ReportsConfig>,
 }
 
 impl Default for WebConfig {
@@ -42,6 +44,7 @@ impl Default for WebConfig {
             lists: None,
             login: LoginLimits::default(),
             evidence: None,
+            reports: None,
         }
     }
 }
@@ -80,6 +83,12 @@ pub(crate) enum WebError {
     /// The hash-list store failed or refused.
     #[error(transparent)]
     Lists(#[from] takedown_hashlists::store::StoreError),
+    /// No such page or file.
+    #[error("{0}")]
+    NotFound(String),
+    /// Reading the report directory or writing a report failed.
+    #[error("reports: {0}")]
+    Reports(String),
 }
 
 impl From<redis::RedisError> for WebError {
@@ -127,7 +136,7 @@ impl IntoResponse for WebError {
             WebError::Store(StoreError::Invalid(_) | StoreError::InvalidField(_)) => {
                 error_page(StatusCode::UNPROCESSABLE_ENTITY, "Cannot do that", &msg)
             }
-            WebError::Store(StoreError::NotFound(_)) => {
+            WebError::Store(StoreError::NotFound(_)) | WebError::NotFound(_) => {
                 error_page(StatusCode::NOT_FOUND, "Not found", &msg)
             }
             WebError::Store(
