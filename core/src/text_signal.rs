@@ -243,6 +243,7 @@ mod tests {
         let entry = "abcdefghij".repeat(4);
         let needle = RawTextNeedle::new(&entry).unwrap();
         assert_eq!(needle.len(), 40);
+        assert!(!needle.is_empty());
         assert!((needle.max_distance() - 2.0).abs() < 1e-9);
         let chars = |s: &str| normalize_text(s).chars().collect::<Vec<_>>();
         assert!(needle.matches(&chars(&entry.to_uppercase())));
@@ -268,6 +269,9 @@ mod tests {
         assert_eq!(levenshtein_within(&c(""), &c("abc"), 5), Some(3));
         assert_eq!(levenshtein_within(&c("abc"), &c(""), 5), Some(3));
         assert_eq!(levenshtein_within(&c("flaw"), &c("lawn"), 5), Some(2));
+        // A deletion and an insertion inside the strings, not at their start.
+        assert_eq!(levenshtein_within(&c("abcd"), &c("abd"), 5), Some(1));
+        assert_eq!(levenshtein_within(&c("abd"), &c("abcd"), 5), Some(1));
     }
 
     #[test]
@@ -297,5 +301,10 @@ mod tests {
         assert_eq!(normalize_url("http:a.example"), "/a.example");
         assert_eq!(normalize_url("http://a.example/x;p?#"), "a.example/x;p");
         assert_eq!(normalize_url("mailto:x@a.example"), "mailto:x@a.example");
+        assert_eq!(
+            normalize_url("http:"),
+            "",
+            "nothing after the scheme: nothing added"
+        );
     }
 }

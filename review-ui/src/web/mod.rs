@@ -38,8 +38,7 @@ mod view;
 
 pub use auth::{UserError, add_user, set_disabled, set_role};
 pub use login_guard::LoginLimits;
-pub use reports::ReportsConfig;
-pub use state::WebConfig;
+pub use state::{ReportsConfig, WebConfig};
 
 use axum::Router;
 use axum::extract::Request;

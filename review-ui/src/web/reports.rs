@@ -10,7 +10,7 @@
 
 use super::auth::{Session, field, form_pairs};
 use super::chrome::{Chrome, LEGAL, REPORTERS};
-use super::state::{AppState, WebError};
+use super::state::{AppState, ReportsConfig, WebError};
 use super::view::{Bar, bar_chart};
 use askama::Template;
 use axum::Router;
@@ -21,27 +21,13 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use redis::AsyncCommands;
 use std::collections::HashMap;
-use std::path::PathBuf;
 use takedown_reports::dsa_csv::{DsaMeta, TEMPLATES, default_qualitative, write_dsa};
 use takedown_reports::dsa_figures::DsaFigures;
 use takedown_reports::ledger::{Ledger, stream_key};
-use takedown_reports::mapping::Mapping;
 use takedown_reports::monthly::{Month, monthly};
 use takedown_reports::outbox::Outbox;
 use takedown_reports::period::{Period, ymd};
 use takedown_reports::stats::num;
-
-/// Where the reports page reads from: the report directory the `takedown report` jobs use
-/// (ledger files and the statements outbox), the mapping they use, and the provider's name.
-#[derive(Clone, Debug)]
-pub struct ReportsConfig {
-    /// The report directory (`TAKEDOWN_REPORTS_DIR`).
-    pub dir: PathBuf,
-    /// The category and statement mapping.
-    pub mapping: Mapping,
-    /// The provider's name in the reports.
-    pub provider: String,
-}
 
 /// Most stored and refused statements listed on the page (the counts are always whole).
 const LIST_MAX: usize = 200;

@@ -14,6 +14,18 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use std::sync::Arc;
 use takedown_review::store::{ReviewStore, StoreError};
 
+/// Where the reports page reads from: the report directory the `takedown report` jobs use
+/// (ledger files and the statements outbox), the mapping they use, and the provider's name.
+#[derive(Clone, Debug)]
+pub struct ReportsConfig {
+    /// The report directory (`TAKEDOWN_REPORTS_DIR`).
+    pub dir: std::path::PathBuf,
+    /// The category and statement mapping.
+    pub mapping: takedown_reports::mapping::Mapping,
+    /// The provider's name in the reports.
+    pub provider: String,
+}
+
 /// How the web UI behaves.
 #[derive(Clone)]
 pub struct WebConfig {
@@ -32,7 +44,7 @@ pub struct WebConfig {
     /// shows every case as having no media.
     pub evidence: Option<takedown_evidence::EvidenceStore>,
     /// The report directory and mapping the reports page reads; `None` hides the page.
-    pub reports: Option<super::reports::ReportsConfig>,
+    pub reports: Option<ReportsConfig>,
 }
 
 impl Default for WebConfig {
