@@ -29,6 +29,17 @@ use takedown_matcher::{DecodeLimits, PreResize, SignalComputer};
 /// histogram's `_bucket`, `_sum` and `_count` samples named by the histogram.
 fn metric_names(text: &str) -> HashSet<String> {
     let mut names = HashSet::new();
+    // A counter family declared without samples yet (no label value seen, such as failures
+    // by error code before the first failure) is exported all the same: `_total` is its
+    // sample name.
+    for line in text.lines() {
+        if let Some(name) = line
+            .strip_prefix("# TYPE ")
+            .and_then(|rest| rest.strip_suffix(" counter"))
+        {
+            names.insert(format!("{name}_total"));
+        }
+    }
     let mut rest = text;
     while let Some(at) = rest.find("takedown_") {
         let preceded = at > 0 && rest.as_bytes()[at - 1].is_ascii_alphanumeric();

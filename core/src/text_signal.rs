@@ -66,14 +66,10 @@ impl RawTextNeedle {
         (!normalized.is_empty()).then_some(RawTextNeedle { normalized })
     }
 
-    /// Length of the normalised text, in characters.
-    pub fn len(&self) -> usize {
+    /// Length of the normalised text, in characters (never 0: [`RawTextNeedle::new`] refuses
+    /// an empty one).
+    pub fn char_len(&self) -> usize {
         self.normalized.len()
-    }
-
-    /// Always false: an empty needle is refused by [`RawTextNeedle::new`].
-    pub fn is_empty(&self) -> bool {
-        self.normalized.is_empty()
     }
 
     /// The largest distance that still matches (pytx: `len - len * (100 - 5) / 100`, in
@@ -242,8 +238,7 @@ mod tests {
         // 40 normalised characters: at most 2.0 edits.
         let entry = "abcdefghij".repeat(4);
         let needle = RawTextNeedle::new(&entry).unwrap();
-        assert_eq!(needle.len(), 40);
-        assert!(!needle.is_empty());
+        assert_eq!(needle.char_len(), 40);
         assert!((needle.max_distance() - 2.0).abs() < 1e-9);
         let chars = |s: &str| normalize_text(s).chars().collect::<Vec<_>>();
         assert!(needle.matches(&chars(&entry.to_uppercase())));

@@ -138,9 +138,11 @@ impl TextRules {
             // Only needles whose length is within 5 % of the text's can match: those of at
             // least 100/105 of its length (and, past that, the needle's own bound decides).
             let shortest = (haystack.len() as f64 * 100.0 / 105.0).floor() as usize;
-            let from = compiled.texts.partition_point(|(n, _)| n.len() < shortest);
+            let from = compiled
+                .texts
+                .partition_point(|(n, _)| n.char_len() < shortest);
             for (needle, place) in &compiled.texts[from..] {
-                if needle.len() as f64 * 0.95 > haystack.len() as f64 + 1.0 {
+                if needle.char_len() as f64 * 0.95 > haystack.len() as f64 + 1.0 {
                     break;
                 }
                 if needle.matches(&haystack) {
@@ -234,7 +236,7 @@ fn compile(state: &State) -> Compiled {
             }
         }
     }
-    lookups.texts.sort_by_key(|(needle, _)| needle.len());
+    lookups.texts.sort_by_key(|(needle, _)| needle.char_len());
     if rules.is_empty() {
         return lookups;
     }
