@@ -25,21 +25,15 @@ use takedown_core::SignalType;
 use takedown_local_services::{KafkaBroker, RedisServer};
 use takedown_matcher::{DecodeLimits, PreResize, SignalComputer};
 
+/// Labelled families the alerts use that have no sample (and so no line at all on `/metrics`)
+/// until their first event: evidence capture failures by error code. This run captures
+/// nothing, so they cannot show up here; `review/src/evidence.rs` registers them.
+const FIRST_SEEN_ON_EVENT: [&str; 1] = ["takedown_evidence_capture_failures_total"];
+
 /// The `takedown_*` sample names in a text (Prometheus exposition, PromQL, JSON), with a
 /// histogram's `_bucket`, `_sum` and `_count` samples named by the histogram.
 fn metric_names(text: &str) -> HashSet<String> {
     let mut names = HashSet::new();
-    // A counter family declared without samples yet (no label value seen, such as failures
-    // by error code before the first failure) is exported all the same: `_total` is its
-    // sample name.
-    for line in text.lines() {
-        if let Some(name) = line
-            .strip_prefix("# TYPE ")
-            .and_then(|rest| rest.strip_suffix(" counter"))
-        {
-            names.insert(format!("{name}_total"));
-        }
-    }
     let mut rest = text;
     while let Some(at) = rest.find("takedown_") {
         let preceded = at > 0 && rest.as_bytes()[at - 1].is_ascii_alphanumeric();
@@ -695,7 +689,10 @@ async fn the_small_overlay_runs_a_post_through_to_a_case() {
         used.len() >= 10,
         "the rules and dashboard use takedown metrics: {used:?}"
     );
-    let missing: Vec<&String> = used.iter().filter(|m| !exported.contains(*m)).collect();
+    let missing: Vec<&String> = used
+        .iter()
+        .filter(|m| !exported.contains(*m) && !FIRST_SEEN_ON_EVENT.contains(&m.as_str()))
+        .collect();
     assert!(
         missing.is_empty(),
         "used but not exported: {missing:?}; exported: {exported:?}"
