@@ -500,13 +500,26 @@ async fn case_pages(
     server_times: &Mutex<Vec<(Option<Class>, Duration)>>,
     requests: usize,
 ) {
-    let ids = store.queue_head(100).await.expect("queue head");
-    assert!(!ids.is_empty(), "no open cases left for the case pages");
-    for (i, id) in ids.iter().enumerate() {
+    // 100 more cases, each matched on the SHA-256 of its photo, so the pushed media passes
+    // the check against the case's hashes; the 100,000 stay open beside them.
+    let now = OffsetDateTime::now_utc();
+    let mut ids = Vec::new();
+    for i in 0..100u32 {
+        let media = photo(i);
+        let digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&media));
+        let mut m = a_match(i as usize, now);
+        m.post_id = format!("page-{i}");
+        m.entry = format!("sha256:{digest}");
+        m.signal_type = SignalType::Sha256;
+        m.query_hash = digest.clone();
+        m.list_hash = digest;
+        m.match_id = match_id(&m.post_id, &m.media_id, &m.list_id, &m.entry);
+        let (id, _) = store.ingest_match(&m).await.expect("a case-page case");
         evidence
-            .push(id, "bench", Some("image/jpeg"), photo(i as u32))
+            .push(&id, "bench", Some("image/jpeg"), media)
             .await
             .expect("pushing media");
+        ids.push(id);
     }
     server_times.lock().expect("timings").clear();
     let mut client = Vec::with_capacity(requests);
