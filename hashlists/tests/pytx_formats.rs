@@ -10,24 +10,15 @@
 
 use serde_json::Value;
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use takedown_core::SignalType;
 use takedown_hashlists::formats::{self, Format, PageInfo, ReadOptions};
 use takedown_hashlists::model::{Entry, VIDEO_LABEL};
 
-fn pytx_python() -> PathBuf {
-    if let Some(p) = std::env::var_os("TAKEDOWN_PYTX_PYTHON") {
-        return PathBuf::from(p);
-    }
-    let home = std::env::var_os("HOME").expect("HOME is set");
-    let default = Path::new(&home).join(".cache/takedown/pytx-venv/bin/python");
-    assert!(
-        default.exists(),
-        "pytx is not installed: run scripts/install-test-deps (or scripts/pytx-venv) first"
-    );
-    default
-}
+#[path = "pytx/python.rs"]
+mod python;
+use python::pytx_python;
 
 fn pytx(mode: &str, dir: &Path) -> String {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/pytx/formats.py");

@@ -8,22 +8,13 @@
 
 use serde_json::{Value, json};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use takedown_core::text_signal::{RawTextNeedle, normalize_text, url_md5};
 
-fn pytx_python() -> PathBuf {
-    if let Some(p) = std::env::var_os("TAKEDOWN_PYTX_PYTHON") {
-        return PathBuf::from(p);
-    }
-    let home = std::env::var_os("HOME").expect("HOME is set");
-    let default = Path::new(&home).join(".cache/takedown/pytx-venv/bin/python");
-    assert!(
-        default.exists(),
-        "pytx is not installed: run scripts/install-test-deps (or scripts/pytx-venv) first"
-    );
-    default
-}
+#[path = "pytx/python.rs"]
+mod python;
+use python::pytx_python;
 
 /// A small deterministic generator (xorshift), so the cases are the same on every run.
 struct Cases(u64);
