@@ -6,9 +6,7 @@
 //! and blurred again: shapes and layout survive, faces, text and symbols do not. It is a JPEG
 //! of at most [`PREVIEW_SIDE`] pixels on its longer side.
 
-use image::imageops::{self, FilterType};
-use image::{DynamicImage, GrayImage};
-use takedown_matcher::decode::{DecodeError, DecodeLimits, decode};
+use takedown_matcher::decode::{DecodeError, DecodeLimits, Pixels, decode_reduced};
 
 /// Longest side of a preview, in pixels.
 pub const PREVIEW_SIDE: u32 = 192;
@@ -41,36 +39,173 @@ pub fn image_type(bytes: &[u8]) -> Option<&'static str> {
 
 /// Makes the preview JPEG of an image.
 pub fn make_preview(bytes: &[u8], limits: &DecodeLimits) -> Result<Vec<u8>, PreviewError> {
-    let decoded = decode(bytes, limits)?;
-    let (w, h) = (decoded.width.max(1), decoded.height.max(1));
-    let grey: GrayImage = decoded.to_image().into_luma8();
+    let reduced = decode_reduced(bytes, limits, DETAIL_SIDE)?;
+    let (w, h) = (reduced.full.0.max(1), reduced.full.1.max(1));
+    let decoded = reduced.image;
+    let source = Grey {
+        width: decoded.width as usize,
+        height: decoded.height as usize,
+        pixels: match decoded.pixels {
+            Pixels::Grey(p) => p,
+            Pixels::Rgb(p) => p.chunks_exact(3).map(|c| luma(c[0], c[1], c[2])).collect(),
+        },
+    };
     let scale =
-        |side: u32, a: u32, b: u32| ((a as u64 * side as u64) / a.max(b) as u64).max(1) as u32;
-    let tiny = imageops::resize(
-        &grey,
-        scale(DETAIL_SIDE, w, h),
-        scale(DETAIL_SIDE, h, w),
-        FilterType::Triangle,
-    );
+        |side: u32, a: u32, b: u32| ((a as u64 * side as u64) / a.max(b) as u64).max(1) as usize;
+    let tiny = source.area_average(scale(DETAIL_SIDE, w, h), scale(DETAIL_SIDE, h, w));
     let (pw, ph) = if w.max(h) <= PREVIEW_SIDE {
-        (w, h)
+        (w as usize, h as usize)
     } else {
         (scale(PREVIEW_SIDE, w, h), scale(PREVIEW_SIDE, h, w))
     };
-    let big = imageops::resize(&tiny, pw, ph, FilterType::Triangle);
-    let blurred = imageops::fast_blur(&big, 4.0);
-    let mut out = Vec::with_capacity(8 * 1024);
-    let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 70);
-    DynamicImage::ImageLuma8(blurred)
-        .write_with_encoder(encoder)
-        .map_err(|e| PreviewError::Encode(e.to_string()))?;
-    Ok(out)
+    let blurred = tiny
+        .bilinear(pw, ph)
+        .box_blur(BLUR_RADIUS)
+        .box_blur(BLUR_RADIUS);
+    blurred.jpeg()
+}
+
+/// Radius of each of the two box blurs over the scaled-up preview (together close to a
+/// Gaussian of σ ≈ 4 px).
+const BLUR_RADIUS: usize = 4;
+
+/// Rec. 601 luma of an RGB pixel, as JPEG's own colour conversion computes it.
+fn luma(r: u8, g: u8, b: u8) -> u8 {
+    ((19_595 * u32::from(r) + 38_470 * u32::from(g) + 7_471 * u32::from(b) + 32_768) >> 16) as u8
+}
+
+/// A greyscale image, row by row. The preview's few steps are done here in integers: they
+/// run on every capture, on at most a few tens of thousands of pixels.
+struct Grey {
+    width: usize,
+    height: usize,
+    pixels: Vec<u8>,
+}
+
+impl Grey {
+    /// Scales to `width`×`height` by averaging the source pixels each target pixel covers
+    /// (at least the nearest one when scaling up).
+    fn area_average(&self, width: usize, height: usize) -> Grey {
+        let span = |i: usize, to: usize, from: usize| {
+            let start = i * from / to;
+            (start, ((i + 1) * from / to).max(start + 1).min(from))
+        };
+        let mut pixels = Vec::with_capacity(width * height);
+        for ty in 0..height {
+            let (y0, y1) = span(ty, height, self.height);
+            for tx in 0..width {
+                let (x0, x1) = span(tx, width, self.width);
+                let sum: u32 = (y0..y1)
+                    .flat_map(|y| &self.pixels[y * self.width + x0..y * self.width + x1])
+                    .map(|&v| u32::from(v))
+                    .sum();
+                let n = ((y1 - y0) * (x1 - x0)) as u32;
+                pixels.push(((sum + n / 2) / n) as u8);
+            }
+        }
+        Grey {
+            width,
+            height,
+            pixels,
+        }
+    }
+
+    /// Scales to `width`×`height` by bilinear interpolation between pixel centres (8-bit
+    /// fixed point), edges clamped.
+    fn bilinear(&self, width: usize, height: usize) -> Grey {
+        // Position of a target pixel's centre in source pixels, times 256.
+        let position = |i: usize, to: usize, from: usize| -> (usize, usize, u32) {
+            let p = ((2 * i + 1) * from * 256 / (2 * to)).saturating_sub(128);
+            let lo = (p >> 8).min(from - 1);
+            ((lo), (lo + 1).min(from - 1), (p & 255) as u32)
+        };
+        let columns: Vec<_> = (0..width).map(|x| position(x, width, self.width)).collect();
+        let mut pixels = Vec::with_capacity(width * height);
+        for y in 0..height {
+            let (y0, y1, fy) = position(y, height, self.height);
+            let (r0, r1) = (
+                &self.pixels[y0 * self.width..],
+                &self.pixels[y1 * self.width..],
+            );
+            for &(x0, x1, fx) in &columns {
+                let top = u32::from(r0[x0]) * (256 - fx) + u32::from(r0[x1]) * fx;
+                let bottom = u32::from(r1[x0]) * (256 - fx) + u32::from(r1[x1]) * fx;
+                pixels.push(((top * (256 - fy) + bottom * fy + (1 << 15)) >> 16) as u8);
+            }
+        }
+        Grey {
+            width,
+            height,
+            pixels,
+        }
+    }
+
+    /// One box blur of `radius` along rows then columns, edges clamped.
+    fn box_blur(&self, radius: usize) -> Grey {
+        let rows = self.blur_rows(radius).transposed();
+        rows.blur_rows(radius).transposed()
+    }
+
+    /// A box blur of `radius` along each row, edges clamped (a running sum over the row
+    /// padded with copies of its end pixels).
+    fn blur_rows(&self, radius: usize) -> Grey {
+        let n = (2 * radius + 1) as u32;
+        let mut padded = Vec::with_capacity(self.width + 2 * radius);
+        let mut pixels = Vec::with_capacity(self.pixels.len());
+        for row in self.pixels.chunks_exact(self.width) {
+            padded.clear();
+            padded.extend(std::iter::repeat_n(row[0], radius));
+            padded.extend_from_slice(row);
+            padded.extend(std::iter::repeat_n(row[row.len() - 1], radius));
+            let mut sum: u32 = padded[..2 * radius].iter().map(|&v| u32::from(v)).sum();
+            for (leaving, entering) in padded.iter().zip(&padded[2 * radius..]) {
+                sum += u32::from(*entering);
+                pixels.push(((sum + n / 2) / n) as u8);
+                sum -= u32::from(*leaving);
+            }
+        }
+        Grey {
+            width: self.width,
+            height: self.height,
+            pixels,
+        }
+    }
+
+    /// Rows become columns.
+    fn transposed(&self) -> Grey {
+        let mut pixels = Vec::with_capacity(self.pixels.len());
+        for x in 0..self.width {
+            pixels.extend((0..self.height).map(|y| self.pixels[y * self.width + x]));
+        }
+        Grey {
+            width: self.height,
+            height: self.width,
+            pixels,
+        }
+    }
+
+    /// The image as a greyscale JPEG (libjpeg-turbo).
+    fn jpeg(&self) -> Result<Vec<u8>, PreviewError> {
+        let encode = |e: turbojpeg::Error| PreviewError::Encode(e.to_string());
+        let mut compressor = turbojpeg::Compressor::new().map_err(encode)?;
+        compressor.set_quality(70);
+        compressor.set_subsamp(turbojpeg::Subsamp::Gray);
+        compressor
+            .compress_to_vec(turbojpeg::Image {
+                pixels: self.pixels.as_slice(),
+                width: self.width,
+                pitch: self.width,
+                height: self.height,
+                format: turbojpeg::PixelFormat::GRAY,
+            })
+            .map_err(encode)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use image::{Rgb, RgbImage};
+    use image::{DynamicImage, Rgb, RgbImage};
 
     /// A 640×480 image with sharp coloured detail: a checkerboard of 8 px squares.
     fn detailed() -> Vec<u8> {
@@ -112,6 +247,87 @@ mod tests {
         )
         .unwrap();
         assert_eq!((p.width(), p.height()), (40, 10));
+    }
+
+    fn jpeg(img: &RgbImage) -> Vec<u8> {
+        let mut out = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
+        out.into_inner()
+    }
+
+    #[test]
+    fn a_jpeg_preview_keeps_the_layout_and_the_shape_of_the_image() {
+        // Left half black, right half white, 1000×100: decoded at 1/8 (125×13), the preview is
+        // 192×19 (1000 → 192, 100 → 19.2) and still dark on the left, light on the right.
+        let img = RgbImage::from_fn(1000, 100, |x, _| {
+            if x < 500 {
+                Rgb([0, 0, 0])
+            } else {
+                Rgb([255, 255, 255])
+            }
+        });
+        let p =
+            image::load_from_memory(&make_preview(&jpeg(&img), &DecodeLimits::default()).unwrap())
+                .unwrap()
+                .into_luma8();
+        assert_eq!((p.width(), p.height()), (192, 19));
+        assert!(p.get_pixel(10, 9)[0] < 40, "left {}", p.get_pixel(10, 9)[0]);
+        assert!(
+            p.get_pixel(181, 9)[0] > 215,
+            "right {}",
+            p.get_pixel(181, 9)[0]
+        );
+        let small = jpeg(&RgbImage::from_pixel(40, 10, Rgb([200, 200, 200])));
+        let p = image::load_from_memory(&make_preview(&small, &DecodeLimits::default()).unwrap())
+            .unwrap();
+        assert_eq!((p.width(), p.height()), (40, 10));
+    }
+
+    #[test]
+    fn a_truncated_jpeg_gets_no_preview() {
+        let bytes = jpeg(&RgbImage::from_pixel(640, 480, Rgb([90, 20, 20])));
+        assert!(matches!(
+            make_preview(&bytes[..bytes.len() / 2], &DecodeLimits::default()),
+            Err(PreviewError::Decode(_))
+        ));
+    }
+
+    fn grey(width: usize, pixels: &[u8]) -> Grey {
+        Grey {
+            width,
+            height: pixels.len() / width,
+            pixels: pixels.to_vec(),
+        }
+    }
+
+    #[test]
+    fn the_integer_steps_compute_what_they_say() {
+        // Area average: each target pixel is the rounded mean of the 2×2 it covers.
+        let a = grey(4, &[0, 10, 100, 101, 20, 31, 200, 200]).area_average(2, 1);
+        assert_eq!(a.pixels, [15, 150]);
+        // Scaling up, a target pixel takes the nearest source pixel.
+        assert_eq!(grey(2, &[7, 9]).area_average(4, 1).pixels, [7, 7, 9, 9]);
+        // Bilinear between pixel centres: 0 and 255 spread over 4 pixels, edges clamped.
+        assert_eq!(grey(2, &[0, 255]).bilinear(4, 1).pixels, [0, 64, 191, 255]);
+        assert_eq!(grey(1, &[0, 255]).bilinear(1, 4).pixels, [0, 64, 191, 255]);
+        // A box blur of radius 1 spreads an impulse over three pixels, in rows and columns.
+        let b = grey(5, &[0, 0, 90, 0, 0]).box_blur(1);
+        assert_eq!(b.pixels, [0, 30, 30, 30, 0]);
+        let c = grey(1, &[0, 0, 90, 0, 0]).box_blur(1);
+        assert_eq!(c.pixels, [0, 30, 30, 30, 0]);
+        // In two dimensions: an impulse in the middle of 5×3 spreads over its 3×3 (90 / 9 =
+        // 10 each; at the top and bottom rows the clamped edge counts the middle row once).
+        let d = grey(5, &[0, 0, 0, 0, 0, 0, 0, 90, 0, 0, 0, 0, 0, 0, 0]).box_blur(1);
+        assert_eq!(
+            d.pixels,
+            [0, 10, 10, 10, 0, 0, 10, 10, 10, 0, 0, 10, 10, 10, 0]
+        );
+        // Edges are clamped: a constant image stays constant.
+        assert_eq!(grey(3, &[50; 6]).box_blur(4).pixels, [50; 6]);
+        assert_eq!(luma(255, 255, 255), 255);
+        assert_eq!(luma(255, 0, 0), 76);
+        assert_eq!(luma(0, 255, 0), 150);
+        assert_eq!(luma(0, 0, 255), 29);
     }
 
     #[test]

@@ -230,6 +230,36 @@ fn check_dimensions(width: u32, height: u32, limits: &DecodeLimits) -> Result<()
 /// bit for bit with the tools shared lists are made with. Animated GIF and WebP are decoded to the end so a corrupt or oversized later
 /// frame is caught, within the frame limits.
 pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<DecodedImage, DecodeError> {
+    decode_with(bytes, limits, None).map(|reduced| reduced.image)
+}
+
+/// An image decoded by [`decode_reduced`]: possibly smaller than the image itself.
+#[derive(Debug, Clone)]
+pub struct ReducedImage {
+    /// The image's own width and height.
+    pub full: (u32, u32),
+    /// The decoded pixels, `full` divided by 1, 2, 4 or 8 (rounded up).
+    pub image: DecodedImage,
+}
+
+/// Decodes the first frame like [`decode`], within the same limits, but a JPEG only as far as
+/// a grey copy whose longer side is at least `min_side` pixels (libjpeg-turbo's DCT scaling:
+/// down to 1/8 of each side for a fraction of the work). Other formats decode at full size.
+/// For small derived images such as previews, never for hashing: the pixels differ from a
+/// full decode's.
+pub fn decode_reduced(
+    bytes: &[u8],
+    limits: &DecodeLimits,
+    min_side: u32,
+) -> Result<ReducedImage, DecodeError> {
+    decode_with(bytes, limits, Some(min_side.max(1)))
+}
+
+fn decode_with(
+    bytes: &[u8],
+    limits: &DecodeLimits,
+    reduce_to: Option<u32>,
+) -> Result<ReducedImage, DecodeError> {
     if bytes.len() > limits.max_input_bytes {
         return Err(DecodeError::TooLarge {
             size: bytes.len(),
@@ -258,18 +288,20 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<DecodedImage, Decod
         }
         let checked = |w, h| check_dimensions(w, h, limits);
         if let jpeg::Decoded::Pixels {
+            full,
             width,
             height,
             pixels,
-        } = jpeg::decode(bytes, limits, checked)?
+        } = jpeg::decode(bytes, limits, checked, reduce_to)?
         {
-            return Ok(DecodedImage {
+            let image = DecodedImage {
                 width,
                 height,
                 format,
                 frames: 1,
                 pixels,
-            });
+            };
+            return Ok(ReducedImage { full, image });
         }
     }
     reader.limits(image_limits(limits));
@@ -305,12 +337,15 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<DecodedImage, Decod
         | DynamicImage::ImageLumaA16(_) => Pixels::Grey(image.into_luma8().into_raw()),
         _ => Pixels::Rgb(image.into_rgb8().into_raw()),
     };
-    Ok(DecodedImage {
-        width,
-        height,
-        format,
-        frames,
-        pixels,
+    Ok(ReducedImage {
+        full: (width, height),
+        image: DecodedImage {
+            width,
+            height,
+            format,
+            frames,
+            pixels,
+        },
     })
 }
 

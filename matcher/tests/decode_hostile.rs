@@ -225,3 +225,42 @@ proptest! {
         decode_never_panics(&bytes[..keep]);
     }
 }
+
+/// A reduced decode is the 1/8 DCT scale of the JPEG: each pixel the mean of its 8×8 block
+/// (within JPEG's rounding), in grey, with the image's own size reported beside it, and within
+/// the same limits as a full decode.
+#[test]
+fn a_reduced_jpeg_decode_averages_blocks_and_keeps_the_limits() {
+    use takedown_matcher::decode::{Pixels, decode_reduced};
+    // 8×8 blocks of grey levels 0, 32, 64, … in a 640×480 image.
+    let img = image::GrayImage::from_fn(640, 480, |x, y| {
+        image::Luma([(((x / 8) + (y / 8)) % 8 * 32) as u8])
+    });
+    let mut bytes = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut bytes, image::ImageFormat::Jpeg).unwrap();
+    let bytes = bytes.into_inner();
+    let reduced = decode_reduced(&bytes, &DecodeLimits::default(), 24).unwrap();
+    assert_eq!(reduced.full, (640, 480));
+    assert_eq!((reduced.image.width, reduced.image.height), (80, 60));
+    let Pixels::Grey(p) = &reduced.image.pixels else {
+        panic!("grey expected")
+    };
+    for (i, v) in p.iter().enumerate() {
+        let (bx, by) = (i % 80, i / 80);
+        let want = ((bx + by) % 8 * 32) as i32;
+        assert!(
+            (*v as i32 - want).abs() <= 6,
+            "block {bx},{by}: {v} vs {want}"
+        );
+    }
+    // Asking for more detail than 1/8 gives: 1/2 for a 200 px side.
+    let half = decode_reduced(&bytes, &DecodeLimits::default(), 200).unwrap();
+    assert_eq!((half.image.width, half.image.height), (320, 240));
+    // The limits hold as for a full decode.
+    let small = DecodeLimits {
+        max_width: 600,
+        ..DecodeLimits::default()
+    };
+    assert!(decode_reduced(&bytes, &small, 24).is_err());
+    assert!(decode_reduced(&bytes[..bytes.len() - 2], &DecodeLimits::default(), 24).is_err());
+}

@@ -26,6 +26,8 @@ const BYTES_PER_PIXEL_BOUND: u64 = 3 + 6;
 pub(crate) enum Decoded {
     /// Decoded by libjpeg-turbo.
     Pixels {
+        /// The width and height the JPEG declares (before any reduction).
+        full: (u32, u32),
         /// Width in pixels.
         width: u32,
         /// Height in pixels.
@@ -37,11 +39,26 @@ pub(crate) enum Decoded {
     NotRgb,
 }
 
+/// The largest of libjpeg-turbo's DCT scaling divisors (8, 4, 2, 1) that keeps the longer
+/// side of a `width`×`height` image at `min_side` pixels or more.
+fn reduction(width: u32, height: u32, min_side: u32) -> u32 {
+    let longer = width.max(height);
+    [8, 4, 2]
+        .into_iter()
+        .find(|d| longer.div_ceil(*d) >= min_side)
+        .unwrap_or(1)
+}
+
 /// Decodes a complete JPEG (the caller has checked its end marker and scan count).
+///
+/// With `reduce_to`, the image is decoded in grey at the smallest DCT scale (1/8, 1/4, 1/2)
+/// whose longer side is still at least that many pixels: a fraction of the work, for callers
+/// that only need a small copy (previews). Without it, at full size in its own colours.
 pub(crate) fn decode(
     bytes: &[u8],
     limits: &DecodeLimits,
     check_dimensions: impl Fn(u32, u32) -> Result<(), DecodeError>,
+    reduce_to: Option<u32>,
 ) -> Result<Decoded, DecodeError> {
     let malformed = |e: turbojpeg::Error| DecodeError::Malformed(e.to_string());
     let mut decompressor = Decompressor::new().map_err(malformed)?;
@@ -50,9 +67,10 @@ pub(crate) fn decode(
     let height = u32::try_from(header.height).unwrap_or(u32::MAX);
     check_dimensions(width, height)?;
     let (format, channels) = match header.colorspace {
+        Colorspace::CMYK | Colorspace::YCCK => return Ok(Decoded::NotRgb),
+        _ if reduce_to.is_some() => (PixelFormat::GRAY, 1),
         Colorspace::Gray => (PixelFormat::GRAY, 1),
         Colorspace::RGB | Colorspace::YCbCr => (PixelFormat::RGB, 3),
-        Colorspace::CMYK | Colorspace::YCCK => return Ok(Decoded::NotRgb),
     };
     let needed = u64::from(width) * u64::from(height) * BYTES_PER_PIXEL_BOUND;
     if needed > limits.max_alloc_bytes {
@@ -61,7 +79,12 @@ pub(crate) fn decode(
             limits.max_alloc_bytes
         )));
     }
-    let (w, h) = (header.width, header.height);
+    // libjpeg-turbo scales to the largest factor that fits the size asked for; asking for
+    // exactly ceil(side / divisor) gets that divisor (its TJSCALED rounding).
+    let full = (width, height);
+    let divisor = reduce_to.map_or(1, |side| reduction(width, height, side));
+    let (width, height) = (width.div_ceil(divisor), height.div_ceil(divisor));
+    let (w, h) = (width as usize, height as usize);
     let mut pixels = vec![0u8; w * h * channels];
     decompressor
         .decompress(
@@ -81,8 +104,29 @@ pub(crate) fn decode(
         Pixels::Rgb(pixels)
     };
     Ok(Decoded::Pixels {
+        full,
         width,
         height,
         pixels,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reduction;
+
+    #[test]
+    fn the_reduction_keeps_the_longer_side_at_the_size_asked_for() {
+        // 640 / 8 = 80 ≥ 24; 640 / 8 = 80 < 100 but 640 / 4 = 160 ≥ 100.
+        assert_eq!(reduction(640, 480, 24), 8);
+        assert_eq!(reduction(480, 640, 100), 4);
+        assert_eq!(reduction(640, 480, 200), 2);
+        assert_eq!(reduction(640, 480, 320), 2);
+        assert_eq!(reduction(640, 480, 321), 1);
+        // Exactly on the boundary, and rounding up: ceil(190 / 8) = 24.
+        assert_eq!(reduction(192, 10, 24), 8);
+        assert_eq!(reduction(190, 10, 24), 8);
+        assert_eq!(reduction(180, 10, 24), 4);
+        assert_eq!(reduction(20, 20, 24), 1);
+    }
 }
