@@ -48,6 +48,55 @@
   tick();
   setInterval(tick, 1000);
 
+  // --- Live queue ---------------------------------------------------------------------------
+  // The queue table names its live endpoint; every second while the page is visible the rows
+  // and counts are fetched for the same query and swapped in place. The focused or selected
+  // row stays focused or selected when it is still there.
+  var live = document.querySelector("table[data-live]");
+  if (live) {
+    var tbody = document.getElementById("queue-rows");
+    var emptyNote = document.getElementById("queue-empty");
+    var lastRows = null;
+    var inFlight = false;
+    var COUNTS = ["queued", "senior", "claimed", "breached", "matching", "mine"];
+    var refresh = function () {
+      if (document.hidden || inFlight || !tbody) return;
+      inFlight = true;
+      fetch(live.getAttribute("data-live") + window.location.search, {
+        credentials: "same-origin", headers: { accept: "application/json" }
+      }).then(function (r) { return r.ok ? r.json() : null; }).then(function (d) {
+        inFlight = false;
+        if (!d) return;
+        serverNow = d.now_ms;
+        loaded = Date.now();
+        if (d.rows !== lastRows) {
+          var active = document.activeElement;
+          var focusedRow = active && tbody.contains(active) ? active.closest("tr") : null;
+          var focusedId = focusedRow ? focusedRow.getAttribute("data-id") : null;
+          var sel = tbody.querySelector("tr.selected");
+          var selectedId = sel ? sel.getAttribute("data-id") : null;
+          tbody.innerHTML = d.rows;
+          lastRows = d.rows;
+          tbody.querySelectorAll("tr[data-id]").forEach(function (tr) {
+            var id = tr.getAttribute("data-id");
+            if (id === selectedId) tr.classList.add("selected");
+            if (id === focusedId) { var a = tr.querySelector("a.case-link"); if (a) a.focus(); }
+          });
+        }
+        if (emptyNote) emptyNote.hidden = !d.empty;
+        COUNTS.forEach(function (k) {
+          var el = document.getElementById("count-" + k);
+          if (el && el.textContent !== String(d.counts[k])) el.textContent = String(d.counts[k]);
+        });
+        var at = document.getElementById("counts-at");
+        if (at) at.textContent = d.counts_at;
+        tick();
+      }).catch(function () { inFlight = false; });
+    };
+    setInterval(refresh, 1000);
+    document.addEventListener("visibilitychange", refresh);
+  }
+
   // --- Media reveal ----------------------------------------------------------------------
   var csrf = document.body.getAttribute("data-csrf") || "";
 
@@ -127,6 +176,12 @@
 
   var holding = null;
   document.addEventListener("keydown", function (e) {
+    // Ctrl+Enter (or Cmd+Enter) records the decision from anywhere on the case page.
+    if ((e.ctrlKey || e.metaKey) && e.key === "Enter" && document.getElementById("decision")) {
+      e.preventDefault();
+      submit("decision");
+      return;
+    }
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     var t = e.target;
     var typing = t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable);
@@ -135,6 +190,7 @@
       case "j": move(1); break;
       case "k": move(-1); break;
       case "c": submit("claim-this"); submit("claim-next"); break;
+      case "s": submit("skip-this"); break;
       case "r": choose("o-remove", "#g-a"); break;
       case "n": choose("o-ntc", "#justification"); break;
       case "e": choose("o-escalate", "#justification"); break;

@@ -21,6 +21,7 @@ use takedown_review_ui::web::{self, WebConfig};
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
+mod console;
 mod evidence;
 mod reports;
 
@@ -464,7 +465,7 @@ async fn login_claim_reveal_and_decide_in_chromium() {
     b.click("#g-a").await;
     b.click(&format!("input[name=bulk][value='{twin}']")).await;
     b.click("#submit-decision").await;
-    b.wait_url("/queue?decided=").await;
+    b.wait_url("decided=").await;
     b.screenshot("04-decided").await;
 
     for id in [&case_id, &twin] {
@@ -526,16 +527,16 @@ async fn the_countdown_is_shown_coloured_and_moves() {
     let s1 = seconds(first.clone());
     assert!((595..=600).contains(&s1), "{first}");
     b.screenshot("05-countdown").await;
-    // The page's clock is the browser's Date.now() since load: take it over, frozen except for
-    // what the test adds, and wait for the page's next tick to show each step.
-    b.js("var real = Date.now(); window.__advance = 0; \
-          Date.now = function () { return real + window.__advance; }; return real;")
+    // The page's clock is the server's, as each live update brings it, plus the browser's
+    // Date.now() since that update: freeze the browser's, so that only the server's (manual)
+    // clock moves the countdown, and wait for the page's next update to show each step.
+    b.js("var frozen = Date.now(); Date.now = function () { return frozen; }; return frozen;")
         .await;
-    let countdown_after = |advance_ms: i64, at_most: i64| {
+    let countdown_after = |advance: Duration, at_most: i64| {
         let b = &b;
+        let clock = app.clock.clone();
         async move {
-            b.js(&format!("window.__advance = {advance_ms}; return 0;"))
-                .await;
+            clock.advance(advance);
             let deadline = tokio::time::Instant::now() + StdDuration::from_secs(10);
             loop {
                 let s = seconds(b.text(".countdown").await);
@@ -550,11 +551,10 @@ async fn the_countdown_is_shown_coloured_and_moves() {
             }
         }
     };
-    let s2 = countdown_after(60_000, s1 - 59).await;
-    // 60 s added, plus the real seconds between reading s1 and taking the clock over.
-    assert!((s1 - 70..=s1 - 59).contains(&s2), "{s1} then {s2}");
-    // From here the page's time moves only by what is added: 2 minutes are exactly 120 s.
-    let s3 = countdown_after(180_000, s2 - 1).await;
+    // The order's deadline is 10 minutes after T0, the server's clock: a minute on, 9 left.
+    let s2 = countdown_after(Duration::minutes(1), 540).await;
+    assert_eq!(s2, 540, "{s1} then {s2}");
+    let s3 = countdown_after(Duration::minutes(2), s2 - 1).await;
     assert_eq!(s2 - s3, 120, "{s2} then {s3}");
     // j selects the first case, ? opens the help, Escape closes it.
     b.key("j").await;
@@ -576,7 +576,7 @@ async fn the_countdown_is_shown_coloured_and_moves() {
     );
 
     // The case page shows Annex I and the same clock; past the deadline it reads as breached.
-    app.clock.advance(Duration::minutes(11));
+    app.clock.advance(Duration::minutes(8));
     b.goto(&format!("{}/cases/{}", app.base, record.case_ids[0]))
         .await;
     assert!(b.text("#order-h").await.contains("Annex I"));

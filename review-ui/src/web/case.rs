@@ -14,7 +14,7 @@ use super::view::{clock_fields, defang, ms};
 use askama::Template;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use redis::AsyncCommands;
@@ -79,6 +79,8 @@ struct CasePage {
     you_hold: bool,
     can_claim: bool,
     can_decide: bool,
+    /// Accounts a senior may hand this case to (empty: no reassigning here).
+    reassign_to: Vec<String>,
     now_ms: i64,
     due_ms: i64,
     period_ms: i64,
@@ -99,6 +101,8 @@ struct CasePage {
     is_complaint: bool,
     error: String,
     form: DecisionForm,
+    /// A status line (the decision just recorded on the previous case).
+    flash: String,
 }
 
 /// A removal order's Annex I fields and generated replies, as shown.
@@ -193,10 +197,11 @@ async fn case_page(
     State(state): State<AppState>,
     session: Session,
     Path(id): Path<String>,
+    Query(q): Query<std::collections::HashMap<String, String>>,
 ) -> Result<Response, WebError> {
     session.require(READERS)?;
     let view = state.store.case(&id).await?;
-    let page = render_case(
+    let mut page = render_case(
         &state,
         &session,
         view,
@@ -204,6 +209,14 @@ async fn case_page(
         String::new(),
     )
     .await?;
+    // Only an id of our own shape is named back (see the queue's flash).
+    page.flash = q
+        .get("decided")
+        .map(|d| match super::queue::is_case_id(d) {
+            true => format!("Decision recorded for {d}. This is the next case."),
+            false => "Decision recorded. This is the next case.".to_string(),
+        })
+        .unwrap_or_default();
     Ok(Html(page.render()?).into_response())
 }
 
@@ -267,7 +280,21 @@ async fn render_case(
         t.format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default()
     };
+    let mut reassign_to = Vec::new();
+    if open && session.can(&[Role::SeniorModerator]) {
+        for (name, role) in super::auth::accounts(store).await? {
+            let fits = match role {
+                Role::SeniorModerator => true,
+                Role::Moderator => !case.senior_only,
+                _ => false,
+            };
+            if fits && name != holder {
+                reassign_to.push(name);
+            }
+        }
+    }
     Ok(CasePage {
+        reassign_to,
         chrome: Chrome::of(session, state),
         id: case.id.clone(),
         class: case.sla.class.as_str(),
@@ -344,6 +371,7 @@ async fn render_case(
             .any(|s| matches!(s, Source::Complaint { .. })),
         error,
         form,
+        flash: String::new(),
     })
 }
 
@@ -431,7 +459,15 @@ async fn decide(
         Err(e) => Err(e),
     };
     match result {
-        Ok(()) => Ok(Redirect::to(&format!("/queue?decided={id}")).into_response()),
+        // The next case opens at once (claimed), or the queue when there is none.
+        Ok(()) => {
+            let senior = matches!(session.role, Role::SeniorModerator | Role::Admin);
+            Ok(match state.store.claim_next(&session.name, senior).await? {
+                Some(next) => Redirect::to(&format!("/cases/{next}?decided={id}")),
+                None => Redirect::to(&format!("/queue?decided={id}&empty=1")),
+            }
+            .into_response())
+        }
         Err(e @ (WebError::BadRequest(_) | WebError::Store(StoreError::Decision(_)))) => {
             let page = render_case(&state, &session, view, form, e.to_string()).await?;
             Ok((

@@ -24,6 +24,7 @@
 
 pub mod auth;
 mod case;
+mod changes;
 mod chrome;
 mod evidence;
 mod login_guard;

@@ -1,6 +1,7 @@
 //! Redis writes the web UI needs that the review store does not offer: an audit entry for
-//! an event that is not a case transition (login, a media view, a preference), and claiming
-//! one named case (from its page, or the cases of a cluster for a bulk decision).
+//! an event that is not a case transition (login, a media view, a preference), claiming
+//! one named case (from its page, or the cases of a cluster for a bulk decision), and
+//! giving a claim back (release, skip) or handing it to another moderator (reassign).
 //!
 //! They live here rather than in `store.rs` so the UI does not change the store's scripts;
 //! they follow the same conventions: the audit entry is appended by the same Lua call as the
@@ -35,10 +36,46 @@ redis.call('XADD', KEYS[1], '*', 'seq', seq, 'subject', ARGV[1], 'actor', ARGV[2
 return 1
 "#;
 
+/// KEYS: audit, seq, case, leases. ARGV: case id, actor, now, required holder ('' = any),
+/// new holder ('' = back to its queue), lease end, action, cause.
+/// Returns 1 done, 0 the case is not open or not held, -1 it is held by someone else.
+const HAND_OVER: &str = r#"
+if redis.call('HGET', KEYS[3], 'state') ~= 'open' then return 0 end
+local holder = redis.call('HGET', KEYS[3], 'holder')
+if not holder then return 0 end
+if ARGV[4] ~= '' and holder ~= ARGV[4] then return -1 end
+if ARGV[5] == '' then
+  redis.call('ZREM', KEYS[4], ARGV[1])
+  redis.call('HDEL', KEYS[3], 'holder', 'lease_until')
+  redis.call('ZADD', redis.call('HGET', KEYS[3], 'queue'), redis.call('HGET', KEYS[3], 'score'), ARGV[1])
+else
+  redis.call('HSET', KEYS[3], 'holder', ARGV[5], 'lease_until', ARGV[6])
+  redis.call('ZADD', KEYS[4], ARGV[6], ARGV[1])
+end
+redis.call('HINCRBY', KEYS[3], 'ver', 1)
+local seq = redis.call('INCR', KEYS[2])
+redis.call('XADD', KEYS[1], '*', 'seq', seq, 'subject', ARGV[1], 'actor', ARGV[2], 'at', ARGV[3],
+  'action', ARGV[7], 'before', cjson.encode({holder = holder}),
+  'after', cjson.encode({holder = ARGV[5]}), 'cause', ARGV[8])
+return 1
+"#;
+
 /// The loaded scripts.
 pub(crate) struct Scripts {
     audit: redis::Script,
     claim_one: redis::Script,
+    hand_over: redis::Script,
+}
+
+/// What giving a claim back or handing it on does.
+pub(crate) enum HandOver<'a> {
+    /// The holder gives the case back to its queue (`case.released`).
+    Release,
+    /// The holder passes on it for now (`case.skipped`; back to its queue).
+    Skip,
+    /// A senior moderator gives the case to another moderator (`case.reassigned`), whoever
+    /// holds it.
+    Reassign { to: &'a str },
 }
 
 fn now_ms(store: &ReviewStore) -> i64 {
@@ -61,6 +98,7 @@ impl Scripts {
         Scripts {
             audit: redis::Script::new(AUDIT),
             claim_one: redis::Script::new(CLAIM_ONE),
+            hand_over: redis::Script::new(HAND_OVER),
         }
     }
 
@@ -109,6 +147,45 @@ impl Scripts {
             .arg(actor)
             .arg(now)
             .arg(until)
+            .invoke_async(&mut store.connection())
+            .await?;
+        Ok(match code {
+            1 => Claim::Claimed,
+            -1 => Claim::HeldByOther,
+            _ => Claim::NotOpen,
+        })
+    }
+
+    /// Releases, skips or reassigns the case `id` held by `actor` (or, for a reassignment,
+    /// by anyone), with its audit entry.
+    pub async fn hand_over(
+        &self,
+        store: &ReviewStore,
+        id: &str,
+        actor: &str,
+        how: HandOver<'_>,
+    ) -> Result<Claim, StoreError> {
+        let now = now_ms(store);
+        let until = now + store.options().lease.whole_milliseconds() as i64;
+        let (required, to, action, cause) = match how {
+            HandOver::Release => (actor, "", "case.released", "released by its holder"),
+            HandOver::Skip => (actor, "", "case.skipped", "skipped by its holder"),
+            HandOver::Reassign { to } => ("", to, "case.reassigned", "reassigned by a senior"),
+        };
+        let code: i64 = self
+            .hand_over
+            .key(store.key("audit"))
+            .key(store.key("audit:seq"))
+            .key(store.key(&format!("case:{id}")))
+            .key(store.key("leases"))
+            .arg(id)
+            .arg(actor)
+            .arg(now)
+            .arg(required)
+            .arg(to)
+            .arg(until)
+            .arg(action)
+            .arg(cause)
             .invoke_async(&mut store.connection())
             .await?;
         Ok(match code {

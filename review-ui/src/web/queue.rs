@@ -6,7 +6,7 @@
 
 use super::auth::{Session, field, form_pairs};
 use super::chrome::{Chrome, DECIDERS, READERS};
-use super::ops::Claim;
+use super::ops::{Claim, HandOver};
 use super::snapshot::{Filter, Status, decode, jurisdiction, source_name};
 use super::state::{AppState, WebError};
 use super::view::{clock_fields, ms};
@@ -27,8 +27,12 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/queue") }))
         .route("/queue", get(queue))
+        .route("/queue/live", get(queue_live))
         .route("/queue/claim", post(claim_next))
         .route("/cases/{id}/claim", post(claim_one))
+        .route("/cases/{id}/release", post(release))
+        .route("/cases/{id}/skip", post(skip))
+        .route("/cases/{id}/reassign", post(reassign))
         .route("/prefs", get(prefs_page).post(save_prefs))
 }
 
@@ -42,6 +46,10 @@ pub(crate) struct QueueRow {
     pub jurisdiction: String,
     pub status: &'static str,
     pub holder: String,
+    /// When the holder's claim ends, in Unix ms (0: not claimed).
+    pub claim_ms: i64,
+    /// The claim's end as text (empty: not claimed).
+    pub claim_left: String,
     /// Deadline in Unix ms (0: no running clock).
     pub due_ms: i64,
     pub period_ms: i64,
@@ -59,6 +67,14 @@ type Scored = Vec<(String, f64)>;
 struct QueuePage {
     chrome: Chrome,
     rows: Vec<QueueRow>,
+    /// The "my cases" view (the viewer's claims, with their expiry).
+    mine: bool,
+    /// How many cases the viewer holds.
+    mine_count: usize,
+    /// The session's CSRF token (the rows' forms).
+    csrf: String,
+    /// How long a claim lasts, in ms.
+    lease_ms: i64,
     now_ms: i64,
     facets: Vec<Facet>,
     queued: u64,
@@ -81,6 +97,76 @@ async fn queue(
     Ok(Html(page.render()?).into_response())
 }
 
+/// The rows of the queue table alone (the live update swaps them in).
+#[derive(Template)]
+#[template(path = "queue_rows.html")]
+struct QueueRows<'a> {
+    rows: &'a [QueueRow],
+    mine: bool,
+    csrf: &'a str,
+    lease_ms: i64,
+}
+
+/// The queue's rows and counts as JSON, for the page to update itself in place (polled
+/// every second while it is visible): the same query, the same page, rendered the same way.
+async fn queue_live(
+    State(state): State<AppState>,
+    session: Session,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, WebError> {
+    session.require(READERS)?;
+    let page = queue_page(&state, &session, &q).await?;
+    let rows = QueueRows {
+        rows: &page.rows,
+        mine: page.mine,
+        csrf: &session.csrf,
+        lease_ms: page.lease_ms,
+    }
+    .render()?;
+    let body = serde_json::json!({
+        "now_ms": page.now_ms,
+        "rows": rows,
+        "empty": page.rows.is_empty(),
+        "counts": {
+            "queued": page.queued,
+            "senior": page.senior,
+            "claimed": page.claimed,
+            "breached": page.breached,
+            "matching": page.matching,
+            "mine": page.mine_count,
+        },
+        "counts_at": page.counts_at,
+    });
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response())
+}
+
+/// The viewer's claims, most urgent lease end first: (case id, lease end in ms).
+async fn my_claims(state: &AppState, name: &str) -> Result<Vec<(String, i64)>, WebError> {
+    let store = &state.store;
+    let leases: Scored = store
+        .connection()
+        .zrange_withscores(store.key("leases"), 0, -1)
+        .await?;
+    if leases.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut pipe = redis::pipe();
+    for (id, _) in &leases {
+        pipe.hget(store.key(&format!("case:{id}")), "holder");
+    }
+    let holders: Vec<Option<String>> = pipe.query_async(&mut store.connection()).await?;
+    Ok(leases
+        .into_iter()
+        .zip(holders)
+        .filter(|(_, h)| h.as_deref() == Some(name))
+        .map(|((id, until), _)| (id, until as i64))
+        .collect())
+}
+
 async fn queue_page(
     state: &AppState,
     session: &Session,
@@ -90,71 +176,74 @@ async fn queue_page(
     let filter = Filter::from_query(q);
     let snap = state.snapshot.get(store).await?;
     let (queued, senior, claimed, _) = store.counts().await?;
-    let (ids, matching): (Vec<(String, Status)>, usize) =
-        if q.get("capture").map(String::as_str) == Some("failed") {
-            // Cases whose evidence capture failed (issue 12's filter), in case-id order.
-            let failed = store.cases_with_failed_captures().await?;
-            let status_of = |id: &str| {
-                snap.rows
-                    .iter()
-                    .find(|r| r.id == id)
-                    .map_or(Status::Queued, |r| r.status)
-            };
-            (
-                failed
-                    .iter()
-                    .take(PAGE)
-                    .map(|id| (id.clone(), status_of(id)))
-                    .collect(),
-                failed.len(),
-            )
-        } else if filter.is_live() {
-            let (main, sen): (Scored, Scored) = redis::pipe()
-                .zrange_withscores(store.key("queue"), 0, PAGE as isize - 1)
-                .zrange_withscores(store.key("queue:senior"), 0, PAGE as isize - 1)
-                .query_async(&mut store.connection())
-                .await?;
-            let mut all: Vec<(String, f64, Status)> = main
-                .into_iter()
-                .map(|(id, s)| (id, s, Status::Queued))
-                .chain(sen.into_iter().map(|(id, s)| (id, s, Status::Escalated)))
-                .collect();
-            all.sort_by(|a, b| a.1.total_cmp(&b.1));
-            all.truncate(PAGE);
-            (
-                all.into_iter().map(|(id, _, s)| (id, s)).collect(),
-                (queued + senior) as usize,
-            )
-        } else {
-            let hits: Vec<&super::snapshot::Row> =
-                snap.rows.iter().filter(|r| filter.matches(r)).collect();
-            (
-                hits.iter()
-                    .take(PAGE)
-                    .map(|r| (r.id.clone(), r.status))
-                    .collect(),
-                hits.len(),
-            )
-        };
+    let mine = q.contains_key("mine");
+    let claims = my_claims(state, &session.name).await?;
+    let (ids, matching): (Vec<(String, Status)>, usize) = if mine {
+        (
+            claims
+                .iter()
+                .take(PAGE)
+                .map(|(id, _)| (id.clone(), Status::Claimed))
+                .collect(),
+            claims.len(),
+        )
+    } else if q.get("capture").map(String::as_str) == Some("failed") {
+        // Cases whose evidence capture failed (issue 12's filter), in case-id order.
+        let failed = store.cases_with_failed_captures().await?;
+        let status_of = |id: &str| snap.row(id).map_or(Status::Queued, |r| r.status);
+        (
+            failed
+                .iter()
+                .take(PAGE)
+                .map(|id| (id.clone(), status_of(id)))
+                .collect(),
+            failed.len(),
+        )
+    } else if filter.is_live() {
+        let (main, sen): (Scored, Scored) = redis::pipe()
+            .zrange_withscores(store.key("queue"), 0, PAGE as isize - 1)
+            .zrange_withscores(store.key("queue:senior"), 0, PAGE as isize - 1)
+            .query_async(&mut store.connection())
+            .await?;
+        let mut all: Vec<(String, f64, Status)> = main
+            .into_iter()
+            .map(|(id, s)| (id, s, Status::Queued))
+            .chain(sen.into_iter().map(|(id, s)| (id, s, Status::Escalated)))
+            .collect();
+        all.sort_by(|a, b| a.1.total_cmp(&b.1));
+        all.truncate(PAGE);
+        (
+            all.into_iter().map(|(id, _, s)| (id, s)).collect(),
+            (queued + senior) as usize,
+        )
+    } else {
+        let hits: Vec<&super::snapshot::Row> = snap.rows().filter(|r| filter.matches(r)).collect();
+        (
+            hits.iter()
+                .take(PAGE)
+                .map(|r| (r.id.clone(), r.status))
+                .collect(),
+            hits.len(),
+        )
+    };
     let now = store.clock().now();
     let rows = live_rows(state, &ids, now).await?;
+    let facets = snap.facets();
     let facet = |name: &'static str, title: &'static str, selected: &String| {
-        let values = snap
-            .facets
+        let values = facets
             .get(name)
             .map(|m| m.iter().map(|(k, v)| (k.clone(), *v)).collect())
             .unwrap_or_default();
         (name, title, selected.clone(), values)
     };
-    let breached = snap
-        .facets
-        .get("status")
-        .and_then(|m| m.get("breached"))
-        .copied()
-        .unwrap_or(0);
+    let breached = snap.breached_at(now) as u64;
     Ok(QueuePage {
         chrome: Chrome::of(session, state),
         rows,
+        mine,
+        mine_count: claims.len(),
+        csrf: session.csrf.clone(),
+        lease_ms: store.options().lease.whole_milliseconds() as i64,
         now_ms: ms(now),
         facets: vec![
             facet("source", "Source", &filter.source),
@@ -169,7 +258,9 @@ async fn queue_page(
         breached,
         matching,
         counts_at: snap
-            .taken_at
+            .delta
+            .read_at
+            .unwrap_or(snap.base.taken_at)
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default(),
         // Only an id of our own shape is named back: the query string is the visitor's to
@@ -181,6 +272,10 @@ async fn queue_page(
                 false => "Decision recorded.".to_string(),
             })
             .or_else(|| q.get("empty").map(|_| "The queue is empty.".to_string()))
+            .or_else(|| {
+                q.get("released")
+                    .map(|_| "The case went back to the queue.".to_string())
+            })
             .unwrap_or_default(),
         can_claim: session.can(DECIDERS),
     })
@@ -201,7 +296,7 @@ async fn live_rows(
     for (id, _) in ids {
         pipe.cmd("HMGET")
             .arg(store.key(&format!("case:{id}")))
-            .arg(&["doc", "holder"][..])
+            .arg(&["doc", "holder", "lease_until"][..])
             .lrange(store.key(&format!("case:{id}:matches")), 0, -1);
     }
     let replies: Vec<redis::Value> = pipe.query_async(&mut store.connection()).await?;
@@ -230,6 +325,16 @@ async fn live_rows(
             }
         }
         let (due_ms, period_ms, left, urgency) = clock_fields(&case.sla, now, "suspended");
+        let holder = fields.get(1).cloned().flatten().unwrap_or_default();
+        let claim_ms = match holder.is_empty() {
+            true => 0,
+            false => fields
+                .get(2)
+                .cloned()
+                .flatten()
+                .and_then(|v| v.parse::<i64>().ok())
+                .unwrap_or(0),
+        };
         rows.push(QueueRow {
             id: id.clone(),
             class: case.sla.class.as_str(),
@@ -242,7 +347,12 @@ async fn live_rows(
             } else {
                 status.as_str()
             },
-            holder: fields.get(1).cloned().flatten().unwrap_or_default(),
+            holder,
+            claim_ms,
+            claim_left: match claim_ms {
+                0 => String::new(),
+                until => super::view::countdown(time::Duration::milliseconds(until - ms(now))),
+            },
             due_ms,
             period_ms,
             left,
@@ -285,6 +395,109 @@ async fn claim_one(
     {
         Claim::Claimed => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
         Claim::NotOpen => Err(WebError::BadRequest("this case is no longer open".into())),
+        Claim::HeldByOther => Err(WebError::BadRequest(
+            "another moderator holds this case".into(),
+        )),
+    }
+}
+
+/// Gives a held case back to its queue.
+async fn release(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    session.require(DECIDERS)?;
+    session.check_csrf(field(&form_pairs(&body), "csrf"))?;
+    handed_over(
+        state
+            .ops
+            .hand_over(&state.store, &id, &session.name, HandOver::Release)
+            .await?,
+    )?;
+    Ok(Redirect::to("/queue?released=1").into_response())
+}
+
+/// Passes on a held case: the next case is claimed first (so it is not this one again),
+/// then this one goes back to its queue.
+async fn skip(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    session.require(DECIDERS)?;
+    session.check_csrf(field(&form_pairs(&body), "csrf"))?;
+    let view = state.store.case(&id).await?;
+    if view.holder.as_deref() != Some(session.name.as_str()) {
+        return Err(WebError::BadRequest("you do not hold this case".into()));
+    }
+    let senior = matches!(session.role, Role::SeniorModerator | Role::Admin);
+    let next = state.store.claim_next(&session.name, senior).await?;
+    handed_over(
+        state
+            .ops
+            .hand_over(&state.store, &id, &session.name, HandOver::Skip)
+            .await?,
+    )?;
+    Ok(match next {
+        Some(next) => Redirect::to(&format!("/cases/{next}")).into_response(),
+        None => Redirect::to("/queue?empty=1").into_response(),
+    })
+}
+
+/// A senior moderator hands a case to another moderator (`to`), whoever holds it now.
+async fn reassign(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    session.require(&[Role::SeniorModerator])?;
+    let pairs = form_pairs(&body);
+    session.check_csrf(field(&pairs, "csrf"))?;
+    let to = field(&pairs, "to").unwrap_or("").trim().to_string();
+    let view = state.store.case(&id).await?;
+    let accounts = super::auth::accounts(&state.store).await?;
+    let role = accounts
+        .iter()
+        .find(|(name, _)| *name == to)
+        .map(|(_, role)| *role)
+        .ok_or_else(|| WebError::BadRequest(format!("no account named {to:?}")))?;
+    let can_take = match role {
+        Role::SeniorModerator => true,
+        Role::Moderator => !view.case.senior_only,
+        _ => false,
+    };
+    if !can_take {
+        return Err(WebError::BadRequest(format!(
+            "{to} cannot decide this case (role {})",
+            super::auth::role_name(role)
+        )));
+    }
+    let how = HandOver::Reassign { to: &to };
+    let done = match state
+        .ops
+        .hand_over(&state.store, &id, &session.name, how)
+        .await?
+    {
+        // Nobody holds it: claim it for them.
+        Claim::NotOpen if view.case.state == CaseState::Open => {
+            state.ops.claim_one(&state.store, &id, &to).await?
+        }
+        other => other,
+    };
+    handed_over(done)?;
+    Ok(Redirect::to(&format!("/cases/{id}")).into_response())
+}
+
+fn handed_over(result: Claim) -> Result<(), WebError> {
+    match result {
+        Claim::Claimed => Ok(()),
+        Claim::NotOpen => Err(WebError::BadRequest(
+            "this case is not open or not claimed".into(),
+        )),
         Claim::HeldByOther => Err(WebError::BadRequest(
             "another moderator holds this case".into(),
         )),
@@ -359,7 +572,7 @@ async fn save_prefs(
 
 /// Whether `id` has the shape of our ids (`<prefix>-<32 hex>`, see
 /// [`takedown_review::model::derive_id`]).
-fn is_case_id(id: &str) -> bool {
+pub(crate) fn is_case_id(id: &str) -> bool {
     id.split_once('-').is_some_and(|(prefix, hex)| {
         (1..=8).contains(&prefix.len())
             && prefix.bytes().all(|b| b.is_ascii_lowercase())

@@ -9,6 +9,7 @@
 //! (at most `snapshot_every` while pages are in use) only affects which cases a filter finds
 //! and the counts, each shown with the time they were taken.
 
+use super::changes::{self, Delta, REBUILD_AFTER, View};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
@@ -61,8 +62,83 @@ pub(crate) struct Snapshot {
     /// How long building took.
     pub build_time: Duration,
     pub rows: Vec<Row>,
+    /// Case id → its place in `rows`.
+    index: HashMap<String, usize>,
     /// Facet name → value → count.
     pub facets: BTreeMap<&'static str, BTreeMap<String, u64>>,
+    /// The audit stream's position when the build began: changes after it are read live.
+    position: String,
+}
+
+impl Snapshot {
+    /// A snapshot of `rows` (in queue order), indexed and counted.
+    fn new(
+        rows: Vec<Row>,
+        taken_at: OffsetDateTime,
+        position: String,
+        build_time: Duration,
+    ) -> Snapshot {
+        let mut facets: BTreeMap<&'static str, BTreeMap<String, u64>> = BTreeMap::new();
+        for r in &rows {
+            r.count(&mut |facet, value| {
+                *facets
+                    .entry(facet)
+                    .or_default()
+                    .entry(value.to_string())
+                    .or_default() += 1;
+            });
+        }
+        let index = rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id.clone(), i))
+            .collect();
+        Snapshot {
+            taken_at,
+            built: Instant::now(),
+            build_time,
+            rows,
+            index,
+            facets,
+            position,
+        }
+    }
+
+    /// A snapshot of `rows` for tests.
+    #[cfg(test)]
+    pub fn of(rows: Vec<Row>) -> Snapshot {
+        Snapshot::new(
+            rows,
+            OffsetDateTime::UNIX_EPOCH,
+            "0-0".into(),
+            Duration::ZERO,
+        )
+    }
+
+    /// The row of case `id`, if it was open.
+    pub fn row(&self, id: &str) -> Option<&Row> {
+        self.index.get(id).map(|&i| &self.rows[i])
+    }
+}
+
+impl Row {
+    /// Calls `f` with each (facet, value) this row counts under.
+    pub fn count(&self, f: &mut dyn FnMut(&'static str, &str)) {
+        f("source", self.source);
+        f("status", self.status.as_str());
+        if self.breached {
+            f("status", "breached");
+        }
+        for l in &self.lists {
+            f("list", l);
+        }
+        for l in &self.labels {
+            f("label", l);
+        }
+        if let Some(j) = &self.jurisdiction {
+            f("jurisdiction", j);
+        }
+    }
 }
 
 /// The name of a case's first source, as the filters use it.
@@ -90,12 +166,14 @@ pub(crate) fn jurisdiction(case: &Case) -> Option<String> {
     })
 }
 
-/// Builds snapshots and keeps the last one.
+/// Builds snapshots, keeps the last one and the changes since.
 pub(crate) struct Snapshots {
     every: Duration,
-    current: RwLock<Option<Arc<Snapshot>>>,
+    current: RwLock<Option<View>>,
     building: AtomicBool,
     first: tokio::sync::Mutex<()>,
+    /// Held while the changes are read, so concurrent pages don't read the same ones.
+    reader: tokio::sync::Mutex<()>,
 }
 
 impl Snapshots {
@@ -105,45 +183,74 @@ impl Snapshots {
             current: RwLock::new(None),
             building: AtomicBool::new(false),
             first: tokio::sync::Mutex::new(()),
+            reader: tokio::sync::Mutex::new(()),
         }
     }
 
-    fn current(&self) -> Option<Arc<Snapshot>> {
+    fn current(&self) -> Option<View> {
         self.current.read().map(|c| c.clone()).unwrap_or(None)
     }
 
     fn set(&self, snap: Snapshot) {
+        let delta = Delta::starting_at(snap.position.clone());
         if let Ok(mut c) = self.current.write() {
-            *c = Some(Arc::new(snap));
+            *c = Some(View {
+                base: Arc::new(snap),
+                delta: Arc::new(delta),
+            });
         }
     }
 
-    /// The current snapshot; the first call builds it, later calls start a background
-    /// rebuild when it is older than `every` and return the current one meanwhile.
-    pub async fn get(self: &Arc<Self>, store: &ReviewStore) -> Result<Arc<Snapshot>, StoreError> {
-        if let Some(snap) = self.current() {
-            if snap.built.elapsed() >= self.every && !self.building.swap(true, Ordering::AcqRel) {
-                let this = self.clone();
-                let store = store.clone();
-                tokio::spawn(async move {
-                    match build(&store).await {
-                        Ok(snap) => this.set(snap),
-                        Err(e) => {
-                            tracing::warn!(error = %e, "web ui: rebuilding the case index failed")
-                        }
-                    }
-                    this.building.store(false, Ordering::Release);
-                });
+    /// The open cases now: the current snapshot (the first call builds it; later calls
+    /// start a background rebuild when it is older than `every`) with the changes since
+    /// laid over it, read from the audit stream on each call.
+    pub async fn get(self: &Arc<Self>, store: &ReviewStore) -> Result<View, StoreError> {
+        let view = match self.current() {
+            Some(view) => view,
+            None => {
+                let _first = self.first.lock().await;
+                if self.current().is_none() {
+                    self.set(build(store).await?);
+                }
+                self.current()
+                    .ok_or(StoreError::State("the case index could not be kept"))?
             }
-            return Ok(snap);
+        };
+        let stale = view.base.built.elapsed() >= self.every || view.delta.len() > REBUILD_AFTER;
+        if stale && !self.building.swap(true, Ordering::AcqRel) {
+            let this = self.clone();
+            let store = store.clone();
+            tokio::spawn(async move {
+                match build(&store).await {
+                    Ok(snap) => this.set(snap),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "web ui: rebuilding the case index failed")
+                    }
+                }
+                this.building.store(false, Ordering::Release);
+            });
         }
-        let _first = self.first.lock().await;
-        if let Some(snap) = self.current() {
-            return Ok(snap);
+        // One reader at a time; a page arriving meanwhile shows what was read last.
+        let Ok(_reading) = self.reader.try_lock() else {
+            return Ok(view);
+        };
+        let view = self.current().unwrap_or(view);
+        let (position, changed) = changes::read_changes(store, &view.delta.position).await?;
+        if changed.is_empty() && position == view.delta.position {
+            return Ok(view);
         }
-        self.set(build(store).await?);
-        self.current()
-            .ok_or(StoreError::State("the case index could not be kept"))
+        let delta = Arc::new(view.delta.with(changed, position, store.clock().now()));
+        let updated = View {
+            base: view.base.clone(),
+            delta,
+        };
+        if let Ok(mut c) = self.current.write() {
+            // A rebuild that landed meanwhile supersedes these changes.
+            if c.as_ref().is_some_and(|v| Arc::ptr_eq(&v.base, &view.base)) {
+                *c = Some(updated.clone());
+            }
+        }
+        Ok(updated)
     }
 }
 
@@ -161,6 +268,7 @@ pub(crate) fn decode<T: redis::FromRedisValue>(v: &redis::Value) -> Result<T, St
 pub(crate) async fn build(store: &ReviewStore) -> Result<Snapshot, StoreError> {
     let started = Instant::now();
     let taken_at = store.clock().now();
+    let position = changes::stream_position(store).await?;
     let mut conn = store.connection();
     let (queued, senior, leased): (Scored, Scored, Vec<String>) = redis::pipe()
         .zrange_withscores(store.key("queue"), 0, -1)
@@ -191,40 +299,12 @@ pub(crate) async fn build(store: &ReviewStore) -> Result<Snapshot, StoreError> {
         }
     }
     rows.sort_by(|a, b| a.score.total_cmp(&b.score));
-    let mut facets: BTreeMap<&'static str, BTreeMap<String, u64>> = BTreeMap::new();
-    for r in &rows {
-        let mut count = |facet, value: &str| {
-            *facets
-                .entry(facet)
-                .or_default()
-                .entry(value.to_string())
-                .or_default() += 1;
-        };
-        count("source", r.source);
-        count("status", r.status.as_str());
-        if r.breached {
-            count("status", "breached");
-        }
-        for l in &r.lists {
-            count("list", l);
-        }
-        for l in &r.labels {
-            count("label", l);
-        }
-        if let Some(j) = &r.jurisdiction {
-            count("jurisdiction", j);
-        }
-    }
-    Ok(Snapshot {
-        taken_at,
-        built: Instant::now(),
-        build_time: started.elapsed(),
-        rows,
-        facets,
-    })
+    Ok(Snapshot::new(rows, taken_at, position, started.elapsed()))
 }
 
-fn row(
+/// A case's row from its `doc`, `score` and `breached_at` fields and its matches (`None`
+/// when it is not open).
+pub(crate) fn row(
     id: &str,
     status: Status,
     fields: &[Option<String>],

@@ -74,7 +74,7 @@ async fn sla(State(state): State<AppState>, session: Session) -> Result<Response
     let snap = state.snapshot.get(store).await?;
     let now = store.clock().now();
     let mut counts = [0u64; BUCKETS.len()];
-    for r in &snap.rows {
+    for r in snap.rows() {
         let Some(due) = r.due_at else { continue };
         counts[bucket((due - now).whole_seconds())] += 1;
     }
@@ -139,24 +139,21 @@ async fn sla(State(state): State<AppState>, session: Session) -> Result<Response
             }
         })
         .collect();
-    let breached = snap
-        .facets
-        .get("status")
-        .and_then(|m| m.get("breached"))
-        .copied()
-        .unwrap_or(0);
+    let breached = snap.breached_at(now) as u64;
     let page = SlaPage {
         chrome: Chrome::of(&session, &state),
-        open: snap.rows.len(),
+        open: snap.rows().count(),
         breached,
         by_time_left: bar_chart("Open cases by time left", &bars),
         by_source: bar_chart("Median time to action by source", &source_bars),
         decided_seen: decided.len(),
         taken_at: snap
-            .taken_at
+            .delta
+            .read_at
+            .unwrap_or(snap.base.taken_at)
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default(),
-        build_ms: snap.build_time.as_millis(),
+        build_ms: snap.base.build_time.as_millis(),
     };
     Ok(Html(page.render()?).into_response())
 }

@@ -1,0 +1,277 @@
+//! The case index kept live between rebuilds: the changes since the last snapshot, read from
+//! the audit stream, laid over it.
+//!
+//! A full rebuild of the index reads every open case (seconds at 100,000) and so runs only
+//! every `snapshot_every`; a moderator's queue must show a removal order filed a moment ago
+//! within a second, with counts that agree with its rows. Every change to a case appends an
+//! audit entry naming the case (the review store's scripts do it in the same atomic step), so
+//! tailing the audit stream from the position the snapshot was taken at finds every case that
+//! changed since; those few are re-read live and override the snapshot's rows. A page sees
+//! [`View`]: the snapshot and the overrides, merged in queue order.
+
+use super::snapshot::{Row, Snapshot, Status, decode, row};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use takedown_review::store::{ReviewStore, StoreError};
+use time::OffsetDateTime;
+
+/// Audit entries read per page view (bounding the cost a page pays for freshness); a burst
+/// larger than this is caught up over the next few views.
+const READ: usize = 500;
+/// Overrides kept before the next rebuild is asked for early.
+pub(crate) const REBUILD_AFTER: usize = 20_000;
+
+/// Cases changed since a snapshot: id → the case's row now (`None`: no longer open).
+#[derive(Default)]
+pub(crate) struct Delta {
+    /// The audit stream id through which changes are applied.
+    pub position: String,
+    rows: HashMap<String, Option<Row>>,
+    /// The open ones of `rows`, in queue order.
+    sorted: Vec<Row>,
+    /// When the changes were last read (store clock).
+    pub read_at: Option<OffsetDateTime>,
+}
+
+impl Delta {
+    /// Number of overridden cases.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// No changes yet since the stream position `position`.
+    pub fn starting_at(position: String) -> Delta {
+        Delta {
+            position,
+            ..Delta::default()
+        }
+    }
+
+    /// This delta with `changed` applied, read through `position` (a new delta: pages may
+    /// still hold this one).
+    pub fn with(
+        &self,
+        changed: Vec<(String, Option<Row>)>,
+        position: String,
+        now: OffsetDateTime,
+    ) -> Delta {
+        let mut rows = self.rows.clone();
+        rows.extend(changed);
+        let mut sorted: Vec<Row> = rows.values().flatten().cloned().collect();
+        sorted.sort_by(|a, b| a.score.total_cmp(&b.score));
+        Delta {
+            position,
+            rows,
+            sorted,
+            read_at: Some(now),
+        }
+    }
+}
+
+/// What a page reads: a snapshot with the changes since laid over it.
+#[derive(Clone)]
+pub(crate) struct View {
+    pub base: Arc<Snapshot>,
+    pub delta: Arc<Delta>,
+}
+
+impl View {
+    /// Every open case, in queue order.
+    pub fn rows(&self) -> impl Iterator<Item = &Row> {
+        let mut base = self
+            .base
+            .rows
+            .iter()
+            .filter(|r| !self.delta.rows.contains_key(&r.id))
+            .peekable();
+        let mut over = self.delta.sorted.iter().peekable();
+        std::iter::from_fn(move || match (base.peek(), over.peek()) {
+            (Some(b), Some(o)) if o.score < b.score => over.next(),
+            (Some(_), _) => base.next(),
+            (None, _) => over.next(),
+        })
+    }
+
+    /// The row of case `id`, if it is open.
+    pub fn row(&self, id: &str) -> Option<&Row> {
+        match self.delta.rows.get(id) {
+            Some(over) => over.as_ref(),
+            None => self.base.row(id),
+        }
+    }
+
+    /// Counts by facet: the snapshot's, corrected for every changed case.
+    pub fn facets(&self) -> BTreeMap<&'static str, BTreeMap<String, u64>> {
+        let mut facets = self.base.facets.clone();
+        for (id, over) in &self.delta.rows {
+            if let Some(old) = self.base.row(id) {
+                old.count(&mut |facet, value| {
+                    if let Some(n) = facets.get_mut(facet).and_then(|m| m.get_mut(value)) {
+                        *n = n.saturating_sub(1);
+                    }
+                });
+            }
+            if let Some(new) = over {
+                new.count(&mut |facet, value| {
+                    *facets
+                        .entry(facet)
+                        .or_default()
+                        .entry(value.to_string())
+                        .or_default() += 1;
+                });
+            }
+        }
+        for values in facets.values_mut() {
+            values.retain(|_, n| *n > 0);
+        }
+        facets
+    }
+
+    /// Open cases whose deadline has passed at `now` (what the rows' countdowns show).
+    pub fn breached_at(&self, now: OffsetDateTime) -> usize {
+        self.rows()
+            .filter(|r| r.breached || r.due_at.is_some_and(|d| d <= now))
+            .count()
+    }
+}
+
+/// Where the audit stream stands now (its last entry id, `0-0` when empty).
+pub(crate) async fn stream_position(store: &ReviewStore) -> Result<String, StoreError> {
+    let reply: redis::streams::StreamRangeReply = redis::cmd("XREVRANGE")
+        .arg(store.key("audit"))
+        .arg("+")
+        .arg("-")
+        .arg("COUNT")
+        .arg(1)
+        .query_async(&mut store.connection())
+        .await?;
+    Ok(reply
+        .ids
+        .first()
+        .map_or_else(|| "0-0".to_string(), |e| e.id.clone()))
+}
+
+/// Reads the audit entries after `after` and re-reads each case they name. Returns the new
+/// stream position and the changed cases' rows.
+pub(crate) async fn read_changes(
+    store: &ReviewStore,
+    after: &str,
+) -> Result<(String, Vec<(String, Option<Row>)>), StoreError> {
+    let reply: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
+        .arg(store.key("audit"))
+        .arg(format!("({after}"))
+        .arg("+")
+        .arg("COUNT")
+        .arg(READ)
+        .query_async(&mut store.connection())
+        .await?;
+    let position = reply
+        .ids
+        .last()
+        .map_or_else(|| after.to_string(), |e| e.id.clone());
+    let mut ids: Vec<String> = Vec::new();
+    for e in &reply.ids {
+        if let Some(subject) = e.get::<String>("subject")
+            && !ids.contains(&subject)
+        {
+            ids.push(subject);
+        }
+    }
+    if ids.is_empty() {
+        return Ok((position, Vec::new()));
+    }
+    let mut pipe = redis::pipe();
+    for id in &ids {
+        pipe.cmd("HMGET")
+            .arg(store.key(&format!("case:{id}")))
+            .arg(&["doc", "score", "breached_at", "holder", "queue"][..])
+            .lrange(store.key(&format!("case:{id}:matches")), 0, -1);
+    }
+    let replies: Vec<redis::Value> = pipe.query_async(&mut store.connection()).await?;
+    let senior = store.key("queue:senior");
+    let mut changed = Vec::with_capacity(ids.len());
+    for (id, pair) in ids.into_iter().zip(replies.chunks(2)) {
+        let fields: Vec<Option<String>> = decode(&pair[0])?;
+        let matches: Vec<String> = decode(&pair[1])?;
+        // Audit subjects are also orders, notices, accounts: only cases have a document.
+        if fields.first().is_none_or(Option::is_none) {
+            continue;
+        }
+        let status = if fields.get(3).cloned().flatten().is_some() {
+            Status::Claimed
+        } else if fields.get(4).cloned().flatten().as_deref() == Some(senior.as_str()) {
+            Status::Escalated
+        } else {
+            Status::Queued
+        };
+        let r = row(&id, status, &fields[..3], &matches)?;
+        changed.push((id, r));
+    }
+    Ok((position, changed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(id: &str, score: f64, list: &str) -> Row {
+        Row {
+            id: id.into(),
+            score,
+            status: Status::Queued,
+            source: "hash_match",
+            lists: vec![list.into()],
+            labels: vec![],
+            jurisdiction: None,
+            due_at: None,
+            breached: false,
+        }
+    }
+
+    #[test]
+    fn changes_override_the_snapshot_in_queue_order_and_in_the_counts() {
+        let base = Arc::new(Snapshot::of(vec![
+            r("a", 1.0, "x"),
+            r("b", 2.0, "x"),
+            r("c", 3.0, "y"),
+        ]));
+        let delta = Delta::default().with(
+            vec![
+                ("b".into(), None),                   // decided
+                ("n".into(), Some(r("n", 0.5, "y"))), // a new order, most urgent
+                ("c".into(), Some(r("c", 1.5, "x"))), // moved up and relisted
+            ],
+            "1-0".into(),
+            OffsetDateTime::UNIX_EPOCH,
+        );
+        let view = View {
+            base,
+            delta: Arc::new(delta),
+        };
+        let ids: Vec<&str> = view.rows().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["n", "a", "c"]);
+        let lists = &view.facets()["list"];
+        assert_eq!(lists.get("x"), Some(&2)); // a, c
+        assert_eq!(lists.get("y"), Some(&1)); // n
+        assert_eq!(view.facets()["status"].get("queued"), Some(&3));
+        assert!(view.row("b").is_none());
+        assert_eq!(view.row("c").map(|r| r.score), Some(1.5));
+        assert_eq!(view.row("a").map(|r| r.score), Some(1.0));
+    }
+
+    #[test]
+    fn a_deadline_passed_counts_as_breached_before_the_sweeper_marks_it() {
+        let now = OffsetDateTime::UNIX_EPOCH + time::Duration::hours(2);
+        let mut due = r("d", 1.0, "x");
+        due.due_at = Some(now);
+        let mut later = r("l", 2.0, "x");
+        later.due_at = Some(now + time::Duration::seconds(1));
+        let mut marked = r("m", 3.0, "x");
+        marked.breached = true;
+        let view = View {
+            base: Arc::new(Snapshot::of(vec![due, later, marked])),
+            delta: Arc::new(Delta::default()),
+        };
+        assert_eq!(view.breached_at(now), 2);
+    }
+}

@@ -1,0 +1,282 @@
+//! The moderator console (issue 17) in Chromium: the queue updates itself while it is open
+//! (a removal order filed through the API appears, its breach shows in the row and the
+//! count alike, without a reload); claims are listed with their expiry under "My cases" and
+//! can be released, skipped and (by a senior) reassigned; a keyboard-only removal.
+
+use super::*;
+
+/// Waits (up to 10 s) until `script` returns `want` in the page.
+async fn wait_js(b: &Browser, script: &str, want: Value) -> Value {
+    let deadline = tokio::time::Instant::now() + StdDuration::from_secs(10);
+    loop {
+        let got = b.js(script).await;
+        if got == want {
+            return got;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{script} gave {got}, waited for {want}"
+        );
+        tokio::time::sleep(StdDuration::from_millis(50)).await;
+    }
+}
+
+/// Serves the JSON API over the app's store on a loopback port; returns its base URL.
+async fn api(app: &App) -> String {
+    let router = takedown_review_ui::api::router(app.store.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    base
+}
+
+fn order_body(reference: &str) -> Vec<u8> {
+    json!({
+        "section_a": {"issuing_member_state": "FR", "issuing_authority": "OCLCTIC",
+            "addressee": "Example Ltd", "contact_point": "tco@example.org",
+            "member_state_of_establishment": "IE", "issued_at": "2026-06-01T11:00:00Z",
+            "reference": reference},
+        "section_b": {"urls": [format!("https://bad.example.org/v/{reference}")],
+            "grounds": ["art2_7_a"], "reasons": "glorification"},
+        "section_c": {"do_not_inform": false}
+    })
+    .to_string()
+    .into_bytes()
+}
+
+const ROWS: &str = "return document.querySelectorAll('#queue-rows tr').length";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_queue_updates_in_place_when_an_order_arrives_and_its_counts_agree() {
+    let _one = BROWSER.lock().await;
+    let app = app().await;
+    web::add_user(&app.store, "mia", Role::Moderator, PASSWORD, "test")
+        .await
+        .unwrap();
+    for (post, hex) in [("p1", "11"), ("p2", "22")] {
+        app.store
+            .ingest_match(&a_match(post, &hex.repeat(32)))
+            .await
+            .unwrap();
+    }
+    let api = api(&app).await;
+    let token = takedown_review_ui::api::add_token(&app.store, "fr-oclctic", Role::AuthorityClient)
+        .await
+        .unwrap();
+    let b = Browser::start().await;
+    b.login(&app.base, "mia").await;
+    wait_js(&b, ROWS, json!(2)).await;
+    // A mark on the page: a reload would lose it.
+    b.js("window.__same_page = 'yes'; return 1").await;
+    let r = reqwest::Client::new()
+        .post(format!("{api}/api/v1/removal-orders"))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body(order_body("FR-LIVE-1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    // The order's case appears on top (the most urgent class) and the counts follow.
+    wait_js(&b, ROWS, json!(3)).await;
+    let first = "return document.querySelector('#queue-rows tr td:nth-child(4)').textContent";
+    wait_js(&b, first, json!("removal_order")).await;
+    wait_js(
+        &b,
+        "return document.getElementById('count-queued').textContent",
+        json!("3"),
+    )
+    .await;
+    assert_eq!(
+        b.js("return window.__same_page || 'reloaded'").await,
+        json!("yes")
+    );
+    b.screenshot("20-live-order-arrived").await;
+    // An hour and a minute later (the server's clock) the order is breached: the row and
+    // the count say so together, before any sweeper has run.
+    // The page's countdowns follow the server's clock that each update brings.
+    app.clock.advance(Duration::minutes(61));
+    wait_js(
+        &b,
+        "return document.getElementById('count-breached').textContent",
+        json!("1"),
+    )
+    .await;
+    wait_js(
+        &b,
+        "return document.querySelector('#queue-rows tr .countdown').classList.contains('breached')",
+        json!(true),
+    )
+    .await;
+    // Deciding elsewhere removes the row and lowers the count in place.
+    let order_case = b
+        .js("return document.querySelector('#queue-rows tr').getAttribute('data-id')")
+        .await;
+    let order_case = order_case.as_str().unwrap().to_string();
+    app.store.claim_next("someone", true).await.unwrap();
+    let input: takedown_review::model::DecisionInput =
+        serde_json::from_value(json!({"outcome": "remove", "grounds": ["art2_7_a"]})).unwrap();
+    app.store
+        .decide(&order_case, "someone", &input)
+        .await
+        .unwrap();
+    wait_js(&b, ROWS, json!(2)).await;
+    wait_js(
+        &b,
+        "return document.getElementById('count-breached').textContent",
+        json!("0"),
+    )
+    .await;
+    assert_eq!(
+        b.js("return window.__same_page || 'reloaded'").await,
+        json!("yes")
+    );
+    b.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn claims_are_listed_with_their_expiry_and_can_be_released_skipped_and_reassigned() {
+    let _one = BROWSER.lock().await;
+    let app = app().await;
+    for (name, role) in [
+        ("mia", Role::Moderator),
+        ("ben", Role::Moderator),
+        ("sam", Role::SeniorModerator),
+    ] {
+        web::add_user(&app.store, name, role, PASSWORD, "test")
+            .await
+            .unwrap();
+    }
+    let mut ids = Vec::new();
+    for (post, hex) in [("p1", "11"), ("p2", "22"), ("p3", "33")] {
+        let (id, _) = app
+            .store
+            .ingest_match(&a_match(post, &hex.repeat(32)))
+            .await
+            .unwrap();
+        ids.push(id);
+    }
+    let b = Browser::start().await;
+    b.login(&app.base, "mia").await;
+    // c claims the most urgent case and opens it.
+    b.key("c").await;
+    let url = b.wait_url("/cases/").await;
+    let first = url.rsplit('/').next().unwrap().to_string();
+    assert!(ids.contains(&first));
+    // "My cases" lists it with the claim's time left (the lease is 15 minutes by default).
+    b.goto(&format!("{}/queue?mine=1", app.base)).await;
+    wait_js(&b, ROWS, json!(1)).await;
+    let row_id = b
+        .js("return document.querySelector('#queue-rows tr').getAttribute('data-id')")
+        .await;
+    assert_eq!(row_id, json!(first));
+    let expiry = b.text("#queue-rows .countdown.claim").await;
+    let lease = app.store.options().lease.whole_seconds();
+    let parts: Vec<i64> = expiry.split(':').map(|p| p.parse().unwrap()).collect();
+    let left = parts[0] * 3600 + parts[1] * 60 + parts[2];
+    assert!((lease - 5..=lease).contains(&left), "{expiry} of {lease} s");
+    assert_eq!(b.text("#count-mine").await, "1");
+    b.screenshot("21-my-cases").await;
+    // Release gives it back to the queue.
+    b.click("#queue-rows button").await;
+    b.wait_url("released=1").await;
+    assert_eq!(app.store.case(&first).await.unwrap().holder, None);
+    wait_js(
+        &b,
+        "return document.getElementById('count-mine').textContent",
+        json!("0"),
+    )
+    .await;
+    // Claim again, then skip with s: the next case opens and the skipped one is queued again.
+    b.key("c").await;
+    let url = b.wait_url("/cases/").await;
+    let claimed = url.rsplit('/').next().unwrap().to_string();
+    assert_eq!(claimed, first, "the most urgent case again");
+    b.key("s").await;
+    for _ in 0..100 {
+        if !b.current_url().await.ends_with(&claimed) {
+            break;
+        }
+        tokio::time::sleep(StdDuration::from_millis(50)).await;
+    }
+    let url = b.current_url().await;
+    let next = url.rsplit('/').next().unwrap().to_string();
+    assert_ne!(next, claimed, "skip opened the same case");
+    assert!(ids.contains(&next), "{url}");
+    assert_eq!(app.store.case(&claimed).await.unwrap().holder, None);
+    assert_eq!(
+        app.store.case(&next).await.unwrap().holder.as_deref(),
+        Some("mia")
+    );
+    let actions = audit_actions(&app.store, &claimed).await;
+    assert!(
+        actions.contains(&("case.released".into(), "mia".into())),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&("case.skipped".into(), "mia".into())),
+        "{actions:?}"
+    );
+    b.quit().await;
+
+    // A senior hands mia's case to ben; a moderator may not reassign.
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let get = |cookie: &str, path: String| {
+        http.get(format!("{}{path}", app.base))
+            .header("cookie", cookie.to_string())
+            .send()
+    };
+    let reassign = |cookie: &str, csrf: &str, to: &str| {
+        http.post(format!("{}/cases/{next}/reassign", app.base))
+            .header("cookie", cookie.to_string())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("csrf={csrf}&to={to}"))
+            .send()
+    };
+    let sam = http_login(&http, &app.base, "sam").await;
+    let page = get(&sam, format!("/cases/{next}"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("<option value=\"ben\">ben</option>"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("<option value=\"mia\">"),
+        "the holder is not offered"
+    );
+    let csrf = csrf_of(&page);
+    let r = reassign(&sam, &csrf, "ben").await.unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        app.store.case(&next).await.unwrap().holder.as_deref(),
+        Some("ben")
+    );
+    let actions = audit_actions(&app.store, &next).await;
+    assert!(
+        actions.contains(&("case.reassigned".into(), "sam".into())),
+        "{actions:?}"
+    );
+    // To a name with no account: refused, nothing changes.
+    let r = reassign(&sam, &csrf, "nobody").await.unwrap();
+    assert_eq!(r.status(), 422);
+    let mia = http_login(&http, &app.base, "mia").await;
+    let page = get(&mia, "/queue".into())
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let r = reassign(&mia, &csrf_of(&page), "mia").await.unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(
+        app.store.case(&next).await.unwrap().holder.as_deref(),
+        Some("ben")
+    );
+}
