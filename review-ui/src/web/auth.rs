@@ -14,7 +14,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use askama::Template;
 use axum::Router;
-use axum::extract::{FromRequestParts, State};
+use axum::extract::{FromRequestParts, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{AppendHeaders, Html, IntoResponse, Redirect, Response};
@@ -423,14 +423,41 @@ struct LoginPage<'a> {
     csrf: &'a str,
     error: Option<&'a str>,
     name: &'a str,
+    /// The page to open after logging in.
+    next: &'a str,
 }
 
-fn login_form(status: StatusCode, error: Option<&str>, name: &str) -> Result<Response, WebError> {
+/// The page to open after logging in: `asked` when it is a path on this site (not another
+/// site's URL, nor the login or logout routes), else the queue.
+pub(crate) fn next_page(asked: Option<&str>) -> &str {
+    match asked {
+        Some(p)
+            if p.starts_with('/')
+                && !p.starts_with("//")
+                && !p.contains('\\')
+                && !p.starts_with("/login")
+                && !p.starts_with("/logout")
+                && p.len() <= 2048
+                && p.bytes().all(|b| b.is_ascii_graphic()) =>
+        {
+            p
+        }
+        _ => "/queue",
+    }
+}
+
+fn login_form(
+    status: StatusCode,
+    error: Option<&str>,
+    name: &str,
+    next: &str,
+) -> Result<Response, WebError> {
     let token = random_hex();
     let html = LoginPage {
         csrf: &token,
         error,
         name,
+        next: next_page(Some(next)),
     }
     .render()?;
     Ok((
@@ -441,8 +468,15 @@ fn login_form(status: StatusCode, error: Option<&str>, name: &str) -> Result<Res
         .into_response())
 }
 
-async fn login_page() -> Result<Response, WebError> {
-    login_form(StatusCode::OK, None, "")
+async fn login_page(
+    Query(q): Query<std::collections::HashMap<String, String>>,
+) -> Result<Response, WebError> {
+    login_form(
+        StatusCode::OK,
+        None,
+        "",
+        next_page(q.get("next").map(String::as_str)),
+    )
 }
 
 /// Reads an `application/x-www-form-urlencoded` body into pairs; repeated keys stay.
@@ -496,6 +530,7 @@ async fn login(
     let pairs = form_pairs(&body);
     let name = field(&pairs, "name").unwrap_or("").trim().to_string();
     let password = field(&pairs, "password").unwrap_or("").to_string();
+    let next = next_page(field(&pairs, "next")).to_string();
     let token_ok = match (cookie(&headers, LOGIN_COOKIE), field(&pairs, "csrf")) {
         (Some(c), Some(f)) => constant_time_eq(c.as_bytes(), f.as_bytes()),
         _ => false,
@@ -505,6 +540,7 @@ async fn login(
             StatusCode::FORBIDDEN,
             Some("The login form expired; please try again."),
             &name,
+            &next,
         );
     }
     let store = &state.store;
@@ -523,6 +559,7 @@ async fn login(
                 if secs == 1 { "" } else { "s" }
             )),
             &name,
+            &next,
         )?;
         resp.headers_mut()
             .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
@@ -557,6 +594,7 @@ async fn login(
             StatusCode::SERVICE_UNAVAILABLE,
             Some("The server is busy; try again in a moment."),
             &name,
+            &next,
         )?;
         resp.headers_mut()
             .insert(header::RETRY_AFTER, header::HeaderValue::from(1u64));
@@ -575,6 +613,7 @@ async fn login(
             StatusCode::UNAUTHORIZED,
             Some("Wrong name or password."),
             &name,
+            &next,
         );
     };
     attempt.release(store).await?;
@@ -612,7 +651,7 @@ async fn login(
                 set_cookie(DEVICE_COOKIE, &device, 90 * 24 * 3600),
             ),
         ]),
-        Redirect::to("/queue"),
+        Redirect::to(&next),
     )
         .into_response())
 }
@@ -677,5 +716,25 @@ mod tests {
         assert!(!valid_name("Ana"));
         assert!(!valid_name("a b"));
         assert!(!valid_name(&"a".repeat(65)));
+    }
+
+    #[test]
+    fn after_login_only_pages_of_this_site_are_opened() {
+        for ok in ["/cases/m-1?x=1", "/queue?mine=1", "/sla"] {
+            assert_eq!(next_page(Some(ok)), ok);
+        }
+        for bad in [
+            "https://evil.example/",
+            "//evil.example/x",
+            "/\\evil.example",
+            "evil",
+            "/login?next=/x",
+            "/logout",
+            "/a b",
+            "",
+        ] {
+            assert_eq!(next_page(Some(bad)), "/queue", "{bad}");
+        }
+        assert_eq!(next_page(None), "/queue");
     }
 }

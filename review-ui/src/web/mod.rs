@@ -45,8 +45,9 @@ use axum::Router;
 use axum::extract::Request;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
+use axum::response::IntoResponse;
 use axum::response::Response;
-use state::{AppState, error_page};
+use state::{AppState, WebError, error_page};
 use std::sync::Arc;
 use takedown_review::store::ReviewStore;
 
@@ -71,6 +72,7 @@ pub fn router(store: ReviewStore, cfg: WebConfig) -> Router {
         .merge(supervisor::routes())
         .merge(reports::routes())
         .merge(view::static_routes())
+        .fallback(not_found)
         .layer(axum::middleware::from_fn(guard))
         .with_state(state)
 }
@@ -97,9 +99,37 @@ async fn guard(req: Request, next: Next) -> Response {
         secure_headers(&mut resp);
         return resp;
     }
+    // A page asked for without a session comes back after the login.
+    let asked = match safe {
+        true => req.uri().path_and_query().map(|p| p.as_str().to_string()),
+        false => None,
+    };
     let mut resp = next.run(req).await;
+    if let Some(asked) = asked
+        && resp.status().is_redirection()
+        && resp.headers().get(header::LOCATION).map(|l| l.as_bytes()) == Some(b"/login")
+        && auth::next_page(Some(&asked)) == asked
+        && asked != "/queue"
+    {
+        let encoded: String = form_urlencoded::byte_serialize(asked.as_bytes()).collect();
+        if let Ok(v) = HeaderValue::from_str(&format!("/login?next={encoded}")) {
+            resp.headers_mut().insert(header::LOCATION, v);
+        }
+    }
     secure_headers(&mut resp);
     resp
+}
+
+/// Any other address: a 404 page. Never a redirect to the login, even without a session:
+/// a browser's own requests (`/favicon.ico`) would fetch the login page again and replace
+/// the login form's token while the form is being filled in.
+async fn not_found() -> Response {
+    error_page(
+        StatusCode::NOT_FOUND,
+        "Not found",
+        "There is no page at this address. It may have been mistyped, or the case may have \
+         been purged.",
+    )
 }
 
 fn cross_site(req: &Request) -> bool {

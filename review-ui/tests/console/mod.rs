@@ -280,3 +280,58 @@ async fn claims_are_listed_with_their_expiry_and_can_be_released_skipped_and_rea
         Some("ben")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_opens_the_page_asked_for_and_unknown_pages_get_a_404_page() {
+    let _one = BROWSER.lock().await;
+    let app = app().await;
+    web::add_user(&app.store, "mia", Role::Moderator, PASSWORD, "test")
+        .await
+        .unwrap();
+    let (case_id, _) = app
+        .store
+        .ingest_match(&a_match("p1", &"11".repeat(32)))
+        .await
+        .unwrap();
+    let b = Browser::start().await;
+    b.goto(&format!("{}/cases/{case_id}?from=link", app.base))
+        .await;
+    b.wait_url("/login?next=").await;
+    b.type_into("#name", "mia").await;
+    b.type_into("#password", PASSWORD).await;
+    b.click("#login").await;
+    let url = b.wait_url(&format!("/cases/{case_id}")).await;
+    assert!(url.ends_with("?from=link"), "{url}");
+    // An address that is no page: a 404 page in the layout's words, with a way back.
+    b.goto(&format!("{}/no/such/page", app.base)).await;
+    assert_eq!(b.text("h1").await, "Not found");
+    assert_eq!(
+        b.js("return document.querySelector('[data-status]').getAttribute('data-status')")
+            .await,
+        json!("404")
+    );
+    assert!(b.text("main a").await.contains("queue"));
+    b.screenshot("22-not-found").await;
+    // A page the role may not see: a 403 page.
+    b.goto(&format!("{}/admin/users", app.base)).await;
+    assert_eq!(
+        b.js("return document.querySelector('[data-status]').getAttribute('data-status')")
+            .await,
+        json!("403")
+    );
+    b.quit().await;
+    // Over HTTP: a link to another site is never where a login leads.
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = http
+        .get(format!("{}/login?next=https://evil.example/", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("name=\"next\" value=\"/queue\""), "{page}");
+}
