@@ -45,9 +45,8 @@ use axum::Router;
 use axum::extract::Request;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::IntoResponse;
 use axum::response::Response;
-use state::{AppState, WebError, error_page};
+use state::{AppState, error_page};
 use std::sync::Arc;
 use takedown_review::store::ReviewStore;
 
