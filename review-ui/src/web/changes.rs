@@ -29,6 +29,8 @@ pub(crate) struct Delta {
     rows: HashMap<String, Option<Row>>,
     /// The open ones of `rows`, in queue order.
     sorted: Vec<Row>,
+    /// Which of the snapshot's rows (by place) `rows` overrides.
+    hidden: Vec<bool>,
     /// When the changes were last read (store clock).
     pub read_at: Option<OffsetDateTime>,
 }
@@ -51,6 +53,7 @@ impl Delta {
     /// still hold this one).
     pub fn with(
         &self,
+        base: &Snapshot,
         changed: Vec<(String, Option<Row>)>,
         position: String,
         now: OffsetDateTime,
@@ -59,10 +62,17 @@ impl Delta {
         rows.extend(changed);
         let mut sorted: Vec<Row> = rows.values().flatten().cloned().collect();
         sorted.sort_by(|a, b| a.score.total_cmp(&b.score));
+        let mut hidden = vec![false; base.rows.len()];
+        for id in rows.keys() {
+            if let Some(i) = base.place(id) {
+                hidden[i] = true;
+            }
+        }
         Delta {
             position,
             rows,
             sorted,
+            hidden,
             read_at: Some(now),
         }
     }
@@ -78,11 +88,14 @@ pub(crate) struct View {
 impl View {
     /// Every open case, in queue order.
     pub fn rows(&self) -> impl Iterator<Item = &Row> {
+        let hidden = &self.delta.hidden;
         let mut base = self
             .base
             .rows
             .iter()
-            .filter(|r| !self.delta.rows.contains_key(&r.id))
+            .enumerate()
+            .filter(move |(i, _)| !hidden.get(*i).copied().unwrap_or(false))
+            .map(|(_, r)| r)
             .peekable();
         let mut over = self.delta.sorted.iter().peekable();
         std::iter::from_fn(move || match (base.peek(), over.peek()) {
@@ -127,11 +140,27 @@ impl View {
         facets
     }
 
-    /// Open cases whose deadline has passed at `now` (what the rows' countdowns show).
+    /// Open cases whose deadline has passed at `now` (what the rows' countdowns show): the
+    /// snapshot's, from its marks and its sorted deadlines, corrected for every changed case.
     pub fn breached_at(&self, now: OffsetDateTime) -> usize {
-        self.rows()
-            .filter(|r| r.breached || r.due_at.is_some_and(|d| d <= now))
-            .count()
+        let breached = |r: &Row| r.breached || r.due_at.is_some_and(|d| d <= now);
+        let marked = self
+            .base
+            .facets
+            .get("status")
+            .and_then(|m| m.get("breached"))
+            .copied()
+            .unwrap_or(0) as usize;
+        let mut n = marked + self.base.due.partition_point(|d| *d <= now);
+        for (id, over) in &self.delta.rows {
+            if self.base.row(id).is_some_and(breached) {
+                n -= 1;
+            }
+            if over.as_ref().is_some_and(breached) {
+                n += 1;
+            }
+        }
+        n
     }
 }
 
@@ -236,6 +265,7 @@ mod tests {
             r("c", 3.0, "y"),
         ]));
         let delta = Delta::default().with(
+            &base,
             vec![
                 ("b".into(), None),                   // decided
                 ("n".into(), Some(r("n", 0.5, "y"))), // a new order, most urgent
@@ -268,10 +298,41 @@ mod tests {
         later.due_at = Some(now + time::Duration::seconds(1));
         let mut marked = r("m", 3.0, "x");
         marked.breached = true;
+        // Marked by the sweeper and past its deadline: counted once.
+        marked.due_at = Some(now - time::Duration::minutes(5));
+        let base = Arc::new(Snapshot::of(vec![due, later.clone(), marked]));
         let view = View {
-            base: Arc::new(Snapshot::of(vec![due, later, marked])),
+            base: base.clone(),
             delta: Arc::new(Delta::default()),
         };
         assert_eq!(view.breached_at(now), 2);
+        assert_eq!(view.breached_at(now + time::Duration::seconds(1)), 3);
+        assert_eq!(view.breached_at(now - time::Duration::seconds(1)), 1);
+        // "d" decided, "l" now due earlier, a new breached order "n".
+        let mut moved = later;
+        moved.due_at = Some(now - time::Duration::seconds(1));
+        let mut new = r("n", 0.5, "y");
+        new.due_at = Some(now - time::Duration::hours(1));
+        let delta = Delta::default().with(
+            &base,
+            vec![
+                ("d".into(), None),
+                ("l".into(), Some(moved)),
+                ("n".into(), Some(new)),
+            ],
+            "1-0".into(),
+            now,
+        );
+        let view = View {
+            base,
+            delta: Arc::new(delta),
+        };
+        assert_eq!(view.breached_at(now), 3); // l, m, n
+        assert_eq!(
+            view.breached_at(now),
+            view.rows()
+                .filter(|r| r.breached || r.due_at.is_some_and(|d| d <= now))
+                .count()
+        );
     }
 }

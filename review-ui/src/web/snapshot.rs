@@ -64,6 +64,9 @@ pub(crate) struct Snapshot {
     pub rows: Vec<Row>,
     /// Case id → its place in `rows`.
     index: HashMap<String, usize>,
+    /// The deadlines of the rows not yet marked breached, in order (for counting breaches at
+    /// any time without a pass over the rows).
+    pub due: Vec<OffsetDateTime>,
     /// Facet name → value → count.
     pub facets: BTreeMap<&'static str, BTreeMap<String, u64>>,
     /// The audit stream's position when the build began: changes after it are read live.
@@ -93,12 +96,19 @@ impl Snapshot {
             .enumerate()
             .map(|(i, r)| (r.id.clone(), i))
             .collect();
+        let mut due: Vec<OffsetDateTime> = rows
+            .iter()
+            .filter(|r| !r.breached)
+            .filter_map(|r| r.due_at)
+            .collect();
+        due.sort_unstable();
         Snapshot {
             taken_at,
             built: Instant::now(),
             build_time,
             rows,
             index,
+            due,
             facets,
             position,
         }
@@ -118,6 +128,11 @@ impl Snapshot {
     /// The row of case `id`, if it was open.
     pub fn row(&self, id: &str) -> Option<&Row> {
         self.index.get(id).map(|&i| &self.rows[i])
+    }
+
+    /// The place in `rows` of case `id`, if it was open.
+    pub fn place(&self, id: &str) -> Option<usize> {
+        self.index.get(id).copied()
     }
 }
 
@@ -239,7 +254,10 @@ impl Snapshots {
         if changed.is_empty() && position == view.delta.position {
             return Ok(view);
         }
-        let delta = Arc::new(view.delta.with(changed, position, store.clock().now()));
+        let delta = Arc::new(
+            view.delta
+                .with(&view.base, changed, position, store.clock().now()),
+        );
         let updated = View {
             base: view.base.clone(),
             delta,
