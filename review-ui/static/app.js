@@ -142,6 +142,51 @@
     return document.querySelector("figure.media");
   }
 
+  // --- Times ----------------------------------------------------------------------------
+  // The server writes every time in UTC; each <time> is shown in the viewer's time zone,
+  // with the UTC text kept as its hover title.
+  function two(n) { return n < 10 ? "0" + n : String(n); }
+  document.querySelectorAll("time[datetime]").forEach(function (t) {
+    var d = new Date(t.getAttribute("datetime"));
+    if (isNaN(d.getTime())) return;
+    var zone = "";
+    try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { zone = ""; }
+    t.title = t.textContent;
+    t.textContent = d.getFullYear() + "-" + two(d.getMonth() + 1) + "-" + two(d.getDate()) + " " +
+      two(d.getHours()) + ":" + two(d.getMinutes()) + ":" + two(d.getSeconds()) +
+      (zone ? " (" + zone + ")" : "");
+  });
+
+  // --- Decision form -----------------------------------------------------------------------
+  // Only the fields the chosen outcome needs are shown (without this script, all are); a
+  // standard reason fills the justification, which stays editable.
+  var form = document.getElementById("decision");
+  if (form) {
+    var showFields = function () {
+      var chosen = form.querySelector("input[name=outcome]:checked");
+      var outcome = chosen ? chosen.value : "";
+      form.querySelectorAll("[data-for]").forEach(function (el) {
+        var wanted = el.getAttribute("data-for").split(" ");
+        el.hidden = outcome !== "" && wanted.indexOf(outcome) < 0;
+      });
+      var canned = document.getElementById("canned");
+      if (canned) {
+        canned.querySelectorAll("option[data-outcome]").forEach(function (o) {
+          o.hidden = outcome !== "" && o.getAttribute("data-outcome") !== outcome;
+        });
+      }
+    };
+    form.querySelectorAll("input[name=outcome]").forEach(function (r) { r.addEventListener("change", showFields); });
+    showFields();
+    var cannedSelect = document.getElementById("canned");
+    var just = document.getElementById("justification");
+    if (cannedSelect && just) {
+      cannedSelect.addEventListener("change", function () {
+        if (cannedSelect.value) { just.value = cannedSelect.value; just.focus(); }
+      });
+    }
+  }
+
   // --- Keyboard ----------------------------------------------------------------------------
   var help = document.getElementById("help");
   function toggleHelp() {
@@ -165,6 +210,7 @@
     var radio = document.getElementById(id);
     if (!radio) return;
     radio.checked = true;
+    radio.dispatchEvent(new Event("change"));
     var target = document.querySelector(focusSelector) || radio;
     target.focus();
   }

@@ -175,6 +175,11 @@ struct Browser {
 
 impl Browser {
     async fn start() -> Browser {
+        Browser::start_sized(1280, 1000).await
+    }
+
+    /// A browser whose window is `width`×`height`.
+    async fn start_sized(width: u32, height: u32) -> Browser {
         let port = free_port();
         // Its own process group, which its Chromium inherits, so that ending the group ends
         // every browser process even when a test fails half-way.
@@ -208,7 +213,7 @@ impl Browser {
                 "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
                     "--disable-background-networking", "--disable-component-update",
                     "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-                    "--window-size=1280,1000",
+                    format!("--window-size={width},{height}"),
                     format!("--user-data-dir={}", profile.display())]
             }
         }}});

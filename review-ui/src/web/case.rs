@@ -11,6 +11,7 @@ use super::ops::Claim;
 use super::snapshot::source_name;
 use super::state::{AppState, WebError};
 use super::view::{clock_fields, defang, ms};
+use super::words;
 use askama::Template;
 use axum::Router;
 use axum::body::Bytes;
@@ -31,10 +32,17 @@ pub(crate) fn routes() -> Router<AppState> {
 /// A match as shown.
 pub(crate) struct MatchView {
     pub list: String,
+    /// The list's name and source (from the hash lists; empty when they are not at hand).
+    pub list_name: String,
+    pub list_source: String,
+    /// Why it matched, in words: the hash distance, or the text rule and what it matched.
+    pub why: String,
+    /// Whether the entry is a text rule (`url`, `url_md5`, `raw_text`, `text_regex`), not a
+    /// hash.
+    pub text_rule: bool,
     pub entry: String,
     pub labels: String,
     pub severity: String,
-    pub distance: u32,
     pub query_hash: String,
     pub list_hash: String,
     /// A video match's matched stretches and percentages, as text (empty otherwise).
@@ -65,14 +73,128 @@ pub(crate) struct ClusterRow {
     pub holder: String,
 }
 
+/// A decision as shown (the one that closed the case, or an earlier one in its history).
+pub(crate) struct DecisionView {
+    pub outcome: String,
+    pub grounds: Vec<&'static str>,
+    pub tos: String,
+    pub exemption: String,
+    pub justification: String,
+    pub by: String,
+    pub at: String,
+    pub at_machine: String,
+    pub in_time: bool,
+}
+
+impl DecisionView {
+    fn of(d: &takedown_review::model::DecisionRecord) -> DecisionView {
+        let value = serde_json::to_value(&d.input).unwrap_or_default();
+        let code = |k: &str| value[k].as_str().unwrap_or("").to_string();
+        DecisionView {
+            outcome: words::outcome(&code("outcome")).to_string(),
+            grounds: value["grounds"]
+                .as_array()
+                .map(|g| {
+                    g.iter()
+                        .filter_map(|v| v.as_str())
+                        .map(words::ground)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            tos: d.input.tos_clauses.join(", "),
+            exemption: words::exemption(&code("exemption")).to_string(),
+            justification: d.input.justification.clone(),
+            by: d.decided_by.clone(),
+            at: words::timestamp(d.decided_at),
+            at_machine: words::machine_time(d.decided_at),
+            in_time: d.in_time,
+        }
+    }
+}
+
+/// The form field an error message is about: the decision rules name it first
+/// (`justification: required for this outcome`); the form's own checks are matched by words.
+fn error_field(error: &str) -> String {
+    let named = [
+        "grounds",
+        "justification",
+        "territories",
+        "tos_clauses",
+        "exemption",
+    ];
+    if let Some(f) = named.iter().find(|f| error.contains(&format!("{f}:"))) {
+        return f.to_string();
+    }
+    if error.contains("exemption") {
+        "exemption".into()
+    } else if error.contains("outcome") {
+        "outcome".into()
+    } else {
+        String::new()
+    }
+}
+
+/// Why a match matched, in words, from its entry's type (the key's prefix).
+fn why_matched(m: &takedown_review::model::MatchRecord, threshold: Option<u32>) -> (String, bool) {
+    let kind = m.entry.split_once(':').map_or("", |(k, _)| k);
+    let within = threshold.map_or(String::new(), |t| format!(" (the list matches up to {t})"));
+    match kind {
+        "url" => (
+            format!(
+                "the post links to the listed URL “{}”",
+                defang(&m.query_hash)
+            ),
+            true,
+        ),
+        "url_md5" => (
+            format!(
+                "the MD5 of the post's URL “{}” is listed",
+                defang(&m.query_hash)
+            ),
+            true,
+        ),
+        "raw_text" => (
+            format!(
+                "the post's text is within 5 % of a listed text: “{}”",
+                m.query_hash
+            ),
+            true,
+        ),
+        "text_regex" => (format!("the text rule matched “{}”", m.query_hash), true),
+        "md5" | "sha256" => (
+            format!("{} of the media is listed (exact)", kind.to_uppercase()),
+            false,
+        ),
+        "vpdq" => ("the video's frames match a listed video".to_string(), false),
+        "" => (format!("distance {}{within}", m.distance), false),
+        other => (
+            format!(
+                "{} distance {} bits{within}",
+                other.to_uppercase(),
+                m.distance
+            ),
+            false,
+        ),
+    }
+}
+
 #[derive(Template)]
 #[template(path = "case.html")]
 struct CasePage {
     chrome: Chrome,
     id: String,
+    short_id: String,
     class: &'static str,
     source: &'static str,
     state: &'static str,
+    class_label: &'static str,
+    source_label: &'static str,
+    state_label: &'static str,
+    /// The decision that closed the case.
+    decided: Option<DecisionView>,
+    /// Earlier decisions (escalations, decisions replaced after a complaint), oldest first.
+    history: Vec<DecisionView>,
+    received_machine: String,
     senior_only: bool,
     threat_to_life: bool,
     holder: String,
@@ -97,9 +219,12 @@ struct CasePage {
     cluster: Vec<ClusterRow>,
     order: Option<OrderView>,
     embargo_until: String,
-    decision: String,
     is_complaint: bool,
     error: String,
+    /// The form field the error is about (its input gets the focus and the error's id).
+    error_field: String,
+    /// Standard reasons: (outcome code, reason).
+    canned: Vec<(String, String)>,
     form: DecisionForm,
     /// A status line (the decision just recorded on the previous case).
     flash: String,
@@ -230,7 +355,18 @@ async fn render_case(
     let store = &state.store;
     let now = store.clock().now();
     let case = &view.case;
-    let (due_ms, period_ms, left, urgency) = clock_fields(&case.sla, now, "no running clock");
+    let (mut due_ms, period_ms, mut left, mut urgency) =
+        clock_fields(&case.sla, now, "no running clock");
+    // A decided case's clock has stopped: it shows how long the decision took instead.
+    if let Some(d) = &case.decision {
+        due_ms = 0;
+        urgency = if d.in_time { "stopped" } else { "breached" };
+        left = format!(
+            "decided after {}{}",
+            super::view::countdown(d.decided_at - case.sla.received_at),
+            if d.in_time { ", in time" } else { ", late" }
+        );
+    }
     let lease_live = view.lease_until.is_some_and(|until| until >= now);
     let holder = if lease_live {
         view.holder.clone().unwrap_or_default()
@@ -276,6 +412,21 @@ async fn render_case(
         .connection()
         .hget(store.key(&format!("web:prefs:{}", session.name)), "reveal")
         .await?;
+    let mut list_meta: std::collections::HashMap<String, takedown_hashlists::ListMeta> =
+        Default::default();
+    if let Some(lists) = &state.cfg.lists {
+        for m in &view.matches {
+            if list_meta.contains_key(&m.list_id) {
+                continue;
+            }
+            let Ok(id) = takedown_hashlists::ListId::parse(&m.list_id) else {
+                continue;
+            };
+            if let Ok(meta) = lists.meta(&id).await {
+                list_meta.insert(m.list_id.clone(), meta);
+            }
+        }
+    }
     let fmt = |t: time::OffsetDateTime| {
         t.format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default()
@@ -295,6 +446,13 @@ async fn render_case(
     }
     Ok(CasePage {
         reassign_to,
+        short_id: words::short_id(&case.id),
+        class_label: words::source(case.sla.class.as_str()),
+        source_label: words::source(source_name(case)),
+        state_label: words::state(case.state.as_str()),
+        decided: case.decision.as_ref().map(DecisionView::of),
+        history: case.history.iter().map(DecisionView::of).collect(),
+        received_machine: words::machine_time(case.sla.received_at),
         chrome: Chrome::of(session, state),
         id: case.id.clone(),
         class: case.sla.class.as_str(),
@@ -311,7 +469,7 @@ async fn render_case(
         period_ms,
         left,
         urgency,
-        received_at: fmt(case.sla.received_at),
+        received_at: words::timestamp(case.sla.received_at),
         platform: case.subject.platform.clone(),
         post_id: case.subject.post_id.clone().unwrap_or_default(),
         media_id: case.subject.media_id.clone().unwrap_or_default(),
@@ -321,25 +479,32 @@ async fn render_case(
         matches: view
             .matches
             .iter()
-            .map(|m| MatchView {
-                list: m.list_id.clone(),
-                entry: m.entry.clone(),
-                labels: m.labels.join(", "),
-                severity: m.severity.clone(),
-                distance: m.distance,
-                query_hash: m.query_hash.clone(),
-                list_hash: m.list_hash.clone(),
-                video: m
-                    .video
-                    .as_ref()
-                    .map(|v| {
-                        video_summary(
-                            v.query_ranges.iter().map(|r| (r.start, r.end)),
-                            v.query_match_percent,
-                            v.compared_match_percent,
-                        )
-                    })
-                    .unwrap_or_default(),
+            .map(|m| {
+                let meta = list_meta.get(&m.list_id);
+                let (why, text_rule) = why_matched(m, meta.map(|l| l.threshold));
+                MatchView {
+                    list_name: meta.map(|l| l.name.clone()).unwrap_or_default(),
+                    list_source: meta.map(|l| l.source.clone()).unwrap_or_default(),
+                    why,
+                    text_rule,
+                    list: m.list_id.clone(),
+                    entry: m.entry.clone(),
+                    labels: m.labels.join(", "),
+                    severity: m.severity.clone(),
+                    query_hash: m.query_hash.clone(),
+                    list_hash: m.list_hash.clone(),
+                    video: m
+                        .video
+                        .as_ref()
+                        .map(|v| {
+                            video_summary(
+                                v.query_ranges.iter().map(|r| (r.start, r.end)),
+                                v.query_match_percent,
+                                v.compared_match_percent,
+                            )
+                        })
+                        .unwrap_or_default(),
+                }
             })
             .collect(),
         cluster,
@@ -349,26 +514,12 @@ async fn render_case(
             .as_ref()
             .map(|e| fmt(e.until))
             .unwrap_or_default(),
-        decision: case
-            .decision
-            .as_ref()
-            .map(|d| {
-                format!(
-                    "{} by {} at {}{}",
-                    serde_json::to_value(&d.input.outcome)
-                        .ok()
-                        .and_then(|v| v["outcome"].as_str().map(str::to_string))
-                        .unwrap_or_default(),
-                    d.decided_by,
-                    fmt(d.decided_at),
-                    if d.in_time { " (in time)" } else { " (late)" }
-                )
-            })
-            .unwrap_or_default(),
         is_complaint: case
             .sources
             .iter()
             .any(|s| matches!(s, Source::Complaint { .. })),
+        error_field: error_field(&error),
+        canned: state.cfg.canned_reasons.clone(),
         error,
         form,
         flash: String::new(),
@@ -524,6 +675,24 @@ async fn decide_all(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn errors_name_their_field() {
+        assert_eq!(
+            error_field("decision refused: justification: required for this outcome"),
+            "justification"
+        );
+        assert_eq!(
+            error_field("territories: use ISO 3166-1 alpha-2 codes"),
+            "territories"
+        );
+        assert_eq!(
+            error_field("a purpose exemption (Art. 1(3)) needs a justification"),
+            "exemption"
+        );
+        assert_eq!(error_field("choose an outcome"), "outcome");
+        assert_eq!(error_field("another moderator holds m-1"), "");
+    }
 
     #[test]
     fn a_video_match_is_summarised_with_its_stretches() {

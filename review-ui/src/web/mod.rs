@@ -36,10 +36,11 @@ mod snapshot;
 mod state;
 mod supervisor;
 mod view;
+mod words;
 
 pub use auth::{UserError, add_user, set_disabled, set_role};
 pub use login_guard::LoginLimits;
-pub use state::{ReportsConfig, WebConfig};
+pub use state::{ReportsConfig, WebConfig, default_canned_reasons};
 
 use axum::Router;
 use axum::extract::Request;

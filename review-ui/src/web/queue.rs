@@ -10,6 +10,7 @@ use super::ops::{Claim, HandOver};
 use super::snapshot::{Filter, Status, decode, jurisdiction, source_name};
 use super::state::{AppState, WebError};
 use super::view::{clock_fields, ms};
+use super::words;
 use askama::Template;
 use axum::Router;
 use axum::body::Bytes;
@@ -39,12 +40,16 @@ pub(crate) fn routes() -> Router<AppState> {
 /// One row of the queue table.
 pub(crate) struct QueueRow {
     pub id: String,
-    pub class: &'static str,
+    /// The id shortened for reading (the full one is the link's title).
+    pub short_id: String,
+    /// The class, source and status in words.
+    pub class_label: &'static str,
+    pub source_label: &'static str,
+    pub status_label: &'static str,
     pub source: &'static str,
     pub lists: String,
     pub labels: String,
     pub jurisdiction: String,
-    pub status: &'static str,
     pub holder: String,
     /// When the holder's claim ends, in Unix ms (0: not claimed).
     pub claim_ms: i64,
@@ -335,18 +340,21 @@ async fn live_rows(
                 .and_then(|v| v.parse::<i64>().ok())
                 .unwrap_or(0),
         };
+        let status = if case.senior_only && *status == Status::Queued {
+            "escalated"
+        } else {
+            status.as_str()
+        };
         rows.push(QueueRow {
             id: id.clone(),
-            class: case.sla.class.as_str(),
+            short_id: words::short_id(id),
+            class_label: words::source(case.sla.class.as_str()),
+            source_label: words::source(source_name(&case)),
+            status_label: words::state(status),
             source: source_name(&case),
             lists: lists.join(", "),
             labels: labels.join(", "),
             jurisdiction: jurisdiction(&case).unwrap_or_default(),
-            status: if case.senior_only && *status == Status::Queued {
-                "escalated"
-            } else {
-                status.as_str()
-            },
             holder,
             claim_ms,
             claim_left: match claim_ms {

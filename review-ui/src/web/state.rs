@@ -45,6 +45,48 @@ pub struct WebConfig {
     pub evidence: Option<takedown_evidence::EvidenceStore>,
     /// The report directory and mapping the reports page reads; `None` hides the page.
     pub reports: Option<ReportsConfig>,
+    /// Standard reasons the decision form offers, as (outcome code, reason): choosing one
+    /// fills the justification, which stays editable.
+    pub canned_reasons: Vec<(String, String)>,
+}
+
+/// The standard reasons a deployment starts with (replace them in [`WebConfig`]).
+pub fn default_canned_reasons() -> Vec<(String, String)> {
+    [
+        (
+            "remove",
+            "Propaganda of a designated terrorist group, re-uploaded unchanged.",
+        ),
+        ("remove", "Glorifies a recent attack and its perpetrators."),
+        (
+            "not_terrorist_content",
+            "News reporting on the attack, without glorification or a call to action.",
+        ),
+        (
+            "not_terrorist_content",
+            "Counter-speech: the post condemns the attack.",
+        ),
+        (
+            "not_terrorist_content",
+            "False match: the media is unrelated to the listed item.",
+        ),
+        (
+            "escalate",
+            "The purpose (Art. 1(3)) is unclear; a senior should judge it.",
+        ),
+        ("escalate", "In a language or context I cannot assess."),
+        (
+            "threat_to_life",
+            "The post announces an imminent attack on a named place or person.",
+        ),
+        (
+            "restore",
+            "The complaint shows the material is journalistic; the removal is reversed.",
+        ),
+    ]
+    .into_iter()
+    .map(|(o, r)| (o.to_string(), r.to_string()))
+    .collect()
 }
 
 impl Default for WebConfig {
@@ -57,6 +99,7 @@ impl Default for WebConfig {
             login: LoginLimits::default(),
             evidence: None,
             reports: None,
+            canned_reasons: default_canned_reasons(),
         }
     }
 }

@@ -79,8 +79,29 @@ async fn the_queue_updates_in_place_when_an_order_arrives_and_its_counts_agree()
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
     // The order's case appears on top (the most urgent class) and the counts follow.
     wait_js(&b, ROWS, json!(3)).await;
-    let first = "return document.querySelector('#queue-rows tr td:nth-child(4)').textContent";
+    let first =
+        "return document.querySelector('#queue-rows a.case-link').getAttribute('data-source')";
     wait_js(&b, first, json!("removal_order")).await;
+    // In words, with the id shortened and whole in the link's title.
+    assert_eq!(
+        b.text("#queue-rows tr td:nth-child(4)").await,
+        "Removal order (TCO, 1 h)"
+    );
+    let link = b
+        .js(
+            "var a = document.querySelector('#queue-rows a.case-link'); \
+             return [a.textContent, a.title, a.closest('tr').getAttribute('data-id')]",
+        )
+        .await;
+    assert_eq!(link[1], link[2]);
+    assert!(
+        link[0].as_str().unwrap().ends_with('…')
+            && link[1]
+                .as_str()
+                .unwrap()
+                .starts_with(link[0].as_str().unwrap().trim_end_matches('…')),
+        "{link}"
+    );
     wait_js(
         &b,
         "return document.getElementById('count-queued').textContent",
@@ -334,4 +355,188 @@ async fn login_opens_the_page_asked_for_and_unknown_pages_get_a_404_page() {
         .await
         .unwrap();
     assert!(page.contains("name=\"next\" value=\"/queue\""), "{page}");
+}
+
+/// Presses keys together (a chord such as Ctrl+Enter), as a user would.
+async fn chord(b: &Browser, keys: &[&str]) {
+    let mut actions: Vec<Value> = keys
+        .iter()
+        .map(|k| json!({"type": "keyDown", "value": k}))
+        .collect();
+    actions.extend(
+        keys.iter()
+            .rev()
+            .map(|k| json!({"type": "keyUp", "value": k})),
+    );
+    b.post(
+        "/actions",
+        json!({"actions": [{"type": "key", "id": "kb", "actions": actions}]}),
+    )
+    .await;
+    b.cmd(reqwest::Method::DELETE, "/actions", Value::Null)
+        .await;
+}
+
+const CTRL: &str = "\u{E009}";
+const ENTER: &str = "\u{E007}";
+
+/// Whether the element is entirely inside the window, unscrolled.
+fn visible(css: &str) -> String {
+    format!(
+        "var r = document.querySelector('{css}').getBoundingClientRect(); \
+         return r.top >= 0 && r.bottom <= window.innerHeight && r.left >= 0 \
+           && r.right <= window.innerWidth && window.scrollY === 0"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_screen_keyboard_only_decisions_and_a_422_on_its_field() {
+    let _one = BROWSER.lock().await;
+    let app = app().await;
+    web::add_user(&app.store, "mia", Role::Moderator, PASSWORD, "test")
+        .await
+        .unwrap();
+    for (post, hex) in [("p1", "11"), ("p2", "22"), ("p3", "33"), ("p4", "44")] {
+        app.store
+            .ingest_match(&a_match(post, &hex.repeat(32)))
+            .await
+            .unwrap();
+    }
+    let b = Browser::start_sized(1366, 900).await;
+    b.login(&app.base, "mia").await;
+    assert!(b.js("return window.innerHeight").await.as_i64().unwrap() <= 900);
+
+    // Remove in four keystrokes: c (claim the next case), r (remove; focus on ground (a)),
+    // space (tick it), Ctrl+Enter (record). The next case opens.
+    b.key("c").await;
+    let url = b.wait_url("/cases/").await;
+    let first = url.rsplit('/').next().unwrap().to_string();
+    assert_eq!(b.js(&visible("#submit-decision")).await, json!(true));
+    // Before an outcome is chosen every field shows; "remove" hides what it does not need.
+    b.key("r").await;
+    assert_eq!(
+        b.js(
+            "return [document.getElementById('territories').offsetParent === null, \
+                     document.getElementById('exemption').offsetParent === null, \
+                     document.getElementById('g-a').offsetParent === null]"
+        )
+        .await,
+        json!([true, true, false])
+    );
+    b.screenshot("23-one-screen-1366x900").await;
+    b.key(" ").await;
+    chord(&b, &[CTRL, ENTER]).await;
+    let url = b.wait_url("decided=").await;
+    let second = url
+        .split("/cases/")
+        .nth(1)
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    assert_ne!(second, first);
+    let d = app.store.case(&first).await.unwrap().case.decision.unwrap();
+    assert_eq!(d.input.outcome, Outcome::Remove);
+    assert_eq!(
+        b.text("p.flash").await,
+        format!("Decision recorded for {first}. This is the next case.")
+    );
+
+    // "Not terrorist content" without a justification: 422, the justification has the focus
+    // and is tied to the message.
+    b.key("n").await;
+    chord(&b, &[CTRL, ENTER]).await;
+    wait_js(
+        &b,
+        "return document.activeElement && document.activeElement.id",
+        json!("justification"),
+    )
+    .await;
+    assert_eq!(
+        b.js("var j = document.getElementById('justification'); \
+              return [j.getAttribute('aria-invalid'), j.getAttribute('aria-describedby'), \
+                      !!document.getElementById('decision-error')]")
+            .await,
+        json!(["true", "decision-error", true])
+    );
+    assert!(b.text("#decision-error").await.contains("justification"));
+    assert_eq!(b.js(&visible("#decision-error")).await, json!(true));
+    b.screenshot("24-error-on-its-field").await;
+    // A standard reason fills it (editable); Ctrl+Enter records; the next case opens.
+    b.js("var c = document.getElementById('canned'); \
+          c.value = c.querySelector('option[data-outcome=not_terrorist_content]').value; \
+          c.dispatchEvent(new Event('change')); return 1")
+        .await;
+    let reason = b
+        .js("return document.getElementById('justification').value")
+        .await;
+    assert!(
+        reason.as_str().unwrap().starts_with("News reporting"),
+        "{reason}"
+    );
+    b.type_into("#justification", " Checked the source.").await;
+    chord(&b, &[CTRL, ENTER]).await;
+    let url = b.wait_url(&format!("decided={second}")).await;
+    let third = url
+        .split("/cases/")
+        .nth(1)
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    let d = app
+        .store
+        .case(&second)
+        .await
+        .unwrap()
+        .case
+        .decision
+        .unwrap();
+    assert!(matches!(
+        d.input.outcome,
+        Outcome::NotTerroristContent { .. }
+    ));
+    assert!(
+        d.input.justification.ends_with("Checked the source."),
+        "{}",
+        d.input.justification
+    );
+
+    // Escalate: e, a reason typed, Ctrl+Enter.
+    b.key("e").await;
+    b.type_into("#justification", "Unclear purpose").await;
+    chord(&b, &[CTRL, ENTER]).await;
+    b.wait_url(&format!("decided={third}")).await;
+    assert!(app.store.case(&third).await.unwrap().case.senior_only);
+
+    // A decided case shows its decision in words; its clock has stopped.
+    b.goto(&format!("{}/cases/{second}", app.base)).await;
+    assert_eq!(b.text("#decided-outcome").await, "Not terrorist content");
+    assert!(
+        b.text("#decided-justification")
+            .await
+            .ends_with("Checked the source.")
+    );
+    let countdown = b.text(".countdown").await;
+    assert!(countdown.starts_with("decided after"), "{countdown}");
+    let frozen = b
+        .js("return document.querySelector('.countdown').getAttribute('data-deadline')")
+        .await;
+    assert_eq!(frozen, json!("0"));
+    // Times in one format: the viewer's zone, UTC on hover.
+    let t = b
+        .js("var t = document.querySelector('time'); return [t.textContent, t.title]")
+        .await;
+    assert!(t[1].as_str().unwrap().ends_with(" UTC"), "{t}");
+    assert!(t[0].as_str().unwrap().contains('('), "{t}");
+    // The ground of the first decision reads as the Regulation words it.
+    b.goto(&format!("{}/cases/{first}", app.base)).await;
+    assert!(
+        b.text(".decided")
+            .await
+            .contains("Art. 2(7)(a): incites the commission")
+    );
+    b.quit().await;
 }
