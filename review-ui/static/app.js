@@ -114,10 +114,27 @@
       if (button) button.setAttribute("aria-pressed", state ? "true" : "false");
       if (img) img.src = base + (state ? "/original" : "/preview");
     }
-    if (!on) { show(false); return; }
+    if (!on) { show(false); clearTimeout(fig.reblurTimer); return; }
     fetch(base + "/reveal", {
       method: "POST", credentials: "same-origin", headers: { "x-csrf-token": csrf }
-    }).then(function (r) { if (r.ok) show(true); });
+    }).then(function (r) {
+      if (!r.ok) return null;
+      show(true);
+      // Blur again by itself after the moderator's chosen delay.
+      var after = Number(fig.getAttribute("data-reblur")) || 0;
+      if (after > 0) {
+        clearTimeout(fig.reblurTimer);
+        fig.reblurTimer = setTimeout(function () { setRevealed(fig, false); }, after * 1000);
+      }
+      return r.json();
+    }).then(function (d) {
+      if (!d || typeof d.exposure !== "number") return;
+      var count = document.getElementById("exposure-count");
+      if (count) count.textContent = String(d.exposure);
+      var prompt = document.getElementById("break-prompt");
+      var limit = prompt ? Number(prompt.getAttribute("data-break-after")) || 0 : 0;
+      if (prompt && limit > 0 && d.exposure >= limit) prompt.hidden = false;
+    }).catch(function () {});
   }
 
   document.querySelectorAll("figure.media").forEach(function (fig) {

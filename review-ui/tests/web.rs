@@ -285,17 +285,22 @@ impl Browser {
             .await;
     }
 
+    /// The rendered text of the first element matching `css` (read in one script, so a live
+    /// page replacing the element meanwhile cannot make the reference stale); waits up to 5 s
+    /// for the element to exist.
     async fn text(&self, css: &str) -> String {
-        let e = self.find(css).await;
-        self.cmd(
-            reqwest::Method::GET,
-            &format!("/element/{e}/text"),
-            Value::Null,
-        )
-        .await
-        .as_str()
-        .unwrap()
-        .to_string()
+        let script = format!(
+            "var e = document.querySelector({}); \
+             return e ? e.innerText.replace(/[ \\t]+/g, ' ').trim() : null",
+            json!(css)
+        );
+        for _ in 0..100 {
+            if let Value::String(t) = self.js(&script).await {
+                return t;
+            }
+            tokio::time::sleep(StdDuration::from_millis(50)).await;
+        }
+        panic!("no element {css}")
     }
 
     async fn js(&self, script: &str) -> Value {

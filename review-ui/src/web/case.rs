@@ -18,7 +18,6 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use redis::AsyncCommands;
 use takedown_review::model::{CaseState, DecisionInput, Role, Source};
 use takedown_review::order::{AnnexII, AnnexIIItem, RemovalOrder};
 use takedown_review::store::{CaseView, StoreError};
@@ -214,7 +213,8 @@ struct CasePage {
     media_id: String,
     url: String,
     evidence: Vec<media::ItemView>,
-    reveal_hold: bool,
+    /// The viewer's protections (blur, reveal, re-blur, this hour's count).
+    w: super::wellness::Wellness,
     matches: Vec<MatchView>,
     cluster: Vec<ClusterRow>,
     order: Option<OrderView>,
@@ -408,10 +408,7 @@ async fn render_case(
         Some(order_id) => Some(order_view(state, &order_id, &view).await?),
         None => None,
     };
-    let prefs: Option<String> = store
-        .connection()
-        .hget(store.key(&format!("web:prefs:{}", session.name)), "reveal")
-        .await?;
+    let wellness = super::wellness::load(state, &session.name).await?;
     let mut list_meta: std::collections::HashMap<String, takedown_hashlists::ListMeta> =
         Default::default();
     if let Some(lists) = &state.cfg.lists {
@@ -475,7 +472,7 @@ async fn render_case(
         media_id: case.subject.media_id.clone().unwrap_or_default(),
         url: case.subject.url.as_deref().map(defang).unwrap_or_default(),
         evidence: media::item_views(store, &session.name, &case.id, defang).await?,
-        reveal_hold: prefs.as_deref() == Some("hold"),
+        w: wellness,
         matches: view
             .matches
             .iter()

@@ -8,7 +8,7 @@ use super::state::{AppState, WebError};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde_json::json;
@@ -90,8 +90,13 @@ async fn reveal(
         )
         .await?;
     media::grant(&state.store, &session.name, &id, &sha).await?;
+    let exposure = super::wellness::count_reveal(&state, &session.name).await?;
     if from_script.is_some() {
-        return Ok(StatusCode::NO_CONTENT.into_response());
+        return Ok((
+            [(header::CONTENT_TYPE, "application/json")],
+            json!({ "exposure": exposure }).to_string(),
+        )
+            .into_response());
     }
     Ok(Redirect::to(&format!("/cases/{id}#evidence")).into_response())
 }

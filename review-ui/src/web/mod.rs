@@ -36,6 +36,7 @@ mod snapshot;
 mod state;
 mod supervisor;
 mod view;
+mod wellness;
 mod words;
 
 pub use auth::{UserError, add_user, set_disabled, set_role};
@@ -67,6 +68,7 @@ pub fn router(store: ReviewStore, cfg: WebConfig) -> Router {
     Router::new()
         .merge(auth::routes())
         .merge(queue::routes())
+        .merge(wellness::routes())
         .merge(case::routes())
         .merge(evidence::routes())
         .merge(supervisor::routes())

@@ -1,5 +1,5 @@
-//! The moderator's queue: open cases by urgency with filters and live countdowns, claiming
-//! (the next case or a named one) and the reveal preference.
+//! The moderator's queue: open cases by urgency with filters and live countdowns (updated in
+//! place), the viewer's own claims, and claiming, releasing, skipping and reassigning.
 //!
 //! Every handler starts with the session and the roles it allows, and every form post
 //! checks the session's CSRF token before it changes anything.
@@ -34,7 +34,6 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/cases/{id}/release", post(release))
         .route("/cases/{id}/skip", post(skip))
         .route("/cases/{id}/reassign", post(reassign))
-        .route("/prefs", get(prefs_page).post(save_prefs))
 }
 
 /// One row of the queue table.
@@ -74,6 +73,8 @@ struct QueuePage {
     rows: Vec<QueueRow>,
     /// The "my cases" view (the viewer's claims, with their expiry).
     mine: bool,
+    /// Always false: the rows are rendered with their time left as text.
+    live: bool,
     /// How many cases the viewer holds.
     mine_count: usize,
     /// The session's CSRF token (the rows' forms).
@@ -108,6 +109,7 @@ async fn queue(
 struct QueueRows<'a> {
     rows: &'a [QueueRow],
     mine: bool,
+    live: bool,
     csrf: &'a str,
     lease_ms: i64,
 }
@@ -124,6 +126,7 @@ async fn queue_live(
     let rows = QueueRows {
         rows: &page.rows,
         mine: page.mine,
+        live: true,
         csrf: &session.csrf,
         lease_ms: page.lease_ms,
     }
@@ -246,6 +249,7 @@ async fn queue_page(
         chrome: Chrome::of(session, state),
         rows,
         mine,
+        live: false,
         mine_count: claims.len(),
         csrf: session.csrf.clone(),
         lease_ms: store.options().lease.whole_milliseconds() as i64,
@@ -510,72 +514,6 @@ fn handed_over(result: Claim) -> Result<(), WebError> {
             "another moderator holds this case".into(),
         )),
     }
-}
-
-#[derive(Template)]
-#[template(path = "prefs.html")]
-struct PrefsPage {
-    chrome: Chrome,
-    reveal_hold: bool,
-    saved: bool,
-}
-
-async fn prefs_page(
-    State(state): State<AppState>,
-    session: Session,
-    Query(q): Query<HashMap<String, String>>,
-) -> Result<Response, WebError> {
-    session.require(READERS)?;
-    let reveal: Option<String> = state
-        .store
-        .connection()
-        .hget(
-            state.store.key(&format!("web:prefs:{}", session.name)),
-            "reveal",
-        )
-        .await?;
-    let page = PrefsPage {
-        chrome: Chrome::of(&session, &state),
-        reveal_hold: reveal.as_deref() == Some("hold"),
-        saved: q.contains_key("saved"),
-    };
-    Ok(Html(page.render()?).into_response())
-}
-
-async fn save_prefs(
-    State(state): State<AppState>,
-    session: Session,
-    body: Bytes,
-) -> Result<Response, WebError> {
-    session.require(READERS)?;
-    let pairs = form_pairs(&body);
-    session.check_csrf(field(&pairs, "csrf"))?;
-    let reveal = match field(&pairs, "reveal") {
-        Some("hold") => "hold",
-        Some("click") => "click",
-        _ => return Err(WebError::BadRequest("reveal is click or hold".into())),
-    };
-    let _: () = state
-        .store
-        .connection()
-        .hset(
-            state.store.key(&format!("web:prefs:{}", session.name)),
-            "reveal",
-            reveal,
-        )
-        .await?;
-    state
-        .ops
-        .audit(
-            &state.store,
-            &session.name,
-            &session.name,
-            "ui.preference",
-            &serde_json::json!({ "reveal": reveal }).to_string(),
-            "",
-        )
-        .await?;
-    Ok(Redirect::to("/prefs?saved=1").into_response())
 }
 
 /// Whether `id` has the shape of our ids (`<prefix>-<32 hex>`, see

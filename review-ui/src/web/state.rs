@@ -48,6 +48,8 @@ pub struct WebConfig {
     /// Standard reasons the decision form offers, as (outcome code, reason): choosing one
     /// fills the justification, which stays editable.
     pub canned_reasons: Vec<(String, String)>,
+    /// Originals revealed in one hour after which the case page suggests a break (0: never).
+    pub break_after_reveals: u64,
 }
 
 /// The standard reasons a deployment starts with (replace them in [`WebConfig`]).
@@ -100,6 +102,7 @@ impl Default for WebConfig {
             evidence: None,
             reports: None,
             canned_reasons: default_canned_reasons(),
+            break_after_reveals: 40,
         }
     }
 }

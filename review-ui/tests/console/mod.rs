@@ -540,3 +540,84 @@ async fn one_screen_keyboard_only_decisions_and_a_422_on_its_field() {
     );
     b.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn protections_blur_strength_grey_reveal_reblur_and_a_break_prompt() {
+    let _one = BROWSER.lock().await;
+    let app = app().await;
+    web::add_user(&app.store, "mia", Role::Moderator, PASSWORD, "test")
+        .await
+        .unwrap();
+    let (case_id, _) = app
+        .store
+        .ingest_match(&agreeing(a_match("p7", &"77".repeat(32)), &png()))
+        .await
+        .unwrap();
+    app.evidence
+        .push(&case_id, "platform", Some("image/png"), png())
+        .await
+        .unwrap();
+    let b = Browser::start().await;
+    b.login(&app.base, "mia").await;
+    b.goto(&format!("{}/prefs", app.base)).await;
+    b.click("#blur-maximum").await;
+    b.click("#reveal-grey").await;
+    b.js("document.getElementById('reblur').value = '5'; return 1")
+        .await;
+    b.click("#save-prefs").await;
+    b.wait_url("/prefs?saved=1").await;
+    // 39 originals revealed already this hour (the server's clock's hour).
+    let hour = T0.unix_timestamp() / 3600;
+    let mut conn = redis::Client::open(app._redis.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let _: () = redis::AsyncCommands::set(
+        &mut conn,
+        app.store.key(&format!("web:exposure:mia:{hour}")),
+        39,
+    )
+    .await
+    .unwrap();
+    b.goto(&format!("{}/cases/{case_id}", app.base)).await;
+    let filter = "return getComputedStyle(document.querySelector('figure.media img')).filter";
+    assert_eq!(b.js(filter).await, json!("blur(48px) grayscale(1)"));
+    assert_eq!(b.text("#exposure-count").await, "39");
+    assert_eq!(
+        b.js("return document.getElementById('break-prompt').hidden")
+            .await,
+        json!(true)
+    );
+    // Revealed: the original, greyscale only; the count reaches 40 and the prompt shows.
+    b.click("figure.media").await;
+    wait_js(&b, filter, json!("grayscale(1)")).await;
+    let src = b
+        .js("return document.querySelector('figure.media img').getAttribute('src')")
+        .await;
+    assert!(src.as_str().unwrap().ends_with("/original"), "{src}");
+    wait_js(
+        &b,
+        "return document.getElementById('exposure-count').textContent",
+        json!("40"),
+    )
+    .await;
+    assert_eq!(
+        b.js("return document.getElementById('break-prompt').hidden")
+            .await,
+        json!(false)
+    );
+    b.screenshot("25-grey-reveal-break-prompt").await;
+    // Five seconds later it blurs again by itself.
+    wait_js(&b, filter, json!("blur(48px) grayscale(1)")).await;
+    let src = b
+        .js("return document.querySelector('figure.media img').getAttribute('src')")
+        .await;
+    assert!(src.as_str().unwrap().ends_with("/preview"), "{src}");
+    let actions = audit_actions(&app.store, "mia").await;
+    assert!(
+        actions.iter().any(|(a, _)| a == "ui.preference"),
+        "{actions:?}"
+    );
+    b.quit().await;
+}
