@@ -15,9 +15,9 @@ use std::sync::Arc;
 use takedown_review::store::{ReviewStore, StoreError};
 use time::OffsetDateTime;
 
-/// Audit entries read per page view (bounding the cost a page pays for freshness); a burst
-/// larger than this is caught up over the next few views.
-const READ: usize = 500;
+/// Audit entries read at once (bounding each read); a burst larger than this is caught up
+/// over the next few reads.
+const READ: usize = 2_000;
 /// Overrides kept before the next rebuild is asked for early.
 pub(crate) const REBUILD_AFTER: usize = 20_000;
 

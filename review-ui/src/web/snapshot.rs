@@ -187,8 +187,10 @@ pub(crate) struct Snapshots {
     current: RwLock<Option<View>>,
     building: AtomicBool,
     first: tokio::sync::Mutex<()>,
-    /// Held while the changes are read, so concurrent pages don't read the same ones.
-    reader: tokio::sync::Mutex<()>,
+    /// Whether the background reader of changes runs.
+    reading: AtomicBool,
+    /// When a page last used the index (the reader pauses when none has for a while).
+    used: std::sync::Mutex<Instant>,
 }
 
 impl Snapshots {
@@ -198,7 +200,8 @@ impl Snapshots {
             current: RwLock::new(None),
             building: AtomicBool::new(false),
             first: tokio::sync::Mutex::new(()),
-            reader: tokio::sync::Mutex::new(()),
+            reading: AtomicBool::new(false),
+            used: std::sync::Mutex::new(Instant::now()),
         }
     }
 
@@ -218,7 +221,8 @@ impl Snapshots {
 
     /// The open cases now: the current snapshot (the first call builds it; later calls
     /// start a background rebuild when it is older than `every`) with the changes since
-    /// laid over it, read from the audit stream on each call.
+    /// laid over it, which a background task reads from the audit stream every
+    /// [`READ_EVERY`] while pages are in use.
     pub async fn get(self: &Arc<Self>, store: &ReviewStore) -> Result<View, StoreError> {
         let view = match self.current() {
             Some(view) => view,
@@ -245,30 +249,66 @@ impl Snapshots {
                 this.building.store(false, Ordering::Release);
             });
         }
-        // One reader at a time; a page arriving meanwhile shows what was read last.
-        let Ok(_reading) = self.reader.try_lock() else {
-            return Ok(view);
+        *self.used.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+        if !self.reading.swap(true, Ordering::AcqRel) {
+            let this = Arc::downgrade(self);
+            tokio::spawn(read_changes_while_used(this, store.clone()));
+        }
+        Ok(self.current().unwrap_or(view))
+    }
+
+    /// Reads the changes since the last read and lays them over the current snapshot.
+    async fn read_once(&self, store: &ReviewStore) -> Result<(), StoreError> {
+        let Some(view) = self.current() else {
+            return Ok(());
         };
-        let view = self.current().unwrap_or(view);
         let (position, changed) = changes::read_changes(store, &view.delta.position).await?;
         if changed.is_empty() && position == view.delta.position {
-            return Ok(view);
+            return Ok(());
         }
         let delta = Arc::new(
             view.delta
                 .with(&view.base, changed, position, store.clock().now()),
         );
-        let updated = View {
-            base: view.base.clone(),
-            delta,
-        };
         if let Ok(mut c) = self.current.write() {
             // A rebuild that landed meanwhile supersedes these changes.
             if c.as_ref().is_some_and(|v| Arc::ptr_eq(&v.base, &view.base)) {
-                *c = Some(updated.clone());
+                *c = Some(View {
+                    base: view.base.clone(),
+                    delta,
+                });
             }
         }
-        Ok(updated)
+        Ok(())
+    }
+}
+
+/// How often the changes are read while pages are in use: well inside the second a live
+/// queue promises, and off every page's own path.
+const READ_EVERY: Duration = Duration::from_millis(250);
+/// After this long without a page, reading pauses (until the next page).
+const IDLE_AFTER: Duration = Duration::from_secs(30);
+
+/// The background reader: every [`READ_EVERY`] while pages use the index, reads the audit
+/// stream's new entries; ends when the UI is dropped or has been idle for [`IDLE_AFTER`].
+async fn read_changes_while_used(snapshots: std::sync::Weak<Snapshots>, store: ReviewStore) {
+    loop {
+        tokio::time::sleep(READ_EVERY).await;
+        let Some(this) = snapshots.upgrade() else {
+            return;
+        };
+        let idle = this
+            .used
+            .lock()
+            .map(|t| t.elapsed() > IDLE_AFTER)
+            .unwrap_or(true);
+        if idle {
+            this.reading.store(false, Ordering::Release);
+            return;
+        }
+        if let Err(e) = this.read_once(&store).await {
+            tracing::warn!(error = %e, "web ui: reading the case changes failed");
+        }
     }
 }
 
