@@ -5,6 +5,8 @@
 
 use super::*;
 
+mod axe;
+
 /// Waits (up to 10 s) until `script` returns `want` in the page.
 async fn wait_js(b: &Browser, script: &str, want: Value) -> Value {
     let deadline = tokio::time::Instant::now() + StdDuration::from_secs(10);
@@ -619,5 +621,72 @@ async fn protections_blur_strength_grey_reveal_reblur_and_a_break_prompt() {
         actions.iter().any(|(a, _)| a == "ui.preference"),
         "{actions:?}"
     );
+    b.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_passes_axe_core_without_serious_or_critical_violations() {
+    let _one = BROWSER.lock().await;
+    let app = app().await;
+    for (name, role) in [("sam", Role::SeniorModerator), ("ada", Role::Admin)] {
+        web::add_user(&app.store, name, role, PASSWORD, "test")
+            .await
+            .unwrap();
+    }
+    let (case_id, _) = app
+        .store
+        .ingest_match(&agreeing(a_match("p5", &"55".repeat(32)), &png()))
+        .await
+        .unwrap();
+    app.store
+        .ingest_match(&a_match("p6", &"55".repeat(32)))
+        .await
+        .unwrap();
+    app.evidence
+        .push(&case_id, "platform", Some("image/png"), png())
+        .await
+        .unwrap();
+    let b = Browser::start_sized(1366, 900).await;
+    b.goto(&format!("{}/login", app.base)).await;
+    axe::assert_accessible(&b, "/login").await;
+    // The check can fail: an image without a text alternative is a critical violation.
+    b.js(
+        "var i = document.createElement('img'); i.src = '/static/none.png'; \
+          document.body.appendChild(i); return 1",
+    )
+    .await;
+    let found = axe::serious_violations(&b).await;
+    assert!(found.to_string().contains("image-alt"), "{found}");
+    b.login(&app.base, "sam").await;
+    axe::assert_accessible(&b, "/queue").await;
+    b.goto(&format!("{}/cases/{case_id}", app.base)).await;
+    b.click("#claim-this button").await;
+    b.wait_url(&format!("/cases/{case_id}")).await;
+    axe::assert_accessible(&b, "the case page with its decision form").await;
+    // The decision form after a refused decision (its error tied to its field).
+    b.key("n").await;
+    b.click("#submit-decision").await;
+    b.text("#decision-error").await;
+    axe::assert_accessible(&b, "the case page with a 422").await;
+    for page in [
+        "/queue?mine=1",
+        "/queue?list=gifct",
+        "/prefs",
+        "/supervisor/sla",
+        "/supervisor/audit",
+        "/no/such/page",
+    ] {
+        b.goto(&format!("{}{page}", app.base)).await;
+        axe::assert_accessible(&b, page).await;
+    }
+    b.goto(&format!("{}/admin/users", app.base)).await;
+    axe::assert_accessible(&b, "403 (a senior on the accounts page)").await;
+    b.quit().await;
+    let b = Browser::start().await;
+    b.login(&app.base, "ada").await;
+    for page in ["/admin/users", "/supervisor/lists"] {
+        b.goto(&format!("{}{page}", app.base)).await;
+        axe::assert_accessible(&b, page).await;
+    }
     b.quit().await;
 }
