@@ -68,9 +68,15 @@ fn video_summary(
 /// A case of the cluster as shown.
 pub(crate) struct ClusterRow {
     pub id: String,
+    pub short_id: String,
     pub state: &'static str,
     pub holder: String,
+    /// The address of its first captured preview (empty: none, or past the first few).
+    pub preview: String,
 }
+
+/// Related cases shown with their previews (the rest by id only).
+const CLUSTER_PREVIEWS: usize = 12;
 
 /// A decision as shown (the one that closed the case, or an earlier one in its history).
 pub(crate) struct DecisionView {
@@ -217,6 +223,8 @@ struct CasePage {
     w: super::wellness::Wellness,
     matches: Vec<MatchView>,
     cluster: Vec<ClusterRow>,
+    /// What the related cases share: "the hash" or "the text rule".
+    cluster_shares: &'static str,
     order: Option<OrderView>,
     embargo_until: String,
     is_complaint: bool,
@@ -394,10 +402,21 @@ async fn render_case(
                 Some("purged") => "purged",
                 _ => "unknown",
             };
+            let mut preview = String::new();
+            if cluster.len() < CLUSTER_PREVIEWS {
+                for (_, item) in store.evidence_items(c).await? {
+                    if let (true, Some(sha)) = (item.has_preview, &item.sha256) {
+                        preview = format!("/cases/{c}/evidence/{sha}/preview");
+                        break;
+                    }
+                }
+            }
             cluster.push(ClusterRow {
                 id: c.clone(),
+                short_id: words::short_id(c),
                 state: st,
                 holder: s.get(1).cloned().flatten().unwrap_or_default(),
+                preview,
             });
         }
     }
@@ -504,6 +523,11 @@ async fn render_case(
                 }
             })
             .collect(),
+        cluster_shares: if view.matches.iter().all(|m| why_matched(m, None).1) {
+            "the text rule"
+        } else {
+            "the hash"
+        },
         cluster,
         order,
         embargo_until: case

@@ -638,14 +638,17 @@ async fn every_page_passes_axe_core_without_serious_or_critical_violations() {
         .ingest_match(&agreeing(a_match("p5", &"55".repeat(32)), &png()))
         .await
         .unwrap();
-    app.store
-        .ingest_match(&a_match("p6", &"55".repeat(32)))
+    let (twin, _) = app
+        .store
+        .ingest_match(&agreeing(a_match("p6", &"55".repeat(32)), &png()))
         .await
         .unwrap();
-    app.evidence
-        .push(&case_id, "platform", Some("image/png"), png())
-        .await
-        .unwrap();
+    for id in [&case_id, &twin] {
+        app.evidence
+            .push(id, "platform", Some("image/png"), png())
+            .await
+            .unwrap();
+    }
     let b = Browser::start_sized(1366, 900).await;
     b.goto(&format!("{}/login", app.base)).await;
     axe::assert_accessible(&b, "/login").await;
@@ -663,6 +666,20 @@ async fn every_page_passes_axe_core_without_serious_or_critical_violations() {
     b.click("#claim-this button").await;
     b.wait_url(&format!("/cases/{case_id}")).await;
     axe::assert_accessible(&b, "the case page with its decision form").await;
+    // The related case is shown with its (blurred) preview, not a bare id.
+    assert_eq!(
+        b.js(
+            "var i = document.querySelectorAll('fieldset.cluster img.thumb'); \
+              return [i.length, i.length ? i[0].getAttribute('src').endsWith('/preview') : false]"
+        )
+        .await,
+        json!([1, true])
+    );
+    assert!(
+        b.text("fieldset.cluster legend")
+            .await
+            .ends_with("sharing the hash")
+    );
     // The decision form after a refused decision (its error tied to its field).
     b.key("n").await;
     b.click("#submit-decision").await;
