@@ -461,6 +461,70 @@ fn rfc3339(t: OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
+impl AnnexIII {
+    /// The reply as plain text, in the order of the Annex III form; `order` is Section A of
+    /// the order it answers.
+    pub fn to_text(&self, order: &SectionA) -> String {
+        let mut out = String::new();
+        out.push_str(
+            "ANNEX III - INFORMATION ON THE IMPOSSIBILITY TO EXECUTE THE REMOVAL ORDER
+             (Article 3(7) and (8) of Regulation (EU) 2021/784)
+",
+        );
+        if self.draft {
+            out.push_str(
+                "DRAFT - not sent
+",
+            );
+        }
+        out.push_str("\nSECTION A\n");
+        out.push_str(&format!(
+            "Addressee of the removal order: {}\n",
+            order.addressee
+        ));
+        out.push_str(&format!(
+            "Competent authority that issued the removal order: {} ({})\n",
+            order.issuing_authority, order.issuing_member_state
+        ));
+        out.push_str(&format!(
+            "File reference of the competent authority: {}\n",
+            self.authority_reference
+        ));
+        out.push_str(&format!(
+            "File reference of the addressee: {}\n",
+            self.provider_reference
+        ));
+        out.push_str(&format!(
+            "Time and date of receipt of the removal order: {}\n\n",
+            rfc3339(self.received_at)
+        ));
+        out.push_str("SECTION B\nReasons for non-execution:\n");
+        out.push_str(match self.reason {
+            CannotComply::ForceMajeure => "- force majeure (Article 3(7))\n",
+            CannotComply::TechnicalImpossibility => {
+                "- de facto impossibility not attributable to the hosting service provider, \
+                 including for objectively justifiable technical or operational reasons \
+                 (Article 3(7))\n"
+            }
+            CannotComply::ManifestError => {
+                "- the removal order contains manifest errors (Article 3(8))\n"
+            }
+            CannotComply::InsufficientInformation => {
+                "- the removal order does not contain sufficient information (Article 3(8))\n"
+            }
+        });
+        if !self.details.is_empty() {
+            out.push_str("Information missing or erroneous:\n");
+            for d in &self.details {
+                out.push_str(&format!("- {}: {}\n", d.field, d.reason));
+            }
+        }
+        out.push_str(&format!("Explanation: {}\n", self.explanation));
+        out.push_str(&format!("\nDate: {}\n", rfc3339(self.produced_at)));
+        out
+    }
+}
+
 impl AnnexII {
     /// The reply as plain text, in the order of the Annex II form; `order` is Section A of
     /// the order it answers.

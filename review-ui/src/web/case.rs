@@ -19,13 +19,14 @@ use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use takedown_review::model::{CaseState, DecisionInput, Role, Source};
-use takedown_review::order::{AnnexII, AnnexIIItem, RemovalOrder};
+use takedown_review::order::{AnnexII, RemovalOrder};
 use takedown_review::store::{CaseView, StoreError};
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/cases/{id}", get(case_page))
         .route("/cases/{id}/decide", post(decide))
+        .route("/cases/{id}/annex/{file}", get(annex_file))
 }
 
 /// A match as shown.
@@ -424,7 +425,7 @@ async fn render_case(
         Source::RemovalOrder { order_id, .. } => Some(order_id.clone()),
         _ => None,
     }) {
-        Some(order_id) => Some(order_view(state, &order_id, &view).await?),
+        Some(order_id) => Some(order_view(state, &order_id).await?),
         None => None,
     };
     let wellness = super::wellness::load(state, &session.name).await?;
@@ -547,47 +548,80 @@ async fn render_case(
     })
 }
 
-async fn order_view(
-    state: &AppState,
-    order_id: &str,
-    view: &CaseView,
-) -> Result<OrderView, WebError> {
+/// The order's replies that exist now: Annex II once every URL was removed or disabled and
+/// enforced (the same builder as the API and the evidence package), the Annex III draft
+/// while information is missing.
+async fn annexes(
+    store: &takedown_review::store::ReviewStore,
+    record: &takedown_review::store::intake::OrderRecord,
+) -> Result<(Option<AnnexII>, Option<takedown_review::order::AnnexIII>), WebError> {
+    let annex_iii = takedown_review::annexes::annex_iii_draft(record, store.clock().now());
+    let section_a = &record.order.section_a;
+    let annex_ii = takedown_review::annexes::annex_ii(store, record, &section_a.addressee, "")
+        .await?
+        .ok();
+    Ok((annex_ii, annex_iii))
+}
+
+/// An order's reply as a file: `annex-ii` or `annex-iii`, `.txt` (the form's text) or
+/// `.json`.
+async fn annex_file(
+    State(state): State<AppState>,
+    session: Session,
+    Path((id, file)): Path<(String, String)>,
+) -> Result<Response, WebError> {
+    session.require(READERS)?;
+    let view = state.store.case(&id).await?;
+    let Some(order_id) = view.case.sources.iter().find_map(|s| match s {
+        Source::RemovalOrder { order_id, .. } => Some(order_id.clone()),
+        _ => None,
+    }) else {
+        return Err(WebError::NotFound(format!("{id} has no removal order")));
+    };
+    let record = state.store.order(&order_id).await?;
+    let (annex_ii, annex_iii) = annexes(&state.store, &record).await?;
+    let missing = || WebError::NotFound(format!("{file} for {id}"));
+    let section_a = &record.order.section_a;
+    let (body, ty) = match file.as_str() {
+        "annex-ii.txt" => (
+            annex_ii.ok_or_else(missing)?.to_text(section_a),
+            "text/plain; charset=utf-8",
+        ),
+        "annex-ii.json" => (
+            serde_json::to_string_pretty(&annex_ii.ok_or_else(missing)?)?,
+            "application/json",
+        ),
+        "annex-iii.txt" => (
+            annex_iii.ok_or_else(missing)?.to_text(section_a),
+            "text/plain; charset=utf-8",
+        ),
+        "annex-iii.json" => (
+            serde_json::to_string_pretty(&annex_iii.ok_or_else(missing)?)?,
+            "application/json",
+        ),
+        _ => return Err(missing()),
+    };
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, ty.to_string()),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{order_id}-{file}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+async fn order_view(state: &AppState, order_id: &str) -> Result<OrderView, WebError> {
     let store = &state.store;
     let record = store.order(order_id).await?;
     let fmt = |t: time::OffsetDateTime| {
         t.format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default()
     };
-    let annex_iii = takedown_review::annexes::annex_iii_draft(&record, store.clock().now());
-    let mut annex_ii = None;
-    if let Some(action_id) = view
-        .case
-        .decision
-        .as_ref()
-        .and_then(|d| d.action_id.clone())
-    {
-        let times = store.action_times(&action_id).await?;
-        if let (Some(enforced), Some(url)) = (times.get("enforced_at"), &view.case.subject.url) {
-            annex_ii = Some(AnnexII {
-                authority_reference: record.order.section_a.reference.clone(),
-                provider_reference: record.order_id.clone(),
-                received_at: record.received_at,
-                items: vec![AnnexIIItem {
-                    url: url.clone(),
-                    action: match view.case.decision.as_ref().map(|d| &d.input.outcome) {
-                        Some(takedown_review::model::Outcome::Disable { .. }) => {
-                            "disabled_in_all_member_states".into()
-                        }
-                        _ => "removed".into(),
-                    },
-                    time_of_action: *enforced,
-                }],
-                provider_name: record.order.section_a.addressee.clone(),
-                signature: String::new(),
-                date: store.clock().now(),
-            });
-        }
-    }
+    let (annex_ii, annex_iii) = annexes(store, &record).await?;
     let grounds = record
         .order
         .grounds
@@ -602,12 +636,8 @@ async fn order_view(
         order_id: record.order_id.clone(),
         cross_border: record.order.cross_border(),
         grounds,
-        annex_iii: annex_iii
-            .map(|a| serde_json::to_string_pretty(&a))
-            .transpose()?,
-        annex_ii: annex_ii
-            .map(|a| serde_json::to_string_pretty(&a))
-            .transpose()?,
+        annex_iii: annex_iii.map(|a| a.to_text(&record.order.section_a)),
+        annex_ii: annex_ii.map(|a| a.to_text(&record.order.section_a)),
         order: record.order,
     })
 }

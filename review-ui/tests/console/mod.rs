@@ -707,3 +707,95 @@ async fn every_page_passes_axe_core_without_serious_or_critical_violations() {
     }
     b.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_orders_annex_iii_reads_as_the_form_and_downloads() {
+    let app = app().await;
+    web::add_user(&app.store, "lea", Role::Legal, PASSWORD, "test")
+        .await
+        .unwrap();
+    // No Art. 2(7) ground: the order lacks information (Art. 3(8)), an Annex III draft.
+    let body = json!({
+        "section_a": {"issuing_member_state": "FR", "issuing_authority": "OCLCTIC",
+            "addressee": "Example Ltd", "contact_point": "tco@example.org",
+            "member_state_of_establishment": "IE", "issued_at": "2026-06-01T11:00:00Z",
+            "reference": "FR-NOGROUND"},
+        "section_b": {"urls": ["https://bad.example.org/v/9"], "grounds": []},
+        "section_c": {"do_not_inform": false}
+    })
+    .to_string();
+    let order = parse_order(body.as_bytes()).unwrap();
+    let (record, _) = app
+        .store
+        .receive_order(body.as_bytes(), order, "fr-authority", T0)
+        .await
+        .unwrap();
+    let case_id = &record.case_ids[0];
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let lea = http_login(&http, &app.base, "lea").await;
+    let get = |path: String| {
+        http.get(format!("{}{path}", app.base))
+            .header("cookie", lea.clone())
+            .send()
+    };
+    let page = get(format!("/cases/{case_id}"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let start = page
+        .find("<pre class=\"annex\" id=\"annex-iii\">")
+        .expect("Annex III shown");
+    let annex = &page[start..];
+    assert!(
+        annex.contains("ANNEX III - INFORMATION ON THE IMPOSSIBILITY"),
+        "{annex}"
+    );
+    assert!(annex.contains("File reference of the competent authority: FR-NOGROUND"));
+    assert!(
+        annex.contains("section_b.grounds: no Art. 2(7) ground given"),
+        "{annex}"
+    );
+    assert!(
+        !page.contains("id=\"annex-ii\""),
+        "no Annex II before execution"
+    );
+    let r = get(format!("/cases/{case_id}/annex/annex-iii.txt"))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let disposition = r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(disposition.starts_with("attachment;") && disposition.ends_with("-annex-iii.txt\""));
+    assert!(r.text().await.unwrap().starts_with("ANNEX III"));
+    let r = get(format!("/cases/{case_id}/annex/annex-iii.json"))
+        .await
+        .unwrap();
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["draft"], json!(true));
+    assert_eq!(v["authority_reference"], json!("FR-NOGROUND"));
+    for missing in ["annex-ii.txt", "annex-ii.json", "annex-iv.txt", "..%2Fx"] {
+        let r = get(format!("/cases/{case_id}/annex/{missing}"))
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404, "{missing}");
+    }
+    // Without a session: the login.
+    let r = http
+        .get(format!("{}/cases/{case_id}/annex/annex-iii.txt", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/login")
+    );
+}
