@@ -237,6 +237,12 @@ impl ReviewGauges {
             .await;
             match counted {
                 Ok(Ok(r)) => {
+                    if r.bad_lines > 0 {
+                        tracing::warn!(
+                            lines = r.bad_lines,
+                            "Lines of the report directory that are neither events nor outcomes were skipped."
+                        );
+                    }
                     let prefix = &store.options().prefix;
                     takedown_reports::pending::publish(&mut conn, prefix, r.pending, now_ms)
                         .await?;
