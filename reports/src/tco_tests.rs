@@ -91,6 +91,9 @@ fn ledger_2026(dir: &Path) -> Ledger {
     ledger
 }
 
+/// A figure's letter, value and breakdown.
+type Row<'a> = (&'a str, u64, Vec<(&'a str, u64)>);
+
 fn cases(out: &Path, id: &str) -> Vec<String> {
     let text = std::fs::read_to_string(out.join(format!("cases/figure_{id}.txt"))).unwrap();
     let mut v: Vec<String> = text.lines().map(str::to_string).collect();
@@ -104,7 +107,7 @@ fn figures_a_to_g_with_their_breakdowns_and_cases() {
     let ledger = ledger_2026(dir.path());
     let out = dir.path().join("out");
     let r = write_tco(&ledger, 2026, "Example <Hosting> & Co", &out).unwrap();
-    let got: Vec<(&str, u64, Vec<(&str, u64)>)> = r
+    let got: Vec<Row> = r
         .figures
         .iter()
         .map(|f| {
@@ -112,7 +115,7 @@ fn figures_a_to_g_with_their_breakdowns_and_cases() {
             (f.id, f.value, parts)
         })
         .collect();
-    let want: Vec<(&str, u64, Vec<(&str, u64)>)> = vec![
+    let want: Vec<Row> = vec![
         (
             "a",
             7,
