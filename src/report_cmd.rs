@@ -282,6 +282,10 @@ async fn run_async(args: ReportArgs) -> anyhow::Result<ExitCode> {
                 backoff: std::time::Duration::from_millis(backoff_ms),
             };
             let outbox = Outbox::open(&args.dir)?;
+            // What the reports page queued again goes out with this run.
+            if let Some(conn) = redis_conn.as_mut() {
+                takedown_reports::pending::apply_retries(conn, &args.prefix, &outbox).await?;
+            }
             let result = submit(&ledger, &map, &outbox, &cfg).await;
             // Whatever the run achieved, the review gauges learn what is left.
             let left = outbox.pending(&ledger, &map, |_| {})?;
@@ -296,7 +300,11 @@ async fn run_async(args: ReportArgs) -> anyhow::Result<ExitCode> {
             }
         }
         ReportCommand::Sor(SorCommand::Status) => {
-            let s = Outbox::open(&args.dir)?.status(&ledger, &map)?;
+            let outbox = Outbox::open(&args.dir)?;
+            if let Some(conn) = redis_conn.as_mut() {
+                takedown_reports::pending::apply_retries(conn, &args.prefix, &outbox).await?;
+            }
+            let s = outbox.status(&ledger, &map)?;
             publish_pending(redis_conn.as_mut(), &args.prefix, s.pending).await;
             println!(
                 "pending {}\nstored {}\nrefused {}",

@@ -434,7 +434,12 @@ pub async fn serve_on(
                 let listener = tokio::net::TcpListener::bind(addr)
                     .await
                     .with_context(|| format!("binding the metrics address {addr}"))?;
-                let gauges = Arc::new(crate::review_gauges::ReviewGauges::default());
+                let mut gauges = crate::review_gauges::ReviewGauges::default();
+                if let Some(dir) = &args.reports_dir {
+                    let mapping = crate::report_cmd::load_mapping(args.reports_mapping.as_deref())?;
+                    gauges = gauges.with_reports(dir, mapping);
+                }
+                let gauges = Arc::new(gauges);
                 let (poller, polled, stopped) = (gauges.clone(), store.clone(), stop_rx.clone());
                 kafka_tasks.push(tokio::spawn(
                     async move { poller.run(polled, stopped).await },

@@ -1,8 +1,9 @@
 //! Gauges of the review state on the review role's `/metrics`: legal deadlines coming due,
 //! escalations and breaches as the sweeper fires them, the takedown-action outbox, and the
 //! statements of reasons waiting for the EU Transparency Database
-//! (`takedown_sor_outbox_pending`, as last counted by a submission run or the reports page:
-//! see `takedown_reports::pending`).
+//! (`takedown_sor_outbox_pending`, as last counted by a submission run, the reports page or,
+//! when the replica has the report directory, its own poll: see `takedown_reports::pending`
+//! and `takedown_reports::pending_count`).
 //!
 //! The stage counters (`takedown_messages_*`) say nothing about the law's clocks, yet the
 //! alerts that matter most are "a removal order is about to miss its hour", "one did" and
@@ -16,8 +17,11 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 use redis::AsyncCommands;
-use std::sync::Mutex;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use takedown_reports::mapping::Mapping;
+use takedown_reports::pending_count::PendingCounter;
 use takedown_review::sla::SlaClass;
 use takedown_review::store::ReviewStore;
 
@@ -56,6 +60,8 @@ pub struct ReviewGauges {
     outbox: Gauge,
     /// Statements of reasons not yet stored nor refused by the Transparency Database.
     sor_pending: Gauge,
+    /// The report directory's outbox, counted at each poll (only what was appended since).
+    sor_counter: Option<Arc<Mutex<PendingCounter>>>,
 }
 
 impl Default for ReviewGauges {
@@ -68,6 +74,7 @@ impl Default for ReviewGauges {
             sla_events: Family::default(),
             outbox: Gauge::default(),
             sor_pending: Gauge::default(),
+            sor_counter: None,
         };
         root.register(
             "sor_outbox_pending",
@@ -110,6 +117,14 @@ impl Default for ReviewGauges {
 }
 
 impl ReviewGauges {
+    /// Counts the statements outbox of the report directory `dir` at each poll and publishes
+    /// the count (`takedown_reports::pending`), so the gauge is fresh without a submission run
+    /// or a page view. Each poll reads only what the ledger and the outbox gained since.
+    pub fn with_reports(mut self, dir: &Path, mapping: Mapping) -> Self {
+        self.sor_counter = Some(Arc::new(Mutex::new(PendingCounter::new(dir, mapping))));
+        self
+    }
+
     /// The gauges in Prometheus text format.
     pub fn render(&self) -> String {
         let mut out = String::new();
@@ -215,6 +230,27 @@ impl ReviewGauges {
 
         let pending: i64 = conn.zcard(store.key("outbox")).await?;
         self.outbox.set(pending);
+        if let Some(counter) = self.sor_counter.clone() {
+            let counted = tokio::task::spawn_blocking(move || {
+                counter.lock().expect("counter lock").refresh()
+            })
+            .await;
+            match counted {
+                Ok(Ok(r)) => {
+                    if r.bad_lines > 0 {
+                        tracing::warn!(
+                            lines = r.bad_lines,
+                            "Lines of the report directory that are neither events nor outcomes were skipped."
+                        );
+                    }
+                    let prefix = &store.options().prefix;
+                    takedown_reports::pending::publish(&mut conn, prefix, r.pending, now_ms)
+                        .await?;
+                }
+                Ok(Err(e)) => tracing::warn!(error = %e, "Counting the statements outbox failed."),
+                Err(e) => tracing::warn!(error = %e, "The statements outbox count stopped."),
+            }
+        }
         // Published by whoever last counted the statements outbox (0 before any count).
         let sor = takedown_reports::pending::read(&mut conn, &store.options().prefix).await?;
         self.sor_pending
@@ -248,6 +284,77 @@ mod tests {
         // Members are `<case>|<run>|<kind>` (review/src/store/handle.rs, deadline_member).
         assert_eq!(case_of("m-abc|2"), Some("m-abc"));
         assert_eq!(case_of("no-run"), None);
+    }
+
+    #[tokio::test]
+    async fn a_poll_counts_the_report_directory_and_publishes_the_count() {
+        use takedown_reports::event::{Decision, Effect, Event, SourceKind};
+        use takedown_reports::outbox::{Outbox, Outcome};
+        let redis = takedown_local_services::RedisServer::start().unwrap();
+        let start = time::macros::datetime!(2026-05-04 10:00 UTC);
+        let clock = Arc::new(takedown_core::clock::ManualClock::new(start));
+        let store = ReviewStore::connect(&redis.url(), Default::default(), clock.clone())
+            .await
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let removed = |case: &str| {
+            Event::Decision(Decision {
+                case_id: case.into(),
+                seq: 0,
+                at: start,
+                received_at: start,
+                due_at: None,
+                in_time: true,
+                source: SourceKind::HashMatch,
+                issuing_state: None,
+                effect: Effect::Removed,
+                territories: vec![],
+                legal_grounds: vec!["art2_7_a".into()],
+                tos: false,
+                labels: vec![],
+                signals: vec!["pdq".into()],
+                media: true,
+                automated_decision: false,
+                contested: None,
+                contested_source: None,
+            })
+        };
+        let ledger = takedown_reports::ledger::Ledger::open(dir.path()).unwrap();
+        ledger.append(&[removed("a"), removed("b")]).unwrap();
+        let g = ReviewGauges::default().with_reports(dir.path(), Mapping::default());
+        let mut last = "0-0".to_string();
+        g.poll(&store, &mut last).await.unwrap();
+        assert!(g.render().contains("\ntakedown_sor_outbox_pending 2\n"));
+        // A third decision archived and the first stored: 2 - 1 + 1, without any page view or
+        // submission run; every replica reads the published count.
+        ledger.append(&[removed("c")]).unwrap();
+        Outbox::open(dir.path())
+            .unwrap()
+            .record(&[(
+                "td_a_0".into(),
+                Outcome::Stored {
+                    uuid: None,
+                    permalink: None,
+                },
+            )])
+            .unwrap();
+        clock.advance(time::Duration::seconds(15));
+        g.poll(&store, &mut last).await.unwrap();
+        assert!(g.render().contains("\ntakedown_sor_outbox_pending 2\n"));
+        ledger.append(&[removed("d")]).unwrap();
+        clock.advance(time::Duration::seconds(15));
+        g.poll(&store, &mut last).await.unwrap();
+        assert!(g.render().contains("\ntakedown_sor_outbox_pending 3\n"));
+        let mut conn = store.connection();
+        let published = takedown_reports::pending::read(&mut conn, &store.options().prefix)
+            .await
+            .unwrap();
+        let at_ms = (start + time::Duration::seconds(30)).unix_timestamp() * 1000;
+        assert_eq!(published, Some((3, at_ms)));
+        // A replica without the directory shows what was published.
+        let other = ReviewGauges::default();
+        other.poll(&store, &mut last).await.unwrap();
+        assert!(other.render().contains("\ntakedown_sor_outbox_pending 3\n"));
     }
 
     #[test]

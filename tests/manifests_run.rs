@@ -182,7 +182,8 @@ fn launch(cluster: &Cluster, pod: &Value) -> Launch {
     };
 
     // Mounts: ConfigMap and Secret volumes become directories of their (rewritten) files,
-    // emptyDirs and PersistentVolumeClaims empty directories.
+    // emptyDirs empty directories, and a PersistentVolumeClaim one directory per claim that
+    // every pod mounting it shares (as the volume is shared).
     let volumes: HashMap<&str, &Value> = pod["volumes"]
         .as_array()
         .into_iter()
@@ -192,7 +193,14 @@ fn launch(cluster: &Cluster, pod: &Value) -> Launch {
     let mut mounts: Vec<(String, String)> = Vec::new();
     for m in c["volumeMounts"].as_array().into_iter().flatten() {
         let volume = volumes[str_of(&m["name"])];
-        let dir = root.join(str_of(&m["name"]));
+        let dir = match volume.get("persistentVolumeClaim") {
+            Some(claim) => cluster
+                .dir
+                .path()
+                .join("volumes")
+                .join(str_of(&claim["claimName"])),
+            None => root.join(str_of(&m["name"])),
+        };
         std::fs::create_dir_all(&dir).unwrap();
         if let Some(cm) = volume.get("configMap") {
             let data = &cluster.config_maps[str_of(&cm["name"])];
@@ -635,6 +643,40 @@ async fn the_small_overlay_runs_a_post_through_to_a_case() {
         tokio::time::sleep(Duration::from_millis(300)).await;
     };
     assert!(body.to_string().contains("k8s-post-1"), "{body}");
+
+    // The report archive job moves the case's ledger event out of Redis into the month file
+    // on the report volume, which the review pod's reports page reads (TAKEDOWN_REPORTS_DIR).
+    let archive = launch(
+        &cluster,
+        pod_of(&objects, "CronJob", "takedown-reports-archive"),
+    );
+    archive.run();
+    let env_of = |l: &Launch, key: &str| {
+        l.env
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| PathBuf::from(v))
+            .unwrap_or_else(|| panic!("{} sets {key}", l.name))
+    };
+    let reports_dir = env_of(review, "TAKEDOWN_REPORTS_DIR");
+    assert_eq!(reports_dir, env_of(&archive, "TAKEDOWN_REPORTS_DIR"));
+    // One file per month of the events' times (the receipt time: the wall clock here).
+    let mut month = String::new();
+    for f in std::fs::read_dir(reports_dir.join("ledger")).expect("the ledger directory") {
+        month += &std::fs::read_to_string(f.unwrap().path()).unwrap();
+    }
+    assert!(
+        month.contains("\"case_opened\"") && month.contains(&case),
+        "the archived ledger holds the case's opening: {month}"
+    );
+    // The submit job (suspended until the platform has a token) reads the same outbox.
+    cluster.secrets.insert(
+        "takedown-sor".into(),
+        HashMap::from([("token".to_string(), "sandbox-token".to_string())]),
+    );
+    let submit = launch(&cluster, pod_of(&objects, "CronJob", "takedown-sor-submit"));
+    assert_eq!(reports_dir, env_of(&submit, "TAKEDOWN_REPORTS_DIR"));
+    submit.clone_with_args(&["report", "sor", "status"]).run();
 
     // The bad post's dead letter, counted by code on ingest's metrics port.
     let ingest_metrics = format!("http://127.0.0.1:{}/metrics", roles[0].ports["metrics"]);

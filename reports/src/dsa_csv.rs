@@ -408,3 +408,7 @@ pub fn write_dsa(
 #[cfg(test)]
 #[path = "dsa_csv_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "dsa_csv_values_tests.rs"]
+mod values_tests;

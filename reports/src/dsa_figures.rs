@@ -452,3 +452,7 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+#[path = "dsa_figures_tests.rs"]
+pub(crate) mod scenario_tests;

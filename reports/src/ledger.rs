@@ -81,14 +81,17 @@ pub struct ScanStats {
 }
 
 impl Ledger {
-    /// Opens (creating) the ledger under `dir`.
+    /// The ledger under `dir`. Nothing is created until the first [`Ledger::append`], so a
+    /// reader (the reports page, on a read-only mount) can open a directory no job has
+    /// written yet.
     pub fn open(dir: &Path) -> Result<Ledger, LedgerError> {
-        let d = dir.join("ledger");
-        std::fs::create_dir_all(&d).map_err(io(&d))?;
-        Ok(Ledger { dir: d })
+        Ok(Ledger {
+            dir: dir.join("ledger"),
+        })
     }
 
-    fn file(&self, month: &str) -> PathBuf {
+    /// The file of `month` (`YYYY-MM`).
+    pub(crate) fn file(&self, month: &str) -> PathBuf {
         self.dir.join(format!("{month}.jsonl"))
     }
 
@@ -97,6 +100,9 @@ impl Ledger {
         let mut by_month: BTreeMap<String, Vec<&Event>> = BTreeMap::new();
         for e in events {
             by_month.entry(month_of(e)).or_default().push(e);
+        }
+        if !by_month.is_empty() {
+            std::fs::create_dir_all(&self.dir).map_err(io(&self.dir))?;
         }
         for (month, evs) in by_month {
             let path = self.file(&month);
@@ -123,7 +129,12 @@ impl Ledger {
     /// The months that have a file, in order.
     pub fn months(&self) -> Result<Vec<String>, LedgerError> {
         let mut out = Vec::new();
-        for entry in std::fs::read_dir(&self.dir).map_err(io(&self.dir))? {
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+            Err(e) => return Err(io(&self.dir)(e)),
+        };
+        for entry in entries {
             let entry = entry.map_err(io(&self.dir))?;
             let name = entry.file_name().to_string_lossy().to_string();
             if let Some(m) = name.strip_suffix(".jsonl") {
@@ -284,6 +295,34 @@ mod tests {
         let mut all = 0;
         l.scan(None, |_| all += 1).unwrap();
         assert_eq!(all, 2);
+    }
+
+    #[test]
+    fn a_directory_nothing_wrote_reads_as_empty_and_is_not_created() {
+        // The reports page opens the directory read-only: it must not need to create it.
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("never-written");
+        let l = Ledger::open(&root).unwrap();
+        assert!(l.months().unwrap().is_empty());
+        let mut seen = 0;
+        let p = Period::parse("2026-01-01/2026-12-31").unwrap();
+        assert_eq!(
+            l.scan(Some(&p), |_| seen += 1).unwrap(),
+            ScanStats::default()
+        );
+        assert_eq!(l.scan(None, |_| seen += 1).unwrap(), ScanStats::default());
+        assert_eq!(seen, 0);
+        let outbox = crate::outbox::Outbox::open(&root).unwrap();
+        assert!(outbox.outcomes().unwrap().is_empty());
+        assert!(!root.exists());
+        // The first write creates them.
+        l.append(&[order("a", datetime!(2026-03-01 00:00 UTC))])
+            .unwrap();
+        outbox
+            .record(&[("td_a_0".into(), crate::outbox::Outcome::Retry)])
+            .unwrap();
+        assert_eq!(l.months().unwrap(), ["2026-03"]);
+        assert_eq!(outbox.outcomes().unwrap().len(), 1);
     }
 
     #[test]

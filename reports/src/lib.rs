@@ -12,7 +12,8 @@
 //!   Database's field rules; [`outbox`]: their durable, idempotent submission.
 //! - [`tco`]: the TCO Art. 7 yearly transparency report.
 //! - [`monthly`]: month-by-month removals and times to action (the reports page's charts).
-//! - [`pending`]: the outbox's pending count in Redis (the review role's gauge).
+//! - [`pending`]: the outbox's pending count in Redis (the review role's gauge);
+//!   [`pending_count`]: that count kept up to date incrementally (the review role's tick).
 //!
 //! See `docs/reports.md`.
 
@@ -24,6 +25,7 @@ pub mod mapping;
 pub mod monthly;
 pub mod outbox;
 pub mod pending;
+pub mod pending_count;
 pub mod period;
 pub mod sor;
 pub mod stats;

@@ -44,13 +44,14 @@ pub enum Outcome {
     Retry,
 }
 
+/// One line of `results.jsonl`.
 #[derive(Debug, Serialize, Deserialize)]
-struct ResultLine {
-    puid: String,
+pub(crate) struct ResultLine {
+    pub(crate) puid: String,
     #[serde(flatten)]
-    outcome: Outcome,
+    pub(crate) outcome: Outcome,
     #[serde(with = "time::serde::rfc3339")]
-    at: time::OffsetDateTime,
+    pub(crate) at: time::OffsetDateTime,
 }
 
 /// Outbox failures.
@@ -91,6 +92,9 @@ pub enum OutboxError {
     /// Transport.
     #[error("transparency database: {0}")]
     Http(#[from] reqwest::Error),
+    /// The queue of statements sent again (Redis).
+    #[error("redis: {0}")]
+    Redis(#[from] redis::RedisError),
 }
 
 /// The outbox under a report directory.
@@ -111,16 +115,17 @@ pub struct Status {
 }
 
 impl Outbox {
-    /// Opens (creating its directory) the outbox of `dir`.
+    /// The outbox of `dir`. Its directory is created by the first [`Outbox::record`], so a
+    /// reader (the reports page, on a read-only mount) can open one nothing was sent from.
     pub fn open(dir: &Path) -> Result<Outbox, OutboxError> {
-        let d = dir.join("sor");
-        std::fs::create_dir_all(&d).map_err(|source| OutboxError::Io {
-            path: d.clone(),
-            source,
-        })?;
         Ok(Outbox {
-            path: d.join("results.jsonl"),
+            path: dir.join("sor").join("results.jsonl"),
         })
+    }
+
+    /// The results file (`sor/results.jsonl`).
+    pub fn results_path(&self) -> &Path {
+        &self.path
     }
 
     fn io(&self) -> impl FnOnce(std::io::Error) -> OutboxError + '_ {
@@ -169,6 +174,9 @@ impl Outbox {
             serde_json::to_writer(&mut buf, &line)
                 .map_err(|e| OutboxError::Database(e.to_string()))?;
             buf.push(b'\n');
+        }
+        if let Some(d) = self.path.parent() {
+            std::fs::create_dir_all(d).map_err(self.io())?;
         }
         let mut f = OpenOptions::new()
             .create(true)

@@ -7,6 +7,14 @@
 //! time into the hash `<prefix>:sor:pending`, and each review replica reads that one hash when
 //! it refreshes its gauges: cheap, the same value on every replica, and current as of the last
 //! submission run (which is when it can change, apart from new decisions).
+//!
+//! It also holds the statements a person queued again from the reports page (the set
+//! `<prefix>:sor:retry`): the page may only read the report directory (on Kubernetes it is
+//! mounted read-only), so the next `sor submit` or `sor status` run, the outbox's one writer,
+//! moves them into the outbox ([`apply_retries`]).
+
+use crate::outbox::{Outbox, OutboxError, Outcome, Status};
+use std::collections::BTreeSet;
 
 /// The hash holding the count (`pending`) and when it was taken (`at`, Unix ms).
 pub fn pending_key(prefix: &str) -> String {
@@ -46,4 +54,70 @@ pub async fn read(
         .query_async(conn)
         .await?;
     Ok(pending.zip(at))
+}
+
+/// The set of puids queued again from the reports page.
+pub fn retry_key(prefix: &str) -> String {
+    format!("{prefix}:sor:retry")
+}
+
+/// Queues a refused statement again for the next submission run; `false` when it already was.
+pub async fn queue_retry(
+    conn: &mut redis::aio::MultiplexedConnection,
+    prefix: &str,
+    puid: &str,
+) -> redis::RedisResult<bool> {
+    let added: u64 = redis::cmd("SADD")
+        .arg(retry_key(prefix))
+        .arg(puid)
+        .query_async(conn)
+        .await?;
+    Ok(added == 1)
+}
+
+/// The puids queued again and not yet moved into the outbox.
+pub async fn queued_retries(
+    conn: &mut redis::aio::MultiplexedConnection,
+    prefix: &str,
+) -> redis::RedisResult<BTreeSet<String>> {
+    redis::cmd("SMEMBERS")
+        .arg(retry_key(prefix))
+        .query_async(conn)
+        .await
+}
+
+/// Writes a retry line into `outbox` for each queued puid that is still refused, then takes
+/// them off the queue (a crash in between queues them again: a second retry line is
+/// harmless); returns how many were queued again.
+pub async fn apply_retries(
+    conn: &mut redis::aio::MultiplexedConnection,
+    prefix: &str,
+    outbox: &Outbox,
+) -> Result<u64, OutboxError> {
+    let queued = queued_retries(conn, prefix).await?;
+    if queued.is_empty() {
+        return Ok(0);
+    }
+    let outcomes = outbox.outcomes()?;
+    let again: Vec<(String, Outcome)> = queued
+        .iter()
+        .filter(|p| matches!(outcomes.get(*p), Some(Outcome::Refused { .. })))
+        .map(|p| (p.clone(), Outcome::Retry))
+        .collect();
+    outbox.record(&again)?;
+    let _: u64 = redis::cmd("SREM")
+        .arg(retry_key(prefix))
+        .arg(queued.iter().collect::<Vec<_>>())
+        .query_async(conn)
+        .await?;
+    Ok(again.len() as u64)
+}
+
+/// The outbox's state as it will be once the queued retries are applied: each queued refused
+/// statement counts as pending again.
+pub fn with_queued(mut status: Status, queued: &BTreeSet<String>) -> Status {
+    let before = status.refused.len();
+    status.refused.retain(|(puid, _, _)| !queued.contains(puid));
+    status.pending += (before - status.refused.len()) as u64;
+    status
 }

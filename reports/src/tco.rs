@@ -290,3 +290,7 @@ pub fn html(r: &TcoReport) -> String {
         provider = esc(&r.provider),
     )
 }
+
+#[cfg(test)]
+#[path = "tco_tests.rs"]
+mod tests;

@@ -392,3 +392,66 @@ fn dates_facts_source_automation_puid_and_content_id() {
         ["The decision ground field is required."]
     );
 }
+
+/// Written against the cargo-mutants run (docs/testing.md): what "required" means for an
+/// empty value, as the database's `required` rule has it (an empty or blank string and an
+/// empty array count as missing).
+#[test]
+fn blank_strings_and_empty_arrays_are_missing() {
+    for blank in ["", "   "] {
+        let messages = validate(&{
+            let mut s = valid();
+            s["decision_facts"] = json!(blank);
+            s
+        });
+        assert_eq!(
+            messages,
+            FieldErrors::from([(
+                "decision_facts".to_string(),
+                vec!["The decision facts field is required.".to_string()]
+            )]),
+            "{blank:?}"
+        );
+    }
+    assert_eq!(fields(set("puid", json!(" "))), ["puid"]);
+    let messages = validate(&{
+        let mut s = valid();
+        s["content_type"] = json!([]);
+        s
+    });
+    assert_eq!(
+        messages,
+        FieldErrors::from([(
+            "content_type".to_string(),
+            vec!["The content type field is required.".to_string()]
+        )])
+    );
+    assert_eq!(
+        fields(set("territorial_scope", json!([]))),
+        ["territorial_scope"]
+    );
+}
+
+/// Written against the cargo-mutants run: the reference URL must be a web link a reader of
+/// the database can open (http or https, with a host); other schemes are refused locally.
+#[test]
+fn the_reference_url_is_a_web_link() {
+    for bad in [
+        "ftp://example.eu/terms",
+        "mailto:legal@example.eu",
+        "file:///etc/terms",
+    ] {
+        assert_eq!(
+            fields(set("decision_ground_reference_url", json!(bad))),
+            ["decision_ground_reference_url"],
+            "{bad}"
+        );
+    }
+    assert!(
+        fields(set(
+            "decision_ground_reference_url",
+            json!("http://example.eu/t")
+        ))
+        .is_empty()
+    );
+}

@@ -25,7 +25,7 @@ use takedown_reports::dsa_csv::{DsaMeta, TEMPLATES, default_qualitative, write_d
 use takedown_reports::dsa_figures::DsaFigures;
 use takedown_reports::ledger::{Ledger, stream_key};
 use takedown_reports::monthly::{Month, monthly};
-use takedown_reports::outbox::Outbox;
+use takedown_reports::outbox::{Outbox, Outcome};
 use takedown_reports::period::{Period, ymd};
 use takedown_reports::stats::num;
 
@@ -136,6 +136,9 @@ async fn page(
         .await?
     };
     let mut conn = state.store.connection();
+    let prefix = &state.store.options().prefix;
+    let queued = takedown_reports::pending::queued_retries(&mut conn, prefix).await?;
+    let status = takedown_reports::pending::with_queued(status, &queued);
     // This page has just counted the outbox: the review gauges show the count.
     takedown_reports::pending::publish(
         &mut conn,
@@ -400,7 +403,7 @@ async fn tco_file(
 }
 
 /// Queues a refused statement again (legal only), audited; the next `takedown report sor
-/// submit` sends it.
+/// submit` moves it into the outbox (this page only reads the report directory) and sends it.
 async fn retry(
     State(state): State<AppState>,
     session: Session,
@@ -415,15 +418,23 @@ async fn retry(
         return Err(WebError::BadRequest("name the statement (puid)".into()));
     }
     let p = puid.clone();
-    let queued = blocking(move || {
+    let refused = blocking(move || {
         Outbox::open(&cfg.dir)
-            .and_then(|o| o.retry(&p))
+            .and_then(|o| o.outcomes())
+            .map(|o| matches!(o.get(&p), Some(Outcome::Refused { .. })))
             .map_err(|e| e.to_string())
     })
     .await?;
-    if !queued {
+    let mut conn = state.store.connection();
+    let prefix = &state.store.options().prefix;
+    if !refused {
         return Err(WebError::BadRequest(format!(
             "{puid} is not a refused statement"
+        )));
+    }
+    if !takedown_reports::pending::queue_retry(&mut conn, prefix, &puid).await? {
+        return Err(WebError::BadRequest(format!(
+            "{puid} is queued for the next submission already"
         )));
     }
     state

@@ -145,6 +145,7 @@ async fn reports_app() -> ReportsApp {
         ("ode", Role::Auditor),
         ("mia", Role::Moderator),
         ("sam", Role::SeniorModerator),
+        ("ada", Role::Admin),
     ] {
         web::add_user(&store, name, role, PASSWORD, "test")
             .await
@@ -260,9 +261,28 @@ async fn legal_picks_a_period_reads_the_charts_and_sends_a_refused_statement_aga
     );
     let audit = audit_actions(&app.store, "td_h2_0").await;
     assert_eq!(audit, [("sor.retry".to_string(), "lea".to_string())]);
-    assert_eq!(
-        Outbox::open(&app.dir).unwrap().outcomes().unwrap()["td_h2_0"],
-        Outcome::Retry
+    // The page only reads the report directory: the retry waits in Redis for the next
+    // submission run, which writes it into the outbox.
+    let prefix = &app.store.options().prefix;
+    let outbox = Outbox::open(&app.dir).unwrap();
+    assert!(matches!(
+        outbox.outcomes().unwrap()["td_h2_0"],
+        Outcome::Refused { .. }
+    ));
+    let queued = takedown_reports::pending::queued_retries(&mut conn, prefix)
+        .await
+        .unwrap();
+    assert_eq!(queued.into_iter().collect::<Vec<_>>(), ["td_h2_0"]);
+    let applied = takedown_reports::pending::apply_retries(&mut conn, prefix, &outbox)
+        .await
+        .unwrap();
+    assert_eq!(applied, 1);
+    assert_eq!(outbox.outcomes().unwrap()["td_h2_0"], Outcome::Retry);
+    assert!(
+        takedown_reports::pending::queued_retries(&mut conn, prefix)
+            .await
+            .unwrap()
+            .is_empty()
     );
     b.quit().await;
 }
@@ -451,4 +471,38 @@ async fn auditors_read_and_download_but_only_legal_retries_and_others_are_refuse
     ] {
         assert_eq!(get(&ode, bad).await.unwrap().status(), 404, "{bad}");
     }
+
+    // Admins may open every page and take every action (docs/ui.md): the page, its link, its
+    // files and the retry, which is audited under the admin's name.
+    let ada = http_login(&http, &app.base, "ada").await;
+    let html = get(&ada, &format!("/reports?{period}"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("href=\"/reports\"") && html.contains("class=\"retry\""));
+    assert_eq!(
+        get(&ada, "/reports/tco/2026/tco-2026.json")
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let r = http
+        .post(format!("{}/reports/sor/retry", app.base))
+        .header("cookie", ada.clone())
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("csrf={}&puid=td_h2_0", csrf_of(&html)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let mut conn = app.store.connection();
+    let queued = takedown_reports::pending::queued_retries(&mut conn, &app.store.options().prefix)
+        .await
+        .unwrap();
+    assert_eq!(queued.into_iter().collect::<Vec<_>>(), ["td_h2_0"]);
+    let audit = audit_actions(&app.store, "td_h2_0").await;
+    assert_eq!(audit, [("sor.retry".to_string(), "ada".to_string())]);
 }
