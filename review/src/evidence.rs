@@ -218,6 +218,7 @@ impl EvidenceWorker {
                 item.content_type = Some(stored.content_type);
                 item.size = Some(stored.size);
                 item.has_preview = stored.has_preview;
+                item.keyframes_ms = stored.keyframes_ms;
                 item.captured_at = Some(now);
                 item.error_code = None;
                 item.error = None;
@@ -296,6 +297,7 @@ impl EvidenceWorker {
             content_type: Some(stored.content_type),
             size: Some(stored.size),
             has_preview: stored.has_preview,
+            keyframes_ms: stored.keyframes_ms,
             captured_at: Some(now),
             attempts: 1,
             error_code: None,

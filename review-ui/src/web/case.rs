@@ -267,6 +267,12 @@ async fn render_case(
         t.format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default()
     };
+    let ranges: Vec<(f64, f64)> = view
+        .matches
+        .iter()
+        .filter_map(|m| m.video.as_ref())
+        .flat_map(|v| v.query_ranges.iter().map(|r| (r.start, r.end)))
+        .collect();
     Ok(CasePage {
         chrome: Chrome::of(session, state),
         id: case.id.clone(),
@@ -289,7 +295,7 @@ async fn render_case(
         post_id: case.subject.post_id.clone().unwrap_or_default(),
         media_id: case.subject.media_id.clone().unwrap_or_default(),
         url: case.subject.url.as_deref().map(defang).unwrap_or_default(),
-        evidence: media::item_views(store, &session.name, &case.id, defang).await?,
+        evidence: media::item_views(store, &session.name, &case.id, defang, &ranges).await?,
         reveal_hold: prefs.as_deref() == Some("hold"),
         matches: view
             .matches
