@@ -324,8 +324,12 @@ fn the_pruned_search_agrees_with_pairwise_compare_at_pytx_thresholds() {
         .enumerate()
         .map(|(i, v)| (EntryRef::new((i % 2) as ListNo, i as u32), &v[..]))
         .collect();
-    let index =
-        VpdqIndex::build(entries.clone(), thresholds.clone(), VpdqThresholds::default()).unwrap();
+    let index = VpdqIndex::build(
+        entries.clone(),
+        thresholds.clone(),
+        VpdqThresholds::default(),
+    )
+    .unwrap();
     let mut matched = 0;
     for k in 0..60 {
         let source = &listed[k % listed.len()];
@@ -336,7 +340,8 @@ fn the_pruned_search_agrees_with_pairwise_compare_at_pytx_thresholds() {
                 let hash = if rng.range(0, 99) < replaced {
                     rng.hash()
                 } else {
-                    rng.flip(&f.hash, rng.range(0, 30) as u32)
+                    let bits = rng.range(0, 30) as u32;
+                    rng.flip(&f.hash, bits)
                 };
                 frame(f.frame_number, hash, rng.range(60, 100) as u8)
             })
@@ -358,5 +363,8 @@ fn the_pruned_search_agrees_with_pairwise_compare_at_pytx_thresholds() {
         assert_eq!(got, expected, "query {k}");
         matched += got.len();
     }
-    assert!((10..60).contains(&matched), "both outcomes should occur ({matched})");
+    assert!(
+        (10..60).contains(&matched),
+        "both outcomes should occur ({matched})"
+    );
 }

@@ -9,6 +9,10 @@ use takedown_core::messages::{SecondsRange, VideoMatchInfo};
 
 /// A 6 s 160×120 test pattern at 30 fps, H.264 in MP4 (generated, never real material).
 fn video() -> Vec<u8> {
+    generated("testsrc=size=160x120:rate=30:duration=6")
+}
+
+fn generated(source: &str) -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("clip.mp4");
     let status = Command::new("ffmpeg")
@@ -21,7 +25,7 @@ fn video() -> Vec<u8> {
             "-f",
             "lavfi",
         ])
-        .args(["-i", "testsrc=size=160x120:rate=30:duration=6"])
+        .args(["-i", source])
         .args([
             "-c:v",
             "libx264",
@@ -38,9 +42,12 @@ fn video() -> Vec<u8> {
     std::fs::read(out).unwrap()
 }
 
-/// A vPDQ match whose matched stretch in the post is 2.0–3.0 s.
-fn video_match(post: &str) -> Match {
+/// A vPDQ match of `clip` (its own vPDQ as the post's hash) whose matched stretch in the post
+/// is 2.0–3.0 s.
+fn video_match(post: &str, clip: &[u8]) -> Match {
     let mut m = a_match(post, &"66".repeat(32));
+    let hash = takedown_video::hash_bytes(clip, &Default::default()).unwrap();
+    m.query_hash = takedown_core::vpdq::to_signal_string(&hash.frames);
     m.signal_type = SignalType::Vpdq;
     m.entry = format!("vpdq:{}", "66".repeat(32));
     m.match_id = match_id(post, "m1", "gifct", &m.entry);
@@ -68,8 +75,25 @@ async fn a_video_case_shows_its_blurred_strip_with_the_matched_frames_marked() {
     web::add_user(&app.store, "mia", Role::Moderator, PASSWORD, "test")
         .await
         .unwrap();
-    let (case_id, _) = app.store.ingest_match(&video_match("v1")).await.unwrap();
     let clip = video();
+    let (case_id, _) = app
+        .store
+        .ingest_match(&video_match("v1", &clip))
+        .await
+        .unwrap();
+    // Another video is not this case's media: its vPDQ does not match the case's.
+    let other = generated("mandelbrot=size=160x120:rate=30,trim=duration=6");
+    let refused = app
+        .evidence
+        .push(&case_id, "platform", Some("video/mp4"), other)
+        .await;
+    assert!(
+        matches!(
+            refused,
+            Err(takedown_review::evidence::PushError::HashMismatch(_))
+        ),
+        "{refused:?}"
+    );
     let item = app
         .evidence
         .push(&case_id, "platform", Some("video/mp4"), clip.clone())
