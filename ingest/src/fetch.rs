@@ -371,7 +371,9 @@ impl Fetcher {
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(self.policy.connect_timeout)
             .read_timeout(self.policy.read_timeout)
-            .timeout(self.policy.total_timeout)
+            // The longer of the two deadlines; `Fetcher::fetch` applies the shorter one to
+            // everything but a video's body.
+            .timeout(self.policy.total_timeout.max(self.policy.video_total_timeout))
             .no_proxy()
             .user_agent("takedown-media-fetcher")
             .build()
