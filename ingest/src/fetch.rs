@@ -373,7 +373,11 @@ impl Fetcher {
             .read_timeout(self.policy.read_timeout)
             // The longer of the two deadlines; `Fetcher::fetch` applies the shorter one to
             // everything but a video's body.
-            .timeout(self.policy.total_timeout.max(self.policy.video_total_timeout))
+            .timeout(
+                self.policy
+                    .total_timeout
+                    .max(self.policy.video_total_timeout),
+            )
             .no_proxy()
             .user_agent("takedown-media-fetcher")
             .build()
