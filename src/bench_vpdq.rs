@@ -100,6 +100,32 @@ fn bench_hash(args: &BenchVpdqArgs) -> anyhow::Result<serde_json::Value> {
         );
         ours.push(serde_json::json!({"wall_s": wall, "cpu_s": cpu, "frames": hash.frames.len()}));
     }
+    // Where the time goes: FFmpeg decoding every frame and nothing else (no filter, no
+    // conversion, no output), on one thread.
+    let mut decode_only = Vec::new();
+    for _ in 0..args.runs {
+        let (t0, c0) = (Instant::now(), cpu_seconds()?);
+        let status = Command::new("ffmpeg")
+            .args([
+                "-hide_banner",
+                "-loglevel",
+                "error",
+                "-nostdin",
+                "-threads",
+                "1",
+                "-i",
+            ])
+            .arg(&video)
+            .args(["-f", "null", "-"])
+            .status()
+            .context("run ffmpeg")?;
+        if !status.success() {
+            bail!("ffmpeg could not decode the benchmark video");
+        }
+        let (wall, cpu) = (t0.elapsed().as_secs_f64(), cpu_seconds()? - c0);
+        eprintln!("decode only (ffmpeg -f null): {wall:.3} s wall, {cpu:.2} s CPU");
+        decode_only.push(serde_json::json!({"wall_s": wall, "cpu_s": cpu}));
+    }
     let reference = match std::env::var_os("TAKEDOWN_VPDQ_REFERENCE_PYTHON") {
         None => {
             eprintln!("reference: skipped (set TAKEDOWN_VPDQ_REFERENCE_PYTHON)");
@@ -131,7 +157,10 @@ fn bench_hash(args: &BenchVpdqArgs) -> anyhow::Result<serde_json::Value> {
             serde_json::Value::from(runs)
         }
     };
-    Ok(serde_json::json!({"takedown": ours, "reference_pypi_vpdq": reference}))
+    Ok(
+        serde_json::json!({"takedown": ours, "decode_only": decode_only,
+                          "reference_pypi_vpdq": reference}),
+    )
 }
 
 fn frames(hashes: impl Iterator<Item = takedown_core::PdqHash>) -> Vec<VpdqFrame> {

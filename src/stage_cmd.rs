@@ -41,6 +41,7 @@ struct FileSettings {
     max_media_bytes: Option<usize>,
     max_video_bytes: Option<usize>,
     fetch_timeout_ms: Option<u64>,
+    video_fetch_timeout_ms: Option<u64>,
     pdq_full_size: Option<bool>,
     session_timeout_ms: Option<u32>,
     text_rules: Option<bool>,
@@ -95,6 +96,10 @@ pub struct StageArgs {
     /// (ingest, default 10000).
     #[arg(long, env = "TAKEDOWN_FETCH_TIMEOUT_MS")]
     fetch_timeout_ms: Option<u64>,
+    /// The same deadline when the body is a video (sniffed from its first bytes), in ms
+    /// (ingest, default 120000); connecting and retries stay within --fetch-timeout-ms.
+    #[arg(long, env = "TAKEDOWN_VIDEO_FETCH_TIMEOUT_MS")]
+    video_fetch_timeout_ms: Option<u64>,
     /// Hash large images at full size (pytx/HMA convention) instead of the 512×512 pre-resize
     /// when the loaded lists do not decide: ingest follows each list's PDQ convention, and
     /// this one applies with no list loaded, and as the first of two when both are in use.
@@ -128,6 +133,7 @@ struct Settings {
     max_media_bytes: usize,
     max_video_bytes: usize,
     fetch_timeout: Duration,
+    video_fetch_timeout: Duration,
     pdq_full_size: bool,
     session_timeout_ms: u32,
     text_rules: bool,
@@ -220,6 +226,11 @@ fn resolve(args: StageArgs, role: Role) -> anyhow::Result<Settings> {
             args.fetch_timeout_ms
                 .or(file.fetch_timeout_ms)
                 .unwrap_or(10_000),
+        ),
+        video_fetch_timeout: Duration::from_millis(
+            args.video_fetch_timeout_ms
+                .or(file.video_fetch_timeout_ms)
+                .unwrap_or(120_000),
         ),
         pdq_full_size: args.pdq_full_size.or(file.pdq_full_size).unwrap_or(false),
         session_timeout_ms: args
@@ -319,6 +330,7 @@ async fn run_async(s: Settings, role: Role) -> anyhow::Result<()> {
                 max_bytes: s.max_media_bytes,
                 max_video_bytes: s.max_video_bytes,
                 total_timeout: s.fetch_timeout,
+                video_total_timeout: s.video_fetch_timeout,
                 ..FetchPolicy::default()
             };
             let mut stage = IngestStage::new(ingest, metrics.clone())?;

@@ -5,6 +5,11 @@
 //! made from a tiny (24 px) greyscale copy of the image, scaled back up with a smooth filter
 //! and blurred again: shapes and layout survive, faces, text and symbols do not. It is a JPEG
 //! of at most [`PREVIEW_SIDE`] pixels on its longer side.
+//!
+//! A video's preview is a strip: its keyframes (one every few seconds, decoded by
+//! `takedown-video` at the same 24 px of detail) each blurred the same way into a tile of at
+//! most [`TILE_SIDE`] pixels, side by side in one JPEG. The page shows the tiles one by one
+//! ([`strip_tile`]), so it can mark the ones inside the matched stretches.
 
 use takedown_matcher::decode::{DecodeError, DecodeLimits, Pixels, decode_reduced};
 
@@ -12,6 +17,11 @@ use takedown_matcher::decode::{DecodeError, DecodeLimits, Pixels, decode_reduced
 pub const PREVIEW_SIDE: u32 = 192;
 /// Longest side of the copy that is scaled up again (the detail the preview can show).
 const DETAIL_SIDE: u32 = 24;
+/// Longest side of one tile of a video's strip, in pixels.
+pub const TILE_SIDE: u32 = 128;
+/// Largest video held as evidence, in bytes: `takedown-video`'s default byte cap, which is
+/// also the fetcher's video cap.
+pub const MAX_VIDEO_BYTES: usize = 512 << 20;
 /// The content type of every preview.
 pub const PREVIEW_TYPE: &str = "image/jpeg";
 
@@ -37,6 +47,23 @@ pub fn image_type(bytes: &[u8]) -> Option<&'static str> {
     }
 }
 
+/// The content type of `bytes` when they are a video container (sniffed as ingest does):
+/// `video/mp4` for ISO media, `video/webm` for Matroska/WebM, `video/x-unknown` for the
+/// other containers `takedown-video` decodes (stored and previewed, not played inline).
+pub fn video_type(bytes: &[u8]) -> Option<&'static str> {
+    let head = &bytes[..bytes.len().min(512)];
+    if !takedown_video::sniff::is_video(head) {
+        return None;
+    }
+    Some(if head.len() >= 8 && &head[4..8] == b"ftyp" {
+        "video/mp4"
+    } else if head.starts_with(&[0x1a, 0x45, 0xdf, 0xa3]) {
+        "video/webm"
+    } else {
+        "video/x-unknown"
+    })
+}
+
 /// Makes the preview JPEG of an image.
 pub fn make_preview(bytes: &[u8], limits: &DecodeLimits) -> Result<Vec<u8>, PreviewError> {
     let reduced = decode_reduced(bytes, limits, DETAIL_SIDE)?;
@@ -58,11 +85,14 @@ pub fn make_preview(bytes: &[u8], limits: &DecodeLimits) -> Result<Vec<u8>, Prev
     } else {
         (scale(PREVIEW_SIDE, w, h), scale(PREVIEW_SIDE, h, w))
     };
-    let blurred = tiny
-        .bilinear(pw, ph)
+    blur_up(&tiny, pw, ph).jpeg()
+}
+
+/// Scales a tiny greyscale copy up to `width × height` smoothly and blurs it again.
+fn blur_up(tiny: &Grey, width: usize, height: usize) -> Grey {
+    tiny.bilinear(width, height)
         .box_blur(BLUR_RADIUS)
-        .box_blur(BLUR_RADIUS);
-    blurred.jpeg()
+        .box_blur(BLUR_RADIUS)
 }
 
 /// Radius of each of the two box blurs over the scaled-up preview (together close to a
@@ -202,6 +232,74 @@ impl Grey {
     }
 }
 
+/// The size of each tile of a strip made from keyframes of `width × height`.
+fn tile_size(width: u32, height: u32) -> (u32, u32) {
+    let (w, h) = (width.max(1) as u64, height.max(1) as u64);
+    let long = w.max(h);
+    let side = TILE_SIDE as u64;
+    (
+        ((w * side) / long).max(1) as u32,
+        ((h * side) / long).max(1) as u32,
+    )
+}
+
+/// Makes the strip JPEG of a video's keyframes: each frame blurred into a tile, left to right.
+pub fn make_strip(
+    keyframes: &takedown_video::keyframes::Keyframes,
+) -> Result<Vec<u8>, PreviewError> {
+    let (tw, th) = tile_size(keyframes.width, keyframes.height);
+    let (tw, th) = (tw as usize, th as usize);
+    let count = keyframes.frames.len().max(1);
+    let mut strip = Grey {
+        width: tw * count,
+        height: th,
+        pixels: vec![0; tw * count * th],
+    };
+    for (i, frame) in keyframes.frames.iter().enumerate() {
+        let tiny = Grey {
+            width: keyframes.width as usize,
+            height: keyframes.height as usize,
+            pixels: frame.luma.clone(),
+        };
+        if tiny.width * tiny.height != tiny.pixels.len() || tiny.pixels.is_empty() {
+            return Err(PreviewError::Encode("a keyframe of the wrong size".into()));
+        }
+        let tile = blur_up(&tiny, tw, th);
+        for (y, row) in tile.pixels.chunks_exact(tw).enumerate() {
+            let at = y * strip.width + i * tw;
+            strip.pixels[at..at + tw].copy_from_slice(row);
+        }
+    }
+    strip.jpeg()
+}
+
+/// Tile `index` of a strip of `count` tiles, as its own JPEG (the strip is already blurred:
+/// this only cuts it).
+pub fn strip_tile(strip: &[u8], index: usize, count: usize) -> Result<Vec<u8>, PreviewError> {
+    let image = image::load_from_memory_with_format(strip, image::ImageFormat::Jpeg)
+        .map_err(|e| PreviewError::Encode(format!("reading the strip: {e}")))?
+        .into_luma8();
+    let count = count.max(1);
+    let (sw, sh) = (image.width() as usize, image.height() as usize);
+    let width = sw / count;
+    if index >= count || width == 0 {
+        return Err(PreviewError::Encode(format!(
+            "no tile {index} in a strip of {count}"
+        )));
+    }
+    let pixels = image.into_raw();
+    let mut tile = Grey {
+        width,
+        height: sh,
+        pixels: Vec::with_capacity(width * sh),
+    };
+    for row in pixels.chunks_exact(sw) {
+        tile.pixels
+            .extend_from_slice(&row[index * width..(index + 1) * width]);
+    }
+    tile.jpeg()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -328,6 +426,64 @@ mod tests {
         assert_eq!(luma(255, 0, 0), 76);
         assert_eq!(luma(0, 255, 0), 150);
         assert_eq!(luma(0, 0, 255), 29);
+    }
+
+    #[test]
+    fn a_strip_has_one_blurred_tile_per_keyframe_and_tiles_cut_back_out() {
+        use takedown_video::keyframes::{Keyframe, Keyframes};
+        // Frame 0 dark, frame 1 a bright checkerboard of single pixels.
+        let frames = vec![
+            Keyframe {
+                seconds: 0.0,
+                luma: vec![20; 24 * 18],
+            },
+            Keyframe {
+                seconds: 1.0,
+                luma: (0..24 * 18)
+                    .map(|i| if (i + i / 24) % 2 == 0 { 255 } else { 180 })
+                    .collect(),
+            },
+        ];
+        let kf = Keyframes {
+            width: 24,
+            height: 18,
+            interval_secs: 1.0,
+            frames,
+        };
+        let strip = make_strip(&kf).unwrap();
+        let img = image::load_from_memory(&strip).unwrap();
+        assert_eq!((img.width(), img.height()), (256, 96));
+        assert!(matches!(img, DynamicImage::ImageLuma8(_)), "greyscale JPEG");
+        let mean = |jpeg: &[u8]| {
+            let l = image::load_from_memory(jpeg).unwrap().into_luma8();
+            assert_eq!((l.width(), l.height()), (128, 96));
+            let (lo, hi) = l
+                .pixels()
+                .fold((255u8, 0u8), |(lo, hi), p| (lo.min(p[0]), hi.max(p[0])));
+            let sum: u64 = l.pixels().map(|p| p[0] as u64).sum();
+            (sum / (128 * 96), hi - lo)
+        };
+        let (dark, _) = mean(&strip_tile(&strip, 0, 2).unwrap());
+        let (bright, range) = mean(&strip_tile(&strip, 1, 2).unwrap());
+        assert!(dark < 40, "tile 0 mean {dark}");
+        assert!(bright > 190, "tile 1 mean {bright}");
+        // The one-pixel checkerboard is blurred away (edges of the tile aside, nearly flat).
+        assert!(range < 48, "detail survived: range {range}");
+        assert!(strip_tile(&strip, 2, 2).is_err());
+    }
+
+    #[test]
+    fn videos_are_told_from_images_by_their_bytes() {
+        assert_eq!(
+            video_type(b"\0\0\0\x20ftypisom\0\0\x02\0"),
+            Some("video/mp4")
+        );
+        assert_eq!(
+            video_type(&[0x1a, 0x45, 0xdf, 0xa3, 0, 0, 0, 0]),
+            Some("video/webm")
+        );
+        assert_eq!(video_type(b"\0\0\0\x18ftypheic\0\0\0\0"), None);
+        assert_eq!(video_type(b"\x89PNG\r\n\x1a\n"), None);
     }
 
     #[test]

@@ -21,6 +21,8 @@ use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 use std::sync::Arc;
 use takedown_matcher::decode::DecodeLimits;
+use takedown_video::VideoLimits;
+use takedown_video::keyframes::{KeyframeOptions, keyframes_bytes};
 
 /// Where evidence is kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,6 +103,9 @@ pub enum EvidenceError {
         /// What the bytes hash to.
         actual: String,
     },
+    /// A stored preview strip could not be cut into its tiles.
+    #[error("evidence preview {0}")]
+    Preview(String),
     /// A digest given to the store is not 64 lowercase hex digits.
     #[error("not a SHA-256 digest: {0:?}")]
     Digest(String),
@@ -113,9 +118,9 @@ impl EvidenceError {
             EvidenceError::Config(_) | EvidenceError::Key(_) => "evidence_config",
             EvidenceError::Backend(_) => "evidence_store_failed",
             EvidenceError::NotFound(_) => "evidence_missing",
-            EvidenceError::Envelope { .. } | EvidenceError::Integrity { .. } => {
-                "evidence_integrity"
-            }
+            EvidenceError::Envelope { .. }
+            | EvidenceError::Integrity { .. }
+            | EvidenceError::Preview(_) => "evidence_integrity",
             EvidenceError::Digest(_) => "invalid_value",
         }
     }
@@ -137,8 +142,11 @@ pub struct StoredObject {
     pub size: u64,
     /// Its content type (sniffed for images, else as declared).
     pub content_type: String,
-    /// Whether a preview was made (images only).
+    /// Whether a preview was made (images, and videos whose keyframes decoded).
     pub has_preview: bool,
+    /// For a video: the time of each tile of its preview strip, in milliseconds from the
+    /// start (empty otherwise).
+    pub keyframes_ms: Vec<u64>,
 }
 
 /// An original sealed and its preview made, ready to write: the CPU work of a capture, done
@@ -157,6 +165,7 @@ pub struct EvidenceStore {
     prefix: Path,
     keys: Arc<Keyring>,
     limits: DecodeLimits,
+    video: KeyframeOptions,
 }
 
 impl std::fmt::Debug for EvidenceStore {
@@ -208,6 +217,7 @@ impl EvidenceStore {
             prefix,
             keys: Arc::new(keys),
             limits: DecodeLimits::default(),
+            video: KeyframeOptions::default(),
         })
     }
 
@@ -219,7 +229,15 @@ impl EvidenceStore {
             prefix: Path::from(prefix),
             keys: Arc::new(keys),
             limits: DecodeLimits::default(),
+            video: KeyframeOptions::default(),
         }
+    }
+
+    /// The same store, decoding videos for their preview strips under `limits` (the video
+    /// caps of the deployment: bytes, duration, dimensions, CPU and wall time).
+    pub fn with_video_limits(mut self, limits: VideoLimits) -> EvidenceStore {
+        self.video.limits = limits;
+        self
     }
 
     /// Opens the store named by `url` with the keyring from the environment
@@ -239,12 +257,16 @@ impl EvidenceStore {
         p
     }
 
-    /// Hashes, seals and previews `bytes` (CPU only; no I/O). `declared` is the content type
-    /// the source gave; images are recognised by their bytes whatever it says.
+    /// Hashes, seals and previews `bytes` (CPU only, and for a video a bounded FFmpeg child;
+    /// no store I/O). `declared` is the content type the source gave; images and videos are
+    /// recognised by their bytes whatever it says. A video's preview is its strip of blurred
+    /// keyframes ([`preview::make_strip`]).
     pub fn prepare(&self, bytes: &[u8], declared: Option<&str>) -> Result<Prepared, EvidenceError> {
         let sha = sha256_hex(bytes);
         let image = preview::image_type(bytes);
+        let video = preview::video_type(bytes);
         let content_type = image
+            .or(video)
             .or(declared.filter(|d| !d.is_empty() && d.len() <= 255 && d.is_ascii()))
             .unwrap_or("application/octet-stream")
             .to_string();
@@ -255,10 +277,31 @@ impl EvidenceStore {
             })
         };
         let original = seal(&format!("originals/{sha}"), &content_type, bytes)?;
-        // An image that cannot be decoded gets no preview; the original is still evidence.
-        let preview = match image.map(|_| preview::make_preview(bytes, &self.limits)) {
-            Some(Ok(jpeg)) => Some(seal(&format!("previews/{sha}"), PREVIEW_TYPE, &jpeg)?),
-            _ => None,
+        // Media that cannot be decoded gets no preview; the original is still evidence.
+        let mut keyframes = Vec::new();
+        let made = if image.is_some() {
+            preview::make_preview(bytes, &self.limits).ok()
+        } else if video.is_some() {
+            match keyframes_bytes(bytes, &self.video) {
+                Ok(kf) => {
+                    keyframes = kf
+                        .frames
+                        .iter()
+                        .map(|f| (f.seconds * 1000.0).round() as u64)
+                        .collect();
+                    preview::make_strip(&kf).ok()
+                }
+                Err(_) => None,
+            }
+        } else {
+            None
+        };
+        if made.is_none() {
+            keyframes.clear();
+        }
+        let preview = match made {
+            Some(jpeg) => Some(seal(&format!("previews/{sha}"), PREVIEW_TYPE, &jpeg)?),
+            None => None,
         };
         Ok(Prepared {
             object: StoredObject {
@@ -266,6 +309,7 @@ impl EvidenceStore {
                 size: bytes.len() as u64,
                 content_type,
                 has_preview: preview.is_some(),
+                keyframes_ms: keyframes,
             },
             original,
             preview,
@@ -336,6 +380,18 @@ impl EvidenceStore {
     pub async fn preview(&self, sha: &str) -> Result<Vec<u8>, EvidenceError> {
         check_digest(sha)?;
         Ok(self.read(&format!("previews/{sha}")).await?.bytes)
+    }
+
+    /// Tile `index` of the preview strip of the video `sha`, whose strip has `count` tiles.
+    pub async fn preview_tile(
+        &self,
+        sha: &str,
+        index: usize,
+        count: usize,
+    ) -> Result<Vec<u8>, EvidenceError> {
+        let strip = self.preview(sha).await?;
+        preview::strip_tile(&strip, index, count)
+            .map_err(|e| EvidenceError::Preview(format!("previews/{sha}: {e}")))
     }
 
     /// Deletes the original `sha` and its preview; deleting what is already gone is fine.

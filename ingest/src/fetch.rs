@@ -198,6 +198,10 @@ pub struct FetchPolicy {
     /// Longest a whole fetch may take, from the first connect to the last byte of the body,
     /// every redirect, retry and backoff included.
     pub total_timeout: Duration,
+    /// The same deadline for a body whose first bytes are a video container: videos are
+    /// larger and may take longer. Connecting, redirects and retries stay within
+    /// `total_timeout`; only reading a video's body may run on to this one.
+    pub video_total_timeout: Duration,
     /// Redirects followed at most.
     pub max_redirects: usize,
     /// Attempts for transient failures.
@@ -214,6 +218,7 @@ impl Default for FetchPolicy {
             connect_timeout: Duration::from_secs(3),
             read_timeout: Duration::from_secs(5),
             total_timeout: Duration::from_secs(10),
+            video_total_timeout: Duration::from_secs(120),
             max_redirects: 5,
             attempts: 3,
         }
@@ -366,7 +371,13 @@ impl Fetcher {
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(self.policy.connect_timeout)
             .read_timeout(self.policy.read_timeout)
-            .timeout(self.policy.total_timeout)
+            // The longer of the two deadlines; `Fetcher::fetch` applies the shorter one to
+            // everything but a video's body.
+            .timeout(
+                self.policy
+                    .total_timeout
+                    .max(self.policy.video_total_timeout),
+            )
             .no_proxy()
             .user_agent("takedown-media-fetcher")
             .build()
@@ -383,18 +394,29 @@ impl Fetcher {
         let parsed = reqwest::Url::parse(url)
             .map_err(|e| FetchError::Failed(format!("invalid URL: {e}")))?;
         self.policy.check_url(&parsed)?;
-        let deadline = self.policy.total_timeout;
-        match tokio::time::timeout(deadline, self.fetch_with_retries(parsed)).await {
+        let deadline = self
+            .policy
+            .total_timeout
+            .max(self.policy.video_total_timeout);
+        let started = tokio::time::Instant::now();
+        match tokio::time::timeout(deadline, self.fetch_with_retries(parsed, started)).await {
             Ok(result) => result,
             Err(_) => Err(FetchError::TimedOut(deadline)),
         }
     }
 
-    async fn fetch_with_retries(&self, url: reqwest::Url) -> Result<Vec<u8>, FetchError> {
+    async fn fetch_with_retries(
+        &self,
+        url: reqwest::Url,
+        started: tokio::time::Instant,
+    ) -> Result<Vec<u8>, FetchError> {
         let mut backoff = Duration::from_millis(200);
         let mut last = String::new();
         for attempt in 1..=self.policy.attempts {
-            match self.fetch_once(url.clone()).await {
+            if started.elapsed() > self.policy.total_timeout {
+                return Err(FetchError::TimedOut(self.policy.total_timeout));
+            }
+            match self.fetch_once(url.clone(), started).await {
                 Ok(body) => return Ok(body),
                 Err(Attempt::Final(e)) => return Err(e),
                 Err(Attempt::Transient(reason)) => {
@@ -409,13 +431,32 @@ impl Fetcher {
         Err(FetchError::Unavailable(last))
     }
 
-    async fn fetch_once(&self, mut url: reqwest::Url) -> Result<Vec<u8>, Attempt> {
+    /// Runs `step` within what is left of [`FetchPolicy::total_timeout`] since `started`.
+    async fn within_total<T>(
+        &self,
+        started: tokio::time::Instant,
+        step: impl std::future::Future<Output = T>,
+    ) -> Result<T, Attempt> {
+        let total = self.policy.total_timeout;
+        tokio::time::timeout_at(started + total, step)
+            .await
+            .map_err(|_| Attempt::Final(FetchError::TimedOut(total)))
+    }
+
+    async fn fetch_once(
+        &self,
+        mut url: reqwest::Url,
+        started: tokio::time::Instant,
+    ) -> Result<Vec<u8>, Attempt> {
         let mut hops = 0;
         let mut response = loop {
             self.policy.check_url(&url).map_err(Attempt::Final)?;
             let port = url.port_or_known_default().unwrap_or(0);
             let client = self.client_for(port).map_err(Attempt::Final)?;
-            let response = client.get(url.clone()).send().await.map_err(classify)?;
+            let response = self
+                .within_total(started, client.get(url.clone()).send())
+                .await?
+                .map_err(classify)?;
             let status = response.status().as_u16();
             let location = response.headers().get(reqwest::header::LOCATION);
             match (status, location) {
@@ -464,7 +505,13 @@ impl Fetcher {
         }
         let mut body = Vec::new();
         loop {
-            let chunk = response.chunk().await.map_err(classify)?;
+            let chunk = if cap == Cap::Video {
+                // The outer deadline (the larger of the two) bounds a video's body.
+                response.chunk().await
+            } else {
+                self.within_total(started, response.chunk()).await?
+            };
+            let chunk = chunk.map_err(classify)?;
             let done = chunk.is_none();
             if let Some(chunk) = &chunk {
                 body.extend_from_slice(chunk);
@@ -486,6 +533,7 @@ impl Fetcher {
             {
                 return Err(Attempt::Final(too_large(cap)));
             }
+
             if done {
                 return Ok(body);
             }

@@ -316,3 +316,64 @@ async fn a_video_is_bounded_by_the_video_cap_and_anything_else_by_the_image_cap(
         .unwrap_err();
     assert_eq!(err, FetchError::TooLarge(MIB));
 }
+
+#[tokio::test]
+async fn a_video_body_has_its_own_whole_fetch_deadline() {
+    // Each body is sent as 20 chunks 100 ms apart (about 2 s in all), its first chunk whole.
+    const CHUNK: usize = 4096;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                let mut buf = [0u8; 1024];
+                let n = stream.read(&mut buf).await.unwrap_or(0);
+                let request = String::from_utf8_lossy(&buf[..n]).to_string();
+                let body = if request.starts_with("GET /video") {
+                    video_of(20 * CHUNK)
+                } else {
+                    vec![0xffu8; 20 * CHUNK]
+                };
+                let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len());
+                if stream.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                for chunk in body.chunks(CHUNK) {
+                    if stream.write_all(chunk).await.is_err() {
+                        return;
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            });
+        }
+    });
+    let fetcher = Fetcher::new(FetchPolicy {
+        allow: vec![Cidr::parse(&format!("127.0.0.1/32:{}", addr.port())).unwrap()],
+        total_timeout: Duration::from_secs(1),
+        video_total_timeout: Duration::from_secs(10),
+        ..FetchPolicy::default()
+    })
+    .unwrap();
+    // The video runs past the 1 s deadline and is read whole within its own.
+    let body = fetcher
+        .fetch(&format!("http://{addr}/video"))
+        .await
+        .unwrap();
+    assert_eq!(body, video_of(20 * CHUNK));
+    // Anything else is cut off at 1 s.
+    let started = std::time::Instant::now();
+    let err = fetcher
+        .fetch(&format!("http://{addr}/image"))
+        .await
+        .unwrap_err();
+    assert_eq!(err, FetchError::TimedOut(Duration::from_secs(1)));
+    assert!(
+        started.elapsed() < Duration::from_millis(1800),
+        "{:?}",
+        started.elapsed()
+    );
+}

@@ -112,7 +112,23 @@
     function show(state) {
       fig.classList.toggle("revealed", state);
       if (button) button.setAttribute("aria-pressed", state ? "true" : "false");
-      if (img) img.src = base + (state ? "/original" : "/preview");
+      if (fig.getAttribute("data-kind") === "video") {
+        // The strip stays (it is blurred by the server); the original plays above it.
+        var video = fig.querySelector("video");
+        if (state && !video) {
+          video = document.createElement("video");
+          video.controls = true;
+          video.preload = "metadata";
+          video.width = 320;
+          video.setAttribute("aria-label", "Original video, revealed");
+          video.src = base + "/original";
+          fig.insertBefore(video, fig.firstChild);
+        } else if (!state && video) {
+          video.removeAttribute("src");
+          video.load();
+          video.remove();
+        }
+      } else if (img) img.src = base + (state ? "/original" : "/preview");
     }
     if (!on) { show(false); clearTimeout(fig.reblurTimer); return; }
     fetch(base + "/reveal", {
@@ -146,7 +162,11 @@
         fig.addEventListener(t, function () { setRevealed(fig, false); });
       });
     } else {
-      fig.addEventListener("click", function (e) { e.preventDefault(); setRevealed(fig, !fig.classList.contains("revealed")); });
+      fig.addEventListener("click", function (e) {
+        if (e.target.closest && e.target.closest("video")) return; // its own controls
+        e.preventDefault();
+        setRevealed(fig, !fig.classList.contains("revealed"));
+      });
     }
   });
 

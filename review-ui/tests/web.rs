@@ -24,6 +24,7 @@ use time::{Duration, OffsetDateTime};
 mod console;
 mod evidence;
 mod reports;
+mod video_strip;
 
 const T0: OffsetDateTime = datetime!(2026-06-01 12:00 UTC);
 const PASSWORD: &str = "a long test password";

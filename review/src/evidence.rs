@@ -218,6 +218,7 @@ impl EvidenceWorker {
                 item.content_type = Some(stored.content_type);
                 item.size = Some(stored.size);
                 item.has_preview = stored.has_preview;
+                item.keyframes_ms = stored.keyframes_ms;
                 item.captured_at = Some(now);
                 item.error_code = None;
                 item.error = None;
@@ -256,7 +257,7 @@ impl EvidenceWorker {
 
     /// Stores media the platform pushed for a case, after checking it against the case's
     /// hashes (when the case has matches whose signals can be checked: exact digests, PDQ
-    /// within distance 31).
+    /// within distance 31, a video's vPDQ matching at pytx's thresholds).
     pub async fn push(
         &self,
         case_id: &str,
@@ -296,6 +297,7 @@ impl EvidenceWorker {
             content_type: Some(stored.content_type),
             size: Some(stored.size),
             has_preview: stored.has_preview,
+            keyframes_ms: stored.keyframes_ms,
             captured_at: Some(now),
             attempts: 1,
             error_code: None,
@@ -415,18 +417,43 @@ pub fn check_hashes(bytes: &[u8], checks: &[(SignalType, String)]) -> Result<(),
         .filter(|t| {
             matches!(
                 t,
-                SignalType::Md5 | SignalType::Sha256 | SignalType::Sha512 | SignalType::Pdq
+                SignalType::Md5
+                    | SignalType::Sha256
+                    | SignalType::Sha512
+                    | SignalType::Pdq
+                    | SignalType::Vpdq
             )
         })
         .collect();
     if wanted.is_empty() {
         return Ok(());
     }
+    // A video is checked against the case's vPDQ matches as the matcher matched it (pytx's
+    // thresholds), and its digests against the exact ones.
+    let video = wanted.contains(&SignalType::Vpdq)
+        && takedown_video::sniff::is_video(&bytes[..bytes.len().min(512)]);
+    let vpdq_agrees = |want: &str| {
+        let Ok(listed) = takedown_core::vpdq::parse_signal_string(want) else {
+            return false;
+        };
+        match takedown_video::hash_bytes(bytes, &takedown_video::VpdqOptions::default()) {
+            Ok(ours) => {
+                let t = takedown_matcher::vpdq::VpdqThresholds::default();
+                takedown_matcher::vpdq::compare(&ours.frames, &listed, &t).is_match
+            }
+            Err(_) => false,
+        }
+    };
     let mut computer = SignalComputer::new(
         DecodeLimits::default(),
         takedown_matcher::PreResize::Reference,
     );
-    let signals = match computer.compute(bytes, &wanted) {
+    let still: Vec<SignalType> = wanted
+        .iter()
+        .copied()
+        .filter(|t| *t != SignalType::Vpdq)
+        .collect();
+    let signals = match computer.compute(bytes, &still) {
         Ok(s) => s,
         // Not an image: the digests can still be checked.
         Err(_) => computer
@@ -450,6 +477,7 @@ pub fn check_hashes(bytes: &[u8], checks: &[(SignalType, String)]) -> Result<(),
             (Some(p), Ok(h)) => p.hash.distance(&h) <= 31,
             _ => false,
         },
+        SignalType::Vpdq => video && vpdq_agrees(want),
         _ => false,
     });
     if agree {

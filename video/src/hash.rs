@@ -146,9 +146,13 @@ fn check_limits(info: &VideoInfo, limits: &VideoLimits) -> Result<(), VideoError
     Ok(())
 }
 
-/// Hashes the video at `path`: one [`VpdqFrame`] per sampled frame.
-pub fn hash_file(path: &Path, options: &VpdqOptions) -> Result<VideoHash, VideoError> {
-    let limits = &options.limits;
+/// Checks the file's size, probes it and checks the container's statements against `limits`:
+/// what every decoding run does first. Returns the input URL, the stream and the bounds the
+/// decoder then runs under (the wall-clock deadline counts from here).
+pub(crate) fn open(
+    path: &Path,
+    limits: &VideoLimits,
+) -> Result<(OsString, VideoInfo, Bounds), VideoError> {
     let bounds = Bounds {
         cpu_seconds: limits.cpu_seconds,
         memory_bytes: limits.memory_bytes,
@@ -164,21 +168,24 @@ pub fn hash_file(path: &Path, options: &VpdqOptions) -> Result<VideoHash, VideoE
     let url = file_url(path)?;
     let info = probe(&url, &bounds)?;
     check_limits(&info, limits)?;
-    let (width, height) = options
-        .resize
-        .map(|(w, h)| (u64::from(w), u64::from(h)))
-        .unwrap_or((info.width, info.height));
-    let every = frame_mod(options.seconds_per_hash, info.frame_rate);
-    let filter = format!(
-        "select='not(mod(n\\,{every}))',scale={width}:{height}:flags=area+accurate_rnd:in_color_matrix=bt601,\
-         format=rgb24"
-    );
-    let mut args = input_args(&url);
+    Ok((url, info, bounds))
+}
+
+/// The decoder's arguments: the video stream of `url` through `filter`, one decoder thread
+/// per `threads`, raw `pix_fmt` frames on standard output.
+pub(crate) fn decoder_args(
+    url: &OsString,
+    info: &VideoInfo,
+    threads: u32,
+    filter: String,
+    pix_fmt: &str,
+) -> Vec<OsString> {
+    let mut args = input_args(url);
     args.splice(
         args.len() - 2..args.len() - 2,
         [
             "-threads".into(),
-            options.threads.max(1).to_string(),
+            threads.max(1).to_string(),
             "-noautorotate".into(),
         ]
         .map(OsString::from),
@@ -199,11 +206,28 @@ pub fn hash_file(path: &Path, options: &VpdqOptions) -> Result<VideoHash, VideoE
             "-f".into(),
             "rawvideo".into(),
             "-pix_fmt".into(),
-            "rgb24".into(),
+            pix_fmt.into(),
             "pipe:1".into(),
         ]
         .map(OsString::from),
     );
+    args
+}
+
+/// Hashes the video at `path`: one [`VpdqFrame`] per sampled frame.
+pub fn hash_file(path: &Path, options: &VpdqOptions) -> Result<VideoHash, VideoError> {
+    let limits = &options.limits;
+    let (url, info, bounds) = open(path, limits)?;
+    let (width, height) = options
+        .resize
+        .map(|(w, h)| (u64::from(w), u64::from(h)))
+        .unwrap_or((info.width, info.height));
+    let every = frame_mod(options.seconds_per_hash, info.frame_rate);
+    let filter = format!(
+        "select='not(mod(n\\,{every}))',scale={width}:{height}:flags=area+accurate_rnd:in_color_matrix=bt601,\
+         format=rgb24"
+    );
+    let args = decoder_args(&url, &info, options.threads, filter, "rgb24");
     let frame_bytes = (width * height * 3) as usize;
     let mut frames = Vec::new();
     let finished = process::run("ffmpeg", &args, &bounds, |out| {
@@ -278,7 +302,7 @@ pub fn hash_bytes(bytes: &[u8], options: &VpdqOptions) -> Result<VideoHash, Vide
 }
 
 /// Fills `buffer` with the next frame; `false` at a clean end of stream.
-fn read_frame(out: &mut impl Read, buffer: &mut [u8]) -> Result<bool, VideoError> {
+pub(crate) fn read_frame(out: &mut impl Read, buffer: &mut [u8]) -> Result<bool, VideoError> {
     let mut filled = 0;
     while filled < buffer.len() {
         match out.read(&mut buffer[filled..]) {

@@ -9,11 +9,13 @@
 //! - [`limits`]: the caps and their defaults;
 //! - [`probe`]: what `ffprobe` says about a file (stream, size, frame rate, duration);
 //! - [`hash`]: decoding and hashing, the vPDQ of a file;
+//! - [`keyframes`]: tiny greyscale frames every few seconds, for the review case's blurred strip;
 //! - [`sniff`]: whether bytes look like a video container, from their content;
 //! - [`error`]: failures and their stable error codes.
 
 pub mod error;
 pub mod hash;
+pub mod keyframes;
 pub mod limits;
 pub mod probe;
 mod process;

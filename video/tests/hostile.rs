@@ -225,3 +225,58 @@ fn a_playlist_cannot_make_ffmpeg_open_other_files() {
         ErrorCode::DecodeFailed
     );
 }
+
+#[test]
+fn keyframes_are_tiny_grey_frames_on_the_hashed_seconds_under_the_same_limits() {
+    use takedown_video::keyframes::{KeyframeOptions, keyframes_file};
+    let dir = tempfile::tempdir().unwrap();
+    let path = small(dir.path(), "ok.mp4", &[]);
+    let kf = keyframes_file(&path, &KeyframeOptions::default()).unwrap();
+    // 64×48 fits 24×18; one frame a second on frames 0 and 30, as vPDQ hashes them.
+    assert_eq!((kf.width, kf.height), (24, 18));
+    assert_eq!(kf.interval_secs, 1.0);
+    let seconds: Vec<f64> = kf.frames.iter().map(|f| f.seconds).collect();
+    assert_eq!(seconds, [0.0, 1.0]);
+    assert!(kf.frames.iter().all(|f| f.luma.len() == 24 * 18));
+    // testsrc is colourful: its luma is not one flat value.
+    let first = &kf.frames[0].luma;
+    assert!(first.iter().max() > first.iter().min());
+    // The frame cap keeps the first frames only.
+    let one = KeyframeOptions {
+        max_frames: 1,
+        min_interval_secs: 0.5,
+        ..KeyframeOptions::default()
+    };
+    let capped = keyframes_file(&path, &one).unwrap();
+    assert_eq!(capped.frames.len(), 1);
+    assert_eq!(capped.interval_secs, 2.0);
+    // Hostile input gets the same codes as hashing.
+    let corrupt = dir.path().join("corrupt.mp4");
+    std::fs::write(&corrupt, b"\0\0\0\x20ftypisom\0\0\x02\0 then junk").unwrap();
+    assert_eq!(
+        keyframes_file(&corrupt, &KeyframeOptions::default())
+            .unwrap_err()
+            .code(),
+        ErrorCode::DecodeFailed
+    );
+    let wide = ffmpeg(
+        dir.path(),
+        "wide.mp4",
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "color=size=8192x16:rate=1:duration=1",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+        ],
+    );
+    assert_eq!(
+        keyframes_file(&wide, &KeyframeOptions::default())
+            .unwrap_err()
+            .code(),
+        ErrorCode::DimensionsTooLarge
+    );
+}

@@ -245,3 +245,126 @@ fn index_agrees_with_pairwise_compare() {
         "the data set should produce matches ({matched})"
     );
 }
+
+/// `n` frames of distinct random hashes, all of quality `quality`.
+fn random_video(rng: &mut Rng, n: u64, quality: u8) -> Vec<VpdqFrame> {
+    (0..n).map(|i| frame(i, rng.hash(), quality)).collect()
+}
+
+#[test]
+fn only_enough_frames_are_searched_to_rule_out_videos_they_miss() {
+    let mut rng = Rng::new(7);
+    let listed = random_video(&mut rng, 5, 100);
+    let build = |thresholds: HashMap<ListNo, VpdqThresholds>, lists: &[ListNo]| {
+        let videos: Vec<(EntryRef, &[VpdqFrame])> = lists
+            .iter()
+            .map(|&l| (EntryRef::new(l, 1), &listed[..]))
+            .collect();
+        VpdqIndex::build(videos, thresholds, VpdqThresholds::default()).unwrap()
+    };
+    let sixty = random_video(&mut rng, 60, 100);
+    // 80 % of 60 is 48 hits: a video missing the first 13 frames has at most 47.
+    let pytx = build(HashMap::new(), &[0]);
+    assert_eq!(pytx.frames_to_search(&sixty), 13);
+    // 81 % needs 49 (48 is 80 %): 12 frames rule a video out.
+    let at = |q: f64| VpdqThresholds {
+        query_match_percent: q,
+        ..VpdqThresholds::default()
+    };
+    assert_eq!(
+        build(HashMap::from([(0, at(81.0))]), &[0]).frames_to_search(&sixty),
+        12
+    );
+    // Frames below a list's quality floor do not count for it: with the first 30 of quality
+    // 60 and a list whose floor is 70, its 30 frames need 24 hits, so 7 of them (up to 37).
+    let mut mixed = sixty.clone();
+    for f in &mut mixed[..30] {
+        f.quality = 60;
+    }
+    let floor70 = VpdqThresholds {
+        quality: 70,
+        ..VpdqThresholds::default()
+    };
+    assert_eq!(
+        build(HashMap::from([(0, floor70)]), &[0]).frames_to_search(&mixed),
+        37
+    );
+    // Any hit matches at 0 %: every frame; the strictest of several lists is not enough.
+    assert_eq!(
+        build(HashMap::from([(1, at(0.0))]), &[0, 1]).frames_to_search(&sixty),
+        60
+    );
+    // 100 % needs every frame: missing the first rules a video out.
+    assert_eq!(
+        build(HashMap::from([(0, at(100.0))]), &[0]).frames_to_search(&sixty),
+        1
+    );
+    // A threshold nothing reaches searches nothing, and matches nothing.
+    let never = build(HashMap::from([(0, at(101.0))]), &[0]);
+    assert_eq!(never.frames_to_search(&sixty), 0);
+    assert!(never.search(&listed, 1.5).is_empty());
+    assert_eq!(pytx.frames_to_search(&[]), 0);
+}
+
+#[test]
+fn the_pruned_search_agrees_with_pairwise_compare_at_pytx_thresholds() {
+    // 60-frame videos; queries are listed videos with a random share of their frames replaced
+    // and every frame perturbed, so some land just above and some just below 80 %.
+    let mut rng = Rng::new(99);
+    let listed: Vec<Vec<VpdqFrame>> = (0..30).map(|_| random_video(&mut rng, 60, 90)).collect();
+    let strict = VpdqThresholds {
+        quality: 70,
+        distance: 20,
+        query_match_percent: 50.0,
+        compared_match_percent: 40.0,
+    };
+    let thresholds = HashMap::from([(1, strict)]);
+    let entries: Vec<(EntryRef, &[VpdqFrame])> = listed
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (EntryRef::new((i % 2) as ListNo, i as u32), &v[..]))
+        .collect();
+    let index = VpdqIndex::build(
+        entries.clone(),
+        thresholds.clone(),
+        VpdqThresholds::default(),
+    )
+    .unwrap();
+    let mut matched = 0;
+    for k in 0..60 {
+        let source = &listed[k % listed.len()];
+        let replaced = rng.range(0, 40);
+        let query: Vec<VpdqFrame> = source
+            .iter()
+            .map(|f| {
+                let hash = if rng.range(0, 99) < replaced {
+                    rng.hash()
+                } else {
+                    let bits = rng.range(0, 30) as u32;
+                    rng.flip(&f.hash, bits)
+                };
+                frame(f.frame_number, hash, rng.range(60, 100) as u8)
+            })
+            .collect();
+        let expected: Vec<(EntryRef, f64, f64)> = entries
+            .iter()
+            .map(|(e, v)| {
+                let t = thresholds.get(&e.list).copied().unwrap_or_default();
+                (*e, compare(&query, v, &t))
+            })
+            .filter(|(_, r)| r.is_match)
+            .map(|(e, r)| (e, r.query_match_percent, r.compared_match_percent))
+            .collect();
+        let got: Vec<(EntryRef, f64, f64)> = index
+            .search(&query, 1.5)
+            .into_iter()
+            .map(|m| (m.entry, m.query_match_percent, m.compared_match_percent))
+            .collect();
+        assert_eq!(got, expected, "query {k}");
+        matched += got.len();
+    }
+    assert!(
+        (10..60).contains(&matched),
+        "both outcomes should occur ({matched})"
+    );
+}

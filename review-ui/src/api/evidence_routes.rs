@@ -63,6 +63,18 @@ async fn push(
     if body.is_empty() {
         return Err(field_error("invalid_media", "media", "body", "is empty"));
     }
+    if body.len() > super::gate::IMAGE_MEDIA_LIMIT
+        && takedown_evidence::preview::video_type(&body).is_none()
+    {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!(
+                "media that is not a video is at most {} bytes",
+                super::gate::IMAGE_MEDIA_LIMIT
+            ),
+        ));
+    }
     let declared = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

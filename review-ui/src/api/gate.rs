@@ -34,8 +34,12 @@ fn has_body(headers: &HeaderMap) -> bool {
     length.is_some_and(|n| n > 0) || headers.contains_key(header::TRANSFER_ENCODING)
 }
 
-/// Largest pushed media body (`PUT /api/v1/cases/{id}/media`): the fetcher's own cap.
-pub(crate) const MEDIA_LIMIT: usize = 50 * 1024 * 1024;
+/// Largest pushed media body (`PUT /api/v1/cases/{id}/media`): the fetcher's video cap (a
+/// body that is not a video is then held to [`IMAGE_MEDIA_LIMIT`] by the route).
+pub(crate) const MEDIA_LIMIT: usize = takedown_evidence::preview::MAX_VIDEO_BYTES;
+
+/// Largest pushed body that is not a video: the fetcher's image cap.
+pub(crate) const IMAGE_MEDIA_LIMIT: usize = 50 * 1024 * 1024;
 
 /// Whether a request pushes media: its body is the media itself, in its own content type.
 fn is_media_push(method: &Method, path: &str) -> bool {

@@ -461,6 +461,12 @@ async fn render_case(
             }
         }
     }
+    let ranges: Vec<(f64, f64)> = view
+        .matches
+        .iter()
+        .filter_map(|m| m.video.as_ref())
+        .flat_map(|v| v.query_ranges.iter().map(|r| (r.start, r.end)))
+        .collect();
     Ok(CasePage {
         reassign_to,
         short_id: words::short_id(&case.id),
@@ -491,7 +497,7 @@ async fn render_case(
         post_id: case.subject.post_id.clone().unwrap_or_default(),
         media_id: case.subject.media_id.clone().unwrap_or_default(),
         url: case.subject.url.as_deref().map(defang).unwrap_or_default(),
-        evidence: media::item_views(store, &session.name, &case.id, defang).await?,
+        evidence: media::item_views(store, &session.name, &case.id, defang, &ranges).await?,
         w: wellness,
         matches: view
             .matches

@@ -1,5 +1,5 @@
-//! The evidence routes of the case page: the preview, the audited reveal, and the original
-//! (only behind a reveal grant, see `media`).
+//! The evidence routes of the case page: the preview (for a video, each tile of its strip),
+//! the audited reveal, and the original (only behind a reveal grant, see `media`).
 
 use super::auth::{Session, field, form_pairs};
 use super::chrome::READERS;
@@ -18,6 +18,10 @@ use takedown_review::store::StoreError;
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/cases/{id}/evidence/{sha}/preview", get(preview))
+        .route(
+            "/cases/{id}/evidence/{sha}/preview/{tile}",
+            get(preview_tile),
+        )
         .route("/cases/{id}/evidence/{sha}/reveal", post(reveal))
         .route("/cases/{id}/evidence/{sha}/original", get(original))
 }
@@ -55,6 +59,37 @@ async fn preview(
     }
     let jpeg = store.preview(&sha).await.map_err(|e| read_failed(e, &id))?;
     tracing::info!(case = %id, user = %session.name, sha256 = %sha, "Evidence preview read.");
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/jpeg"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        jpeg,
+    )
+        .into_response())
+}
+
+async fn preview_tile(
+    State(state): State<AppState>,
+    session: Session,
+    Path((id, sha, tile)): Path<(String, String, usize)>,
+) -> Result<Response, WebError> {
+    session.require(READERS)?;
+    let store = evidence(&state)?;
+    let item = media::captured(&state.store, &id, &sha).await?;
+    let count = item
+        .filter(|i| i.has_preview)
+        .map(|i| i.keyframes_ms.len())
+        .unwrap_or(0);
+    if tile >= count {
+        return Err(not_found(format!("tile {tile} of {sha} in case {id}")));
+    }
+    let jpeg = store
+        .preview_tile(&sha, tile, count)
+        .await
+        .map_err(|e| read_failed(e, &id))?;
+    tracing::info!(case = %id, user = %session.name, sha256 = %sha, tile,
+        "Evidence preview read.");
     Ok((
         [
             (header::CONTENT_TYPE, "image/jpeg"),

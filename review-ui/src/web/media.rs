@@ -6,6 +6,10 @@
 //! for that user, case and object, valid for [`GRANT`] by the injected clock; the original's
 //! route refuses anyone without one. So neither a page load nor a stylesheet that fails to load
 //! can put an original in front of a moderator.
+//!
+//! A video's preview is a strip of blurred keyframes (one every few seconds, made once when it
+//! was stored); the page shows each tile by itself and marks those inside the stretches its
+//! vPDQ matches found, visibly and in each tile's text alternative.
 
 use redis::AsyncCommands;
 use takedown_review::store::ReviewStore;
@@ -17,7 +21,61 @@ pub(crate) const GRANT: time::Duration = time::Duration::minutes(10);
 
 /// Content types served inline as images (the browser renders them without plugins); any other
 /// original is sent as plain text, so a captured page is read, never rendered.
-pub(crate) const INLINE: [&str; 4] = ["image/png", "image/jpeg", "image/gif", "image/webp"];
+pub(crate) const INLINE: [&str; 6] = [
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "video/mp4",
+    "video/webm",
+];
+
+/// One tile of a video's preview strip as the page shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct FrameView {
+    /// Its index in the strip (the tile's route).
+    pub index: usize,
+    /// Its time, as `m:ss`.
+    pub label: String,
+    /// Whether it lies inside a matched stretch.
+    pub matched: bool,
+}
+
+/// `ms` as `m:ss` (`h:mm:ss` from an hour on).
+fn clock_label(ms: u64) -> String {
+    let s = ms / 1000;
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+    } else {
+        format!("{}:{:02}", s / 60, s % 60)
+    }
+}
+
+/// The tiles of a strip whose tiles start at `keyframes_ms`, each marked when the stretch it
+/// stands for (until the next tile) overlaps one of the matched `ranges` (seconds, ends
+/// inclusive: a range's end is its last matched frame).
+pub(crate) fn frame_views(keyframes_ms: &[u64], ranges: &[(f64, f64)]) -> Vec<FrameView> {
+    let interval = match keyframes_ms {
+        [a, b, ..] if b > a => (b - a) as f64 / 1000.0,
+        _ => 1.0,
+    };
+    // Keyframe times are rounded to the millisecond; frame times are `f32`.
+    const SLACK: f64 = 0.001;
+    keyframes_ms
+        .iter()
+        .enumerate()
+        .map(|(index, &ms)| {
+            let t = ms as f64 / 1000.0;
+            FrameView {
+                index,
+                label: clock_label(ms),
+                matched: ranges
+                    .iter()
+                    .any(|&(start, end)| t <= end + SLACK && t + interval > start + SLACK),
+            }
+        })
+        .collect()
+}
 
 /// One evidence item as the case page shows it.
 pub(crate) struct ItemView {
@@ -27,6 +85,12 @@ pub(crate) struct ItemView {
     pub sha: String,
     /// Whether a preview exists.
     pub has_preview: bool,
+    /// Whether the original is a video (its preview is a strip of tiles).
+    pub video: bool,
+    /// A video's tiles (empty otherwise).
+    pub frames: Vec<FrameView>,
+    /// How many of them are marked.
+    pub matched_frames: usize,
     /// Whether this user revealed it and the grant still runs.
     pub revealed: bool,
     /// Content type and size, as shown.
@@ -101,12 +165,14 @@ pub(crate) async fn captured(
         .find(|i| i.status == ItemStatus::Captured && i.sha256.as_deref() == Some(sha)))
 }
 
-/// The items of a case as the page shows them to `user`; `defang` renders URLs harmless.
+/// The items of a case as the page shows them to `user`; `defang` renders URLs harmless;
+/// `ranges` are the stretches (seconds) the case's video matches found in the post.
 pub(crate) async fn item_views(
     store: &ReviewStore,
     user: &str,
     case_id: &str,
     defang: impl Fn(&str) -> String,
+    ranges: &[(f64, f64)],
 ) -> Result<Vec<ItemView>, StoreError> {
     let fmt = |t: time::OffsetDateTime| {
         t.format(&time::format_description::well_known::Rfc3339)
@@ -118,9 +184,21 @@ pub(crate) async fn item_views(
         let revealed = item.status == ItemStatus::Captured
             && !sha.is_empty()
             && granted(store, user, case_id, &sha).await?;
+        let video = item
+            .content_type
+            .as_deref()
+            .is_some_and(|t| t.starts_with("video/"));
+        let frames = if video && item.has_preview {
+            frame_views(&item.keyframes_ms, ranges)
+        } else {
+            Vec::new()
+        };
         out.push(ItemView {
             captured: item.status == ItemStatus::Captured,
             has_preview: item.has_preview,
+            video,
+            matched_frames: frames.iter().filter(|f| f.matched).count(),
+            frames,
             revealed,
             what: match (&item.content_type, item.size) {
                 (Some(t), Some(n)) => format!("{t}, {n} bytes"),
@@ -145,4 +223,37 @@ pub(crate) async fn item_views(
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn marked(views: &[FrameView]) -> Vec<usize> {
+        views
+            .iter()
+            .filter(|f| f.matched)
+            .map(|f| f.index)
+            .collect()
+    }
+
+    #[test]
+    fn tiles_inside_the_matched_stretches_are_marked() {
+        let every_second: Vec<u64> = (0..6).map(|s| s * 1000).collect();
+        // Frames at 0 and 1 s matched: the tiles of 0 and 1 s, not the one at 2 s.
+        assert_eq!(marked(&frame_views(&every_second, &[(0.0, 1.0)])), [0, 1]);
+        // Two stretches; f32 frame times a hair off whole seconds still hit their tile.
+        let ranges = [(2.000_000_2, 2.999_999_8), (5.0, 5.0)];
+        assert_eq!(marked(&frame_views(&every_second, &ranges)), [2, 3, 5]);
+        assert!(marked(&frame_views(&every_second, &[])).is_empty());
+        // Tiles every 4 s: a stretch inside a tile's 4 s marks that tile only.
+        let every_four = [0, 4000, 8000, 12000];
+        assert_eq!(marked(&frame_views(&every_four, &[(5.0, 6.0)])), [1]);
+        assert_eq!(marked(&frame_views(&every_four, &[(3.0, 8.0)])), [0, 1, 2]);
+        let labels: Vec<String> = frame_views(&[0, 61_000, 3_723_000], &[])
+            .into_iter()
+            .map(|f| f.label)
+            .collect();
+        assert_eq!(labels, ["0:00", "1:01", "1:02:03"]);
+    }
 }

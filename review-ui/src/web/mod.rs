@@ -82,7 +82,7 @@ pub fn router(store: ReviewStore, cfg: WebConfig) -> Router {
 /// The Content-Security-Policy of every page: scripts and styles only from our own static
 /// files, no inline code, no framing, forms post only to us.
 pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
-     connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+     media-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// Refuses cross-site state changes before any handler runs, and puts the security headers
 /// on every response.

@@ -59,6 +59,9 @@ pub struct EvidenceItem {
     pub size: Option<u64>,
     /// Whether a preview exists.
     pub has_preview: bool,
+    /// For a video: the time of each tile of its preview strip, in ms (empty otherwise).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keyframes_ms: Vec<u64>,
     /// When it was stored.
     #[serde(with = "time::serde::rfc3339::option", default)]
     pub captured_at: Option<OffsetDateTime>,
@@ -84,6 +87,7 @@ impl EvidenceItem {
             content_type: None,
             size: None,
             has_preview: false,
+            keyframes_ms: Vec::new(),
             captured_at: None,
             attempts: 0,
             error_code: None,
