@@ -56,7 +56,7 @@ use takedown_review::store::ReviewStore;
 /// with [`crate::api::router`]; its routes do not overlap the API's.
 pub fn router(store: ReviewStore, cfg: WebConfig) -> Router {
     let state = AppState {
-        snapshot: Arc::new(snapshot::Snapshots::new(cfg.snapshot_every)),
+        snapshot: Arc::new(changes::Snapshots::new(cfg.snapshot_every)),
         hash_pool: Arc::new(login_guard::HashPool::new(
             cfg.login.hash_workers,
             cfg.login.hash_queue,

@@ -9,10 +9,8 @@
 //! (at most `snapshot_every` while pages are in use) only affects which cases a filter finds
 //! and the counts, each shown with the time they were taken.
 
-use super::changes::{self, Delta, REBUILD_AFTER, View};
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
+
 use std::time::{Duration, Instant};
 use takedown_review::model::{Case, CaseState, MatchRecord, Source};
 use takedown_review::store::{ReviewStore, StoreError};
@@ -58,7 +56,7 @@ pub(crate) struct Snapshot {
     /// When it was taken (store clock).
     pub taken_at: OffsetDateTime,
     /// When it was taken (for staleness).
-    built: Instant,
+    pub built: Instant,
     /// How long building took.
     pub build_time: Duration,
     pub rows: Vec<Row>,
@@ -70,7 +68,7 @@ pub(crate) struct Snapshot {
     /// Facet name → value → count.
     pub facets: BTreeMap<&'static str, BTreeMap<String, u64>>,
     /// The audit stream's position when the build began: changes after it are read live.
-    position: String,
+    pub position: String,
 }
 
 impl Snapshot {
@@ -181,137 +179,6 @@ pub(crate) fn jurisdiction(case: &Case) -> Option<String> {
     })
 }
 
-/// Builds snapshots, keeps the last one and the changes since.
-pub(crate) struct Snapshots {
-    every: Duration,
-    current: RwLock<Option<View>>,
-    building: AtomicBool,
-    first: tokio::sync::Mutex<()>,
-    /// Whether the background reader of changes runs.
-    reading: AtomicBool,
-    /// When a page last used the index (the reader pauses when none has for a while).
-    used: std::sync::Mutex<Instant>,
-}
-
-impl Snapshots {
-    pub fn new(every: Duration) -> Self {
-        Snapshots {
-            every,
-            current: RwLock::new(None),
-            building: AtomicBool::new(false),
-            first: tokio::sync::Mutex::new(()),
-            reading: AtomicBool::new(false),
-            used: std::sync::Mutex::new(Instant::now()),
-        }
-    }
-
-    fn current(&self) -> Option<View> {
-        self.current.read().map(|c| c.clone()).unwrap_or(None)
-    }
-
-    fn set(&self, snap: Snapshot) {
-        let delta = Delta::starting_at(snap.position.clone());
-        if let Ok(mut c) = self.current.write() {
-            *c = Some(View {
-                base: Arc::new(snap),
-                delta: Arc::new(delta),
-            });
-        }
-    }
-
-    /// The open cases now: the current snapshot (the first call builds it; later calls
-    /// start a background rebuild when it is older than `every`) with the changes since
-    /// laid over it, which a background task reads from the audit stream every
-    /// [`READ_EVERY`] while pages are in use.
-    pub async fn get(self: &Arc<Self>, store: &ReviewStore) -> Result<View, StoreError> {
-        let view = match self.current() {
-            Some(view) => view,
-            None => {
-                let _first = self.first.lock().await;
-                if self.current().is_none() {
-                    self.set(build(store).await?);
-                }
-                self.current()
-                    .ok_or(StoreError::State("the case index could not be kept"))?
-            }
-        };
-        let stale = view.base.built.elapsed() >= self.every || view.delta.len() > REBUILD_AFTER;
-        if stale && !self.building.swap(true, Ordering::AcqRel) {
-            let this = self.clone();
-            let store = store.clone();
-            tokio::spawn(async move {
-                match build(&store).await {
-                    Ok(snap) => this.set(snap),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "web ui: rebuilding the case index failed")
-                    }
-                }
-                this.building.store(false, Ordering::Release);
-            });
-        }
-        *self.used.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
-        if !self.reading.swap(true, Ordering::AcqRel) {
-            let this = Arc::downgrade(self);
-            tokio::spawn(read_changes_while_used(this, store.clone()));
-        }
-        Ok(self.current().unwrap_or(view))
-    }
-
-    /// Reads the changes since the last read and lays them over the current snapshot.
-    async fn read_once(&self, store: &ReviewStore) -> Result<(), StoreError> {
-        let Some(view) = self.current() else {
-            return Ok(());
-        };
-        let (position, changed) = changes::read_changes(store, &view.delta.position).await?;
-        if changed.is_empty() && position == view.delta.position {
-            return Ok(());
-        }
-        let delta = Arc::new(
-            view.delta
-                .with(&view.base, changed, position, store.clock().now()),
-        );
-        if let Ok(mut c) = self.current.write() {
-            // A rebuild that landed meanwhile supersedes these changes.
-            if c.as_ref().is_some_and(|v| Arc::ptr_eq(&v.base, &view.base)) {
-                *c = Some(View {
-                    base: view.base.clone(),
-                    delta,
-                });
-            }
-        }
-        Ok(())
-    }
-}
-
-/// How often the changes are read while pages are in use: well inside the second a live
-/// queue promises, and off every page's own path.
-const READ_EVERY: Duration = Duration::from_millis(250);
-/// After this long without a page, reading pauses (until the next page).
-const IDLE_AFTER: Duration = Duration::from_secs(30);
-
-/// The background reader: every [`READ_EVERY`] while pages use the index, reads the audit
-/// stream's new entries; ends when the UI is dropped or has been idle for [`IDLE_AFTER`].
-async fn read_changes_while_used(snapshots: std::sync::Weak<Snapshots>, store: ReviewStore) {
-    loop {
-        tokio::time::sleep(READ_EVERY).await;
-        let Some(this) = snapshots.upgrade() else {
-            return;
-        };
-        let idle = this
-            .used
-            .lock()
-            .map(|t| t.elapsed() > IDLE_AFTER)
-            .unwrap_or(true);
-        if idle {
-            this.reading.store(false, Ordering::Release);
-            return;
-        }
-        if let Err(e) = this.read_once(&store).await {
-            tracing::warn!(error = %e, "web ui: reading the case changes failed");
-        }
-    }
-}
-
 const BATCH: usize = 1000;
 
 /// Sorted-set members with their scores.
@@ -326,7 +193,7 @@ pub(crate) fn decode<T: redis::FromRedisValue>(v: &redis::Value) -> Result<T, St
 pub(crate) async fn build(store: &ReviewStore) -> Result<Snapshot, StoreError> {
     let started = Instant::now();
     let taken_at = store.clock().now();
-    let position = changes::stream_position(store).await?;
+    let position = stream_position(store).await?;
     let mut conn = store.connection();
     let (queued, senior, leased): (Scored, Scored, Vec<String>) = redis::pipe()
         .zrange_withscores(store.key("queue"), 0, -1)
@@ -358,6 +225,22 @@ pub(crate) async fn build(store: &ReviewStore) -> Result<Snapshot, StoreError> {
     }
     rows.sort_by(|a, b| a.score.total_cmp(&b.score));
     Ok(Snapshot::new(rows, taken_at, position, started.elapsed()))
+}
+
+/// Where the audit stream stands now (its last entry id, `0-0` when empty).
+pub(crate) async fn stream_position(store: &ReviewStore) -> Result<String, StoreError> {
+    let reply: redis::streams::StreamRangeReply = redis::cmd("XREVRANGE")
+        .arg(store.key("audit"))
+        .arg("+")
+        .arg("-")
+        .arg("COUNT")
+        .arg(1)
+        .query_async(&mut store.connection())
+        .await?;
+    Ok(reply
+        .ids
+        .first()
+        .map_or_else(|| "0-0".to_string(), |e| e.id.clone()))
 }
 
 /// A case's row from its `doc`, `score` and `breached_at` fields and its matches (`None`

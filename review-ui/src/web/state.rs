@@ -5,9 +5,9 @@
 //! It sits below the page modules so that they and the router in `mod.rs` depend on it, never on
 //! each other.
 
+use super::changes;
 use super::login_guard::{HashPool, LoginLimits};
 use super::ops;
-use super::snapshot;
 use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -113,7 +113,7 @@ pub(crate) struct AppState {
     pub store: ReviewStore,
     pub cfg: Arc<WebConfig>,
     pub ops: Arc<ops::Scripts>,
-    pub snapshot: Arc<snapshot::Snapshots>,
+    pub snapshot: Arc<changes::Snapshots>,
     pub hash_pool: Arc<HashPool>,
 }
 

@@ -97,23 +97,19 @@ pub(crate) fn short_id(id: &str) -> String {
 /// A time in the one format the pages use, in UTC (`2026-06-01 12:00:05 UTC`); the page's
 /// script shows it in the viewer's time zone and keeps this as the hover text.
 pub(crate) fn timestamp(t: OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    utc(t, ' ', " UTC")
 }
 
 /// A time as the `datetime` attribute of a `<time>` element (RFC 3339, whole seconds).
 pub(crate) fn machine_time(t: OffsetDateTime) -> String {
+    utc(t, 'T', "Z")
+}
+
+/// `t` in UTC to the second, date and time joined by `between`, followed by `zone`.
+fn utc(t: OffsetDateTime, between: char, zone: &str) -> String {
     let t = t.to_offset(time::UtcOffset::UTC);
     format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        "{:04}-{:02}-{:02}{between}{:02}:{:02}:{:02}{zone}",
         t.year(),
         u8::from(t.month()),
         t.day(),
