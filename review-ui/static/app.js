@@ -93,7 +93,8 @@
         tick();
       }).catch(function () { inFlight = false; });
     };
-    setInterval(refresh, 1000);
+    // Every 750 ms: with the server reading changes every 250 ms, a change shows within 1 s.
+    setInterval(refresh, 750);
     document.addEventListener("visibilitychange", refresh);
   }
 

@@ -115,7 +115,7 @@ struct QueueRows<'a> {
 }
 
 /// The queue's rows and counts as JSON, for the page to update itself in place (polled
-/// every second while it is visible): the same query, the same page, rendered the same way.
+/// every 750 ms while it is visible): the same query, the same page, rendered the same way.
 async fn queue_live(
     State(state): State<AppState>,
     session: Session,
