@@ -139,3 +139,32 @@ fn the_template_rows_the_code_relies_on_exist() {
     }
     assert_eq!(part("Part_3_").matches(STATES_PLACEHOLDER).count(), 90);
 }
+
+#[test]
+fn the_service_name_goes_in_the_second_cell_and_a_row_of_one_cell_is_left_whole() {
+    let period = Period::parse("2026-01-01/2026-12-31").unwrap();
+    let meta = DsaMeta {
+        provider: "Example Ltd".into(),
+        service: "Example, the service".into(),
+        published: date!(2027 - 02 - 01),
+        previous: None,
+        qualitative: default_qualitative(),
+    };
+    let figures = DsaFigures::default();
+    let filler = Filler {
+        f: &figures,
+        period: &period,
+        meta: &meta,
+    };
+    // A row of one cell has no second cell to name the service in (and must not panic).
+    let mut one = vec![PERIOD_PLACEHOLDER.to_string()];
+    filler.common(&mut one);
+    assert_eq!(one, [period.to_string()]);
+    let mut two = vec![
+        "key".to_string(),
+        String::new(),
+        PERIOD_PLACEHOLDER.to_string(),
+    ];
+    filler.common(&mut two);
+    assert_eq!(two, ["key", "Example, the service", &period.to_string()]);
+}
