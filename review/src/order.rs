@@ -461,43 +461,54 @@ fn rfc3339(t: OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
+/// Section A of an Annex II or III reply: who, which order, both references, when received.
+fn section_a_text(
+    out: &mut String,
+    order: &SectionA,
+    authority_reference: &str,
+    provider_reference: &str,
+    received_at: OffsetDateTime,
+) {
+    out.push_str("SECTION A\n");
+    out.push_str(&format!(
+        "Addressee of the removal order: {}\n",
+        order.addressee
+    ));
+    out.push_str(&format!(
+        "Competent authority that issued the removal order: {} ({})\n",
+        order.issuing_authority, order.issuing_member_state
+    ));
+    out.push_str(&format!(
+        "File reference of the competent authority: {authority_reference}\n"
+    ));
+    out.push_str(&format!(
+        "File reference of the addressee: {provider_reference}\n"
+    ));
+    out.push_str(&format!(
+        "Time and date of receipt of the removal order: {}\n\n",
+        rfc3339(received_at)
+    ));
+}
+
 impl AnnexIII {
     /// The reply as plain text, in the order of the Annex III form; `order` is Section A of
     /// the order it answers.
     pub fn to_text(&self, order: &SectionA) -> String {
-        let mut out = String::new();
-        out.push_str(
-            "ANNEX III - INFORMATION ON THE IMPOSSIBILITY TO EXECUTE THE REMOVAL ORDER
-             (Article 3(7) and (8) of Regulation (EU) 2021/784)
-",
+        let mut out = String::from(
+            "ANNEX III - INFORMATION ON THE IMPOSSIBILITY TO EXECUTE THE REMOVAL ORDER\n\
+             (Article 3(7) and (8) of Regulation (EU) 2021/784)\n",
         );
         if self.draft {
-            out.push_str(
-                "DRAFT - not sent
-",
-            );
+            out.push_str("DRAFT - not sent\n");
         }
-        out.push_str("\nSECTION A\n");
-        out.push_str(&format!(
-            "Addressee of the removal order: {}\n",
-            order.addressee
-        ));
-        out.push_str(&format!(
-            "Competent authority that issued the removal order: {} ({})\n",
-            order.issuing_authority, order.issuing_member_state
-        ));
-        out.push_str(&format!(
-            "File reference of the competent authority: {}\n",
-            self.authority_reference
-        ));
-        out.push_str(&format!(
-            "File reference of the addressee: {}\n",
-            self.provider_reference
-        ));
-        out.push_str(&format!(
-            "Time and date of receipt of the removal order: {}\n\n",
-            rfc3339(self.received_at)
-        ));
+        out.push('\n');
+        section_a_text(
+            &mut out,
+            order,
+            &self.authority_reference,
+            &self.provider_reference,
+            self.received_at,
+        );
         out.push_str("SECTION B\nReasons for non-execution:\n");
         out.push_str(match self.reason {
             CannotComply::ForceMajeure => "- force majeure (Article 3(7))\n",
@@ -534,27 +545,13 @@ impl AnnexII {
             "ANNEX II - FEEDBACK FOLLOWING REMOVAL OF TERRORIST CONTENT OR DISABLING OF ACCESS \
              THERETO\n(Article 3(6) of Regulation (EU) 2021/784)\n\n",
         );
-        out.push_str("SECTION A\n");
-        out.push_str(&format!(
-            "Addressee of the removal order: {}\n",
-            order.addressee
-        ));
-        out.push_str(&format!(
-            "Competent authority that issued the removal order: {} ({})\n",
-            order.issuing_authority, order.issuing_member_state
-        ));
-        out.push_str(&format!(
-            "File reference of the competent authority: {}\n",
-            self.authority_reference
-        ));
-        out.push_str(&format!(
-            "File reference of the addressee: {}\n",
-            self.provider_reference
-        ));
-        out.push_str(&format!(
-            "Time and date of receipt of the removal order: {}\n\n",
-            rfc3339(self.received_at)
-        ));
+        section_a_text(
+            &mut out,
+            order,
+            &self.authority_reference,
+            &self.provider_reference,
+            self.received_at,
+        );
         out.push_str("SECTION B\nMeasures taken in compliance with the removal order:\n");
         for item in &self.items {
             let measure = if item.action == "removed" {

@@ -135,25 +135,8 @@ impl Scripts {
         id: &str,
         actor: &str,
     ) -> Result<Claim, StoreError> {
-        let now = now_ms(store);
-        let until = now + store.options().lease.whole_milliseconds() as i64;
-        let code: i64 = self
-            .claim_one
-            .key(store.key("audit"))
-            .key(store.key("audit:seq"))
-            .key(store.key(&format!("case:{id}")))
-            .key(store.key("leases"))
-            .arg(id)
-            .arg(actor)
-            .arg(now)
-            .arg(until)
-            .invoke_async(&mut store.connection())
-            .await?;
-        Ok(match code {
-            1 => Claim::Claimed,
-            -1 => Claim::HeldByOther,
-            _ => Claim::NotOpen,
-        })
+        let (now, until) = lease_times(store);
+        on_case(&self.claim_one, store, id, actor, now, &[until.to_string()]).await
     }
 
     /// Releases, skips or reassigns the case `id` held by `actor` (or, for a reassignment,
@@ -165,33 +148,48 @@ impl Scripts {
         actor: &str,
         how: HandOver<'_>,
     ) -> Result<Claim, StoreError> {
-        let now = now_ms(store);
-        let until = now + store.options().lease.whole_milliseconds() as i64;
+        let (now, until) = lease_times(store);
         let (required, to, action, cause) = match how {
             HandOver::Release => (actor, "", "case.released", "released by its holder"),
             HandOver::Skip => (actor, "", "case.skipped", "skipped by its holder"),
             HandOver::Reassign { to } => ("", to, "case.reassigned", "reassigned by a senior"),
         };
-        let code: i64 = self
-            .hand_over
-            .key(store.key("audit"))
-            .key(store.key("audit:seq"))
-            .key(store.key(&format!("case:{id}")))
-            .key(store.key("leases"))
-            .arg(id)
-            .arg(actor)
-            .arg(now)
-            .arg(required)
-            .arg(to)
-            .arg(until)
-            .arg(action)
-            .arg(cause)
-            .invoke_async(&mut store.connection())
-            .await?;
-        Ok(match code {
-            1 => Claim::Claimed,
-            -1 => Claim::HeldByOther,
-            _ => Claim::NotOpen,
-        })
+        let rest = [required, to, &until.to_string(), action, cause].map(str::to_string);
+        on_case(&self.hand_over, store, id, actor, now, &rest).await
     }
+}
+
+/// Now and the end of a lease taken now, in Unix ms (store clock).
+fn lease_times(store: &ReviewStore) -> (i64, i64) {
+    let now = now_ms(store);
+    (now, now + store.options().lease.whole_milliseconds() as i64)
+}
+
+/// Runs a claim script on case `id`. KEYS: audit, seq, case, leases; ARGV: case id, actor,
+/// now, then `rest`. The script returns 1 done, -1 held by someone else, 0 not open.
+async fn on_case(
+    script: &redis::Script,
+    store: &ReviewStore,
+    id: &str,
+    actor: &str,
+    now: i64,
+    rest: &[String],
+) -> Result<Claim, StoreError> {
+    let mut inv = script.prepare_invoke();
+    inv.key(store.key("audit"))
+        .key(store.key("audit:seq"))
+        .key(store.key(&format!("case:{id}")))
+        .key(store.key("leases"))
+        .arg(id)
+        .arg(actor)
+        .arg(now);
+    for a in rest {
+        inv.arg(a);
+    }
+    let code: i64 = inv.invoke_async(&mut store.connection()).await?;
+    Ok(match code {
+        1 => Claim::Claimed,
+        -1 => Claim::HeldByOther,
+        _ => Claim::NotOpen,
+    })
 }
