@@ -73,6 +73,7 @@ fn a_match(i: usize, now: OffsetDateTime) -> Match {
         list_hash: entry[4..].to_string(),
         matched_at: now - time::Duration::seconds(i as i64),
         video: None,
+        post_text: None,
         post_id,
         list_id,
         entry,

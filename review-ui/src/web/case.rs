@@ -8,6 +8,7 @@ use super::auth::{Session, field, form_pairs};
 use super::chrome::{Chrome, DECIDERS, READERS};
 use super::media;
 use super::ops::Claim;
+use super::post_text::PostTextView;
 use super::snapshot::source_name;
 use super::state::{AppState, WebError};
 use super::view::{clock_fields, defang, ms};
@@ -219,6 +220,10 @@ struct CasePage {
     post_id: String,
     media_id: String,
     url: String,
+    /// The post's text (collapsed on the page), when the case keeps it.
+    post_text: Option<PostTextView>,
+    /// Text (the post's, the matched spans) is blurred until asked for.
+    veil_text: bool,
     evidence: Vec<media::ItemView>,
     /// The viewer's protections (blur, reveal, re-blur, this hour's count).
     w: super::wellness::Wellness,
@@ -497,6 +502,8 @@ async fn render_case(
         post_id: case.subject.post_id.clone().unwrap_or_default(),
         media_id: case.subject.media_id.clone().unwrap_or_default(),
         url: case.subject.url.as_deref().map(defang).unwrap_or_default(),
+        post_text: (store.post_text(&case.id).await?).map(|t| PostTextView::of(&t, &view.matches)),
+        veil_text: super::post_text::veils_text(&view.matches),
         evidence: media::item_views(store, &session.name, &case.id, defang, &ranges).await?,
         w: wellness,
         matches: view

@@ -30,6 +30,7 @@ mod evidence;
 mod login_guard;
 mod media;
 mod ops;
+mod post_text;
 mod queue;
 mod reports;
 mod snapshot;

@@ -6,6 +6,7 @@
 use super::*;
 
 mod axe;
+mod post_text;
 
 /// Waits (up to 10 s) until `script` returns `want` in the page.
 async fn wait_js(b: &Browser, script: &str, want: Value) -> Value {
