@@ -201,6 +201,8 @@ struct CasePage {
     decided: Option<DecisionView>,
     /// Earlier decisions (escalations, decisions replaced after a complaint), oldest first.
     history: Vec<DecisionView>,
+    /// Why an open escalated case is with the seniors: its latest escalation.
+    escalation: Option<DecisionView>,
     received_machine: String,
     senior_only: bool,
     threat_to_life: bool,
@@ -372,7 +374,11 @@ async fn render_case(
     let (mut due_ms, period_ms, mut left, mut urgency) =
         clock_fields(&case.sla, now, "no running clock");
     // A decided case's clock has stopped: it shows how long the decision took instead.
-    if let Some(d) = &case.decision {
+    if let Some(d) = case
+        .decision
+        .as_ref()
+        .filter(|d| d.input.outcome.is_final())
+    {
         due_ms = 0;
         urgency = if d.in_time { "stopped" } else { "breached" };
         left = format!(
@@ -478,8 +484,17 @@ async fn render_case(
         class_label: words::source(case.sla.class.as_str()),
         source_label: words::source(source_name(case)),
         state_label: words::state(case.state.as_str()),
-        decided: case.decision.as_ref().map(DecisionView::of),
-        history: case.history.iter().map(DecisionView::of).collect(),
+        decided: (case.decision.as_ref())
+            .filter(|d| d.input.outcome.is_final())
+            .map(DecisionView::of),
+        // An escalation is the case's latest decision while it waits for a senior.
+        history: (case.history.iter())
+            .chain(case.decision.iter().filter(|d| !d.input.outcome.is_final()))
+            .map(DecisionView::of)
+            .collect(),
+        escalation: (case.decision.iter().chain(case.history.iter().rev()))
+            .find(|d| open && case.senior_only && !d.input.outcome.is_final())
+            .map(DecisionView::of),
         received_machine: words::machine_time(case.sla.received_at),
         chrome: Chrome::of(session, state),
         id: case.id.clone(),
