@@ -291,6 +291,8 @@
       case "r": choose("o-remove", "#g-a"); break;
       case "n": choose("o-ntc", "#justification"); break;
       case "e": choose("o-escalate", "#justification"); break;
+      case "d": choose("o-disable", "#g-a"); break;
+      case "l": choose("o-ttl", "#justification"); break;
       case "t": togglePostText(); break;
       case "?": toggleHelp(); break;
       case " ":

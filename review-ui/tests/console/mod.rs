@@ -6,6 +6,7 @@
 use super::*;
 
 mod axe;
+mod keyboard;
 mod post_text;
 
 /// Waits (up to 10 s) until `script` returns `want` in the page.
