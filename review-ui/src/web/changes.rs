@@ -11,7 +11,7 @@
 //! it rebuilds the snapshot in the background and reads the changes every [`READ_EVERY`]
 //! while pages are in use.
 
-use super::snapshot::{Row, Snapshot, Status, build, decode, row};
+use super::snapshot::{Filter, Row, Snapshot, Status, build, decode, row};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::RwLock;
@@ -143,6 +143,55 @@ impl View {
             (Some(_), _) => base.next(),
             (None, _) => over.next(),
         })
+    }
+
+    /// The first `limit` open cases `filter` finds, in queue order, and how many it finds
+    /// in all. The snapshot's side walks the shortest posting list of the filter's
+    /// constraints (rows the changes override skipped), the changes' side their sorted rows.
+    pub fn filtered(&self, filter: &Filter, limit: usize) -> (Vec<&Row>, usize) {
+        let shortest = filter
+            .constraints()
+            .into_iter()
+            .map(|(facet, value)| self.base.posting(facet, value))
+            .min_by_key(|p| p.len());
+        let Some(places) = shortest else {
+            let hits: Vec<&Row> = self.rows().filter(|r| filter.matches(r)).collect();
+            let n = hits.len();
+            return (hits.into_iter().take(limit).collect(), n);
+        };
+        let hidden = &self.delta.hidden;
+        let mut base = places
+            .iter()
+            .map(|&i| i as usize)
+            .filter(|&i| !hidden.get(i).copied().unwrap_or(false))
+            .map(|i| &self.base.rows[i])
+            .filter(|r| filter.matches(r));
+        let mut over = self.delta.sorted.iter().filter(|r| filter.matches(r));
+        let (mut b, mut o) = (base.next(), over.next());
+        let mut page = Vec::with_capacity(limit);
+        let mut n = 0;
+        loop {
+            let next = match (b, o) {
+                (Some(x), Some(y)) if y.score < x.score => {
+                    o = over.next();
+                    y
+                }
+                (Some(x), _) => {
+                    b = base.next();
+                    x
+                }
+                (None, Some(y)) => {
+                    o = over.next();
+                    y
+                }
+                (None, None) => break,
+            };
+            if page.len() < limit {
+                page.push(next);
+            }
+            n += 1;
+        }
+        (page, n)
     }
 
     /// The row of case `id`, if it is open.
@@ -421,6 +470,78 @@ mod tests {
         assert!(view.row("b").is_none());
         assert_eq!(view.row("c").map(|r| r.score), Some(1.5));
         assert_eq!(view.row("a").map(|r| r.score), Some(1.0));
+    }
+
+    #[test]
+    fn a_filter_finds_through_the_postings_what_a_pass_over_every_row_finds() {
+        // 60 rows over 3 lists, 2 labels, 3 statuses, some breached, some from orders.
+        let rows: Vec<Row> = (0..60)
+            .map(|i| {
+                let mut row = r(&format!("c{i}"), i as f64, ["x", "y", "z"][i % 3]);
+                row.labels = vec![["l1", "l2"][i % 2].to_string()];
+                row.status = [Status::Queued, Status::Escalated, Status::Claimed][i % 5 % 3];
+                row.breached = i % 7 == 0;
+                if i % 4 == 0 {
+                    row.source = "removal_order";
+                }
+                row
+            })
+            .collect();
+        let base = Arc::new(Snapshot::of(rows));
+        let mut moved = r("c10", 0.5, "y");
+        moved.labels = vec!["l2".into()];
+        let delta = Delta::default().with(
+            &base,
+            vec![
+                ("c3".into(), None),
+                ("c10".into(), Some(moved)),
+                ("n1".into(), Some(r("n1", 20.5, "x"))),
+                ("n2".into(), Some(r("n2", -1.0, "z"))),
+            ],
+            "1-0".into(),
+            OffsetDateTime::UNIX_EPOCH,
+        );
+        let view = View {
+            base,
+            delta: Arc::new(delta),
+        };
+        let filter = |source: &str, list: &str, label: &str, status: &str| Filter {
+            source: source.into(),
+            list: list.into(),
+            label: label.into(),
+            jurisdiction: String::new(),
+            status: status.into(),
+        };
+        let filters = [
+            filter("", "x", "", ""),
+            filter("", "y", "l2", ""),
+            filter("", "", "l1", "breached"),
+            filter("removal_order", "", "", ""),
+            filter("", "z", "", "claimed"),
+            filter("", "", "", "escalated"),
+            filter("", "", "", "breached"),
+            filter("", "nowhere", "", ""),
+            filter("", "", "", "no-such-status"),
+        ];
+        for f in &filters {
+            let all: Vec<&str> = view
+                .rows()
+                .filter(|r| f.matches(r))
+                .map(|r| r.id.as_str())
+                .collect();
+            for limit in [0, 3, 100] {
+                let (page, n) = view.filtered(f, limit);
+                let ids: Vec<&str> = page.iter().map(|r| r.id.as_str()).collect();
+                assert_eq!(n, all.len(), "{f:?}");
+                assert_eq!(ids, all[..limit.min(all.len())], "{f:?} limit {limit}");
+            }
+        }
+        // The moved and the new rows are found where they now stand.
+        let (page, _) = view.filtered(&filter("", "y", "l2", ""), 1);
+        assert_eq!(page[0].id, "c10");
+        let (page, n) = view.filtered(&filter("", "z", "", ""), 1);
+        assert_eq!(page[0].id, "n2");
+        assert!(n > 1);
     }
 
     #[test]

@@ -225,14 +225,8 @@ async fn queue_page(
             (queued + senior) as usize,
         )
     } else {
-        let hits: Vec<&super::snapshot::Row> = snap.rows().filter(|r| filter.matches(r)).collect();
-        (
-            hits.iter()
-                .take(PAGE)
-                .map(|r| (r.id.clone(), r.status))
-                .collect(),
-            hits.len(),
-        )
+        let (hits, n) = snap.filtered(&filter, PAGE);
+        (hits.iter().map(|r| (r.id.clone(), r.status)).collect(), n)
     };
     let now = store.clock().now();
     let rows = live_rows(state, &ids, now).await?;

@@ -67,6 +67,9 @@ pub(crate) struct Snapshot {
     pub due: Vec<OffsetDateTime>,
     /// Facet name → value → count.
     pub facets: BTreeMap<&'static str, BTreeMap<String, u64>>,
+    /// (Facet, value) → the places in `rows` of the rows counted under it, in queue order:
+    /// a filter walks the shortest of its lists instead of every open case.
+    postings: HashMap<(&'static str, String), Vec<u32>>,
     /// The audit stream's position when the build began: changes after it are read live.
     pub position: String,
 }
@@ -80,13 +83,18 @@ impl Snapshot {
         build_time: Duration,
     ) -> Snapshot {
         let mut facets: BTreeMap<&'static str, BTreeMap<String, u64>> = BTreeMap::new();
-        for r in &rows {
+        let mut postings: HashMap<(&'static str, String), Vec<u32>> = HashMap::new();
+        for (i, r) in rows.iter().enumerate() {
             r.count(&mut |facet, value| {
                 *facets
                     .entry(facet)
                     .or_default()
                     .entry(value.to_string())
                     .or_default() += 1;
+                postings
+                    .entry((facet, value.to_string()))
+                    .or_default()
+                    .push(i as u32);
             });
         }
         let index = rows
@@ -108,8 +116,17 @@ impl Snapshot {
             index,
             due,
             facets,
+            postings,
             position,
         }
+    }
+
+    /// The places in `rows` of the rows counted under `facet` = `value`, in queue order.
+    pub fn posting(&self, facet: &'static str, value: &str) -> &[u32] {
+        // The key owns its value; a miss costs one small allocation.
+        self.postings
+            .get(&(facet, value.to_string()))
+            .map_or(&[], Vec::as_slice)
     }
 
     /// A snapshot of `rows` for tests.
@@ -343,6 +360,26 @@ impl Filter {
             && self.label.is_empty()
             && self.jurisdiction.is_empty()
             && matches!(self.status.as_str(), "" | "open")
+    }
+
+    /// The (facet, value) pairs a matching row is counted under (see [`Row::count`]); empty
+    /// for the live view, which has none.
+    pub fn constraints(&self) -> Vec<(&'static str, &str)> {
+        let mut out = Vec::new();
+        for (facet, value) in [
+            ("source", &self.source),
+            ("list", &self.list),
+            ("label", &self.label),
+            ("jurisdiction", &self.jurisdiction),
+        ] {
+            if !value.is_empty() {
+                out.push((facet, value.as_str()));
+            }
+        }
+        if !matches!(self.status.as_str(), "" | "open") {
+            out.push(("status", self.status.as_str()));
+        }
+        out
     }
 
     pub fn matches(&self, r: &Row) -> bool {

@@ -2,7 +2,7 @@
 //! territories (`d`, a ground, Tab on to the territories) and threat to life (`l`).
 
 use super::super::*;
-use super::{CTRL, ENTER, chord, wait_js};
+use super::{CTRL, ENTER, case_in, chord, wait_js};
 
 /// Presses Tab until the element with id `id` has the focus (at most 20 times).
 async fn tab_to(b: &Browser, id: &str) {
@@ -61,14 +61,7 @@ async fn disable_and_threat_to_life_are_decided_from_the_keyboard_alone() {
 
     // Threat to life: l (justification focused), type, Ctrl+Enter; the next case opens.
     let url = b.wait_url("/cases/").await;
-    let second = url
-        .split("/cases/")
-        .nth(1)
-        .unwrap()
-        .split('?')
-        .next()
-        .unwrap()
-        .to_string();
+    let second = case_in(&url);
     b.key("l").await;
     wait_js(
         &b,

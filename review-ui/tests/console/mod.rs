@@ -48,6 +48,12 @@ fn order_body(reference: &str) -> Vec<u8> {
     .into_bytes()
 }
 
+/// The case id in a case page's URL (`…/cases/<id>?…`).
+fn case_in(url: &str) -> String {
+    let tail = url.split("/cases/").nth(1).expect("a case page");
+    tail.split('?').next().unwrap_or(tail).to_string()
+}
+
 const ROWS: &str = "return document.querySelectorAll('#queue-rows tr').length";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -431,14 +437,7 @@ async fn one_screen_keyboard_only_decisions_and_a_422_on_its_field() {
     b.key(" ").await;
     chord(&b, &[CTRL, ENTER]).await;
     let url = b.wait_url("decided=").await;
-    let second = url
-        .split("/cases/")
-        .nth(1)
-        .unwrap()
-        .split('?')
-        .next()
-        .unwrap()
-        .to_string();
+    let second = case_in(&url);
     assert_ne!(second, first);
     let d = app.store.case(&first).await.unwrap().case.decision.unwrap();
     assert_eq!(d.input.outcome, Outcome::Remove);
@@ -482,14 +481,7 @@ async fn one_screen_keyboard_only_decisions_and_a_422_on_its_field() {
     b.type_into("#justification", " Checked the source.").await;
     chord(&b, &[CTRL, ENTER]).await;
     let url = b.wait_url(&format!("decided={second}")).await;
-    let third = url
-        .split("/cases/")
-        .nth(1)
-        .unwrap()
-        .split('?')
-        .next()
-        .unwrap()
-        .to_string();
+    let third = case_in(&url);
     let d = app
         .store
         .case(&second)

@@ -26,6 +26,16 @@ fn text_match(post: &str, severity: &str) -> Match {
     m
 }
 
+/// Waits until the post text's `<details>` is `open` (or closed).
+async fn wait_open(b: &Browser, open: bool) {
+    wait_js(
+        b,
+        "return document.getElementById('post-text').open",
+        json!(open),
+    )
+    .await;
+}
+
 const FILTER: &str = "return getComputedStyle(document.getElementById('post-text-body')).filter";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -61,12 +71,7 @@ async fn the_post_text_is_collapsed_defanged_marked_and_veiled_when_critical() {
             .contains("the first of 12345")
     );
     b.key("t").await;
-    wait_js(
-        &b,
-        "return document.getElementById('post-text').open",
-        json!(true),
-    )
-    .await;
+    wait_open(&b, true).await;
     assert_eq!(
         b.text("#post-text-body").await,
         "Plan the attack now.\nJoin at hxxps[://]evil[.]example/join"
@@ -90,21 +95,11 @@ async fn the_post_text_is_collapsed_defanged_marked_and_veiled_when_critical() {
     );
     axe::assert_accessible(&b, "a case page with its post text open").await;
     b.key("t").await;
-    wait_js(
-        &b,
-        "return document.getElementById('post-text').open",
-        json!(false),
-    )
-    .await;
+    wait_open(&b, false).await;
 
     b.goto(&format!("{}/cases/{critical}", app.base)).await;
     b.key("t").await;
-    wait_js(
-        &b,
-        "return document.getElementById('post-text').open",
-        json!(true),
-    )
-    .await;
+    wait_open(&b, true).await;
     assert!(
         b.js(FILTER).await.as_str().unwrap().contains("blur"),
         "critical: blurred even when open"

@@ -10,7 +10,6 @@ use takedown_ingest::fetch::{Cidr, FetchPolicy, Fetcher};
 use takedown_local_services::RedisServer;
 use takedown_review::evidence::{EvidenceMetrics, EvidenceWorker, PushError};
 use takedown_review::evidence_package;
-use takedown_review::model::{DecisionInput, Outcome};
 use takedown_review::order::parse_order;
 use takedown_review::store::ReviewStore;
 use takedown_review::store::evidence::ItemStatus;
@@ -276,12 +275,7 @@ async fn not_terrorist_evidence_goes_after_thirty_days() {
     );
     r.worker.capture_due(10, 1).await.unwrap();
     r.store.claim_next("mod", false).await.unwrap();
-    let ntc = DecisionInput {
-        outcome: Outcome::NotTerroristContent { exemption: None },
-        grounds: vec![],
-        tos_clauses: vec![],
-        justification: "news report".into(),
-    };
+    let ntc = not_terrorist("news report");
     r.store.decide(&case, "mod", &ntc).await.unwrap();
     assert!(r.worker.retention_due(100).await.unwrap().is_empty());
     r.clock.set(T0 + Duration::days(30) - Duration::seconds(1));
@@ -314,12 +308,7 @@ async fn a_legal_hold_keeps_not_terrorist_evidence_until_it_is_released() {
         "an undecided case has nothing to hold yet"
     );
     r.store.claim_next("mod", false).await.unwrap();
-    let ntc = DecisionInput {
-        outcome: Outcome::NotTerroristContent { exemption: None },
-        grounds: vec![],
-        tos_clauses: vec![],
-        justification: "news report".into(),
-    };
+    let ntc = not_terrorist("news report");
     r.store.decide(&case, "mod", &ntc).await.unwrap();
     r.store.legal_hold(&case, "legal", hold()).await.unwrap();
     r.clock.set(T0 + Duration::days(30));

@@ -6,7 +6,6 @@ use crate::support::*;
 use takedown_core::messages::PostText;
 use takedown_local_services::RedisServer;
 use takedown_review::evidence_package;
-use takedown_review::model::{DecisionInput, Outcome};
 use time::Duration;
 
 #[tokio::test]
@@ -41,12 +40,7 @@ async fn the_post_text_is_kept_once_packaged_and_purged_with_the_case() {
 
     // Not terrorist content: the text goes after 30 days, like media would.
     r.store.claim_next("mod", false).await.unwrap();
-    let ntc = DecisionInput {
-        outcome: Outcome::NotTerroristContent { exemption: None },
-        grounds: vec![],
-        tos_clauses: vec![],
-        justification: "news report".into(),
-    };
+    let ntc = not_terrorist("news report");
     r.store.decide(&case, "mod", &ntc).await.unwrap();
     assert!(r.worker.retention_due(100).await.unwrap().is_empty());
     assert!(r.store.post_text(&case).await.unwrap().is_some());

@@ -58,6 +58,16 @@ pub fn a_match(post: &str, media: &str, list: &str, entry_hex: &str, severity: &
     }
 }
 
+/// "Not terrorist content" with `why` as the justification, no exemption.
+pub fn not_terrorist(why: &str) -> DecisionInput {
+    DecisionInput {
+        outcome: Outcome::NotTerroristContent { exemption: None },
+        grounds: vec![],
+        tos_clauses: vec![],
+        justification: why.into(),
+    }
+}
+
 pub fn remove() -> DecisionInput {
     DecisionInput {
         outcome: Outcome::Remove,
