@@ -373,6 +373,7 @@ mod tests {
             labels: vec![],
             jurisdiction: None,
             due_at: None,
+            period: time::Duration::hours(1),
             breached: false,
         }
     }

@@ -181,7 +181,7 @@ async fn queue_page(
     q: &HashMap<String, String>,
 ) -> Result<QueuePage, WebError> {
     let store = &state.store;
-    let filter = Filter::from_query(q);
+    let filter = Filter::from_query(q, store.clock().now());
     let snap = state.snapshot.get(store).await?;
     let (queued, senior, claimed, _) = store.counts().await?;
     let mine = q.contains_key("mine");
@@ -260,6 +260,7 @@ async fn queue_page(
             facet("label", "Label", &filter.label),
             facet("jurisdiction", "Jurisdiction", &filter.jurisdiction),
             facet("status", "Status", &filter.status),
+            urgency_facet(&snap, &filter, now),
         ],
         queued,
         senior,
@@ -288,6 +289,22 @@ async fn queue_page(
             .unwrap_or_default(),
         can_claim: session.can(DECIDERS),
     })
+}
+
+/// The urgency filter (the SLA dashboard's bars link to it): each class with the open cases
+/// in it now, by the colouring rule of the countdowns.
+fn urgency_facet(snap: &super::changes::View, filter: &Filter, now: time::OffsetDateTime) -> Facet {
+    let mut counts: Vec<(String, u64)> = ["breached", "critical", "warn", "ok", "suspended"]
+        .iter()
+        .map(|u| (u.to_string(), 0))
+        .collect();
+    for r in snap.rows() {
+        let u = super::snapshot::urgency_of(r, now);
+        if let Some(c) = counts.iter_mut().find(|(k, _)| k == u) {
+            c.1 += 1;
+        }
+    }
+    ("urgency", "Urgency", filter.urgency.clone(), counts)
 }
 
 /// Reads the shown cases live (documents and matches in one pipeline), dropping any that

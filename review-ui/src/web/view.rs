@@ -99,7 +99,7 @@ pub(crate) struct Bar {
     pub class: &'static str,
 }
 
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
