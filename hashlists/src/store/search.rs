@@ -56,8 +56,8 @@ impl EntryQuery {
 }
 
 impl Store {
-    /// Up to about `want` entries of `list` matching `query`, from `cursor` (0 = the start),
-    /// looking at no more than about `budget` fields.
+    /// About `want` (at most about twice that) entries of `list` matching `query`, from
+    /// `cursor` (0 = the start), looking at no more than about `budget` fields.
     pub async fn search_entries(
         &self,
         list: &ListId,
@@ -67,6 +67,9 @@ impl Store {
         budget: u64,
     ) -> Result<EntryPage, StoreError> {
         let pattern = query.pattern()?;
+        // Batches of about `want` fields: a page holds at most about twice `want` entries
+        // (Redis cannot stop inside a batch and resume there).
+        let batch_size = want.max(10) as u64;
         let keys = self.keys(list);
         let mut conn = self.conn.clone();
         let mut page = EntryPage {
@@ -80,11 +83,11 @@ impl Store {
                 .arg("MATCH")
                 .arg(&pattern)
                 .arg("COUNT")
-                .arg(500)
+                .arg(batch_size)
                 .query_async(&mut conn)
                 .await?;
-            // COUNT is how many fields Redis looks at, matching or not.
-            page.scanned += 500.max(batch.len() as u64);
+            // COUNT is about how many fields Redis looks at, matching or not.
+            page.scanned += batch_size.max(batch.len() as u64);
             for (_, json) in batch {
                 let e = decode_entry(&keys.entries, &json)?;
                 if query.matches(&e) {
