@@ -7,8 +7,7 @@
 use super::*;
 use redis::AsyncCommands;
 
-#[path = "../console/axe.rs"]
-mod axe;
+use super::console::axe;
 
 /// Runs `script` (its last argument is the callback) in the page and returns what it passes.
 async fn js_async(b: &Browser, script: &str) -> Value {
