@@ -5,7 +5,7 @@
 //! It exists so accounts need no shell on the server. A new account's password is generated
 //! here, shown once in the response to the admin who created it (never stored in clear, never
 //! logged or audited) and must be replaced at the first login: until it is, every page leads
-//! to the change form ([`PASSWORD_PAGES`] are the only ones open). Each change bumps the
+//! to the change form (`auth::PASSWORD_PAGES` are the only ones open). Each change bumps the
 //! account's version, which ends its live sessions at their next request.
 
 use super::auth::{
@@ -26,9 +26,6 @@ use std::collections::HashMap;
 use takedown_review::model::Role;
 use takedown_review::store::ReviewStore;
 use takedown_review::store::tokens::{UI_ACCOUNTS, name_taken, valid_name};
-
-/// The pages an account that must change its password may open.
-pub(crate) const PASSWORD_PAGES: [&str; 2] = ["/account/password", "/logout"];
 
 /// The roles an admin may give a UI account.
 const UI_ROLES: [Role; 5] = [

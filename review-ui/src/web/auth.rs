@@ -25,6 +25,9 @@ use sha2::{Digest, Sha256};
 use takedown_review::model::Role;
 use takedown_review::store::{ReviewStore, StoreError};
 
+/// The pages an account that must change its password may open (see [`super::accounts`]).
+pub(crate) const PASSWORD_PAGES: [&str; 2] = ["/account/password", "/logout"];
+
 /// The session cookie.
 pub(super) const SESSION_COOKIE: &str = "td_session";
 /// The login form's double-submit CSRF cookie (there is no session yet to hold a token).
@@ -404,7 +407,7 @@ impl FromRequestParts<AppState> for Session {
             let _: () = conn.del(&key).await?;
             return Err(WebError::Unauthenticated);
         };
-        if current.must_change && !super::accounts::PASSWORD_PAGES.contains(&parts.uri.path()) {
+        if current.must_change && !PASSWORD_PAGES.contains(&parts.uri.path()) {
             return Err(WebError::PasswordChange);
         }
         // Sliding idle expiry.

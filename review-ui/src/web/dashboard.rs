@@ -15,9 +15,9 @@
 use super::auth::Session;
 use super::charts::{Column, LinkBar, columns, link_bars};
 use super::chrome::{Chrome, SUPERVISORS};
-use super::snapshot::{decode, source_name, urgency_of};
+use super::snapshot::{decode, source_name};
 use super::state::{AppState, WebError};
-use super::view::{countdown, ms};
+use super::view::{countdown, ms, urgency_of};
 use super::words;
 use askama::Template;
 use axum::Router;
@@ -563,6 +563,33 @@ mod tests {
         assert_eq!((cols[0].1, cols[0].2), (1, 0));
         assert_eq!(cols.iter().map(|c| c.1 + c.2).sum::<u64>(), 3);
         assert_eq!(cols[0].0, now - 24 * 3_600_000);
+    }
+
+    #[test]
+    fn urgency_follows_the_queue_colouring_rule() {
+        use super::super::snapshot::{Row, Status};
+        let now = time::OffsetDateTime::UNIX_EPOCH + Duration::days(1);
+        let row = |left_min: Option<i64>, period_h: i64| Row {
+            id: "x".into(),
+            score: 0.0,
+            status: Status::Claimed,
+            source: "removal_order",
+            lists: vec![],
+            labels: vec![],
+            jurisdiction: None,
+            due_at: left_min.map(|m| now + Duration::minutes(m)),
+            period: Duration::hours(period_h),
+            breached: false,
+        };
+        // 40 min left of a 1 h order is green, as in the queue (the old chart drew every
+        // order under an hour red); 20 min amber; 10 min red; none left breached.
+        assert_eq!(urgency_of(&row(Some(40), 1), now), "ok");
+        assert_eq!(urgency_of(&row(Some(20), 1), now), "warn");
+        assert_eq!(urgency_of(&row(Some(10), 1), now), "critical");
+        assert_eq!(urgency_of(&row(Some(0), 1), now), "breached");
+        // 5 h left of 24 h is red: under a quarter of its period.
+        assert_eq!(urgency_of(&row(Some(5 * 60), 24), now), "critical");
+        assert_eq!(urgency_of(&row(None, 1), now), "suspended");
     }
 
     #[test]

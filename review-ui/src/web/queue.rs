@@ -9,7 +9,7 @@ use super::chrome::{Chrome, DECIDERS, READERS};
 use super::ops::{Claim, HandOver};
 use super::snapshot::{Filter, Status, decode, jurisdiction, source_name};
 use super::state::{AppState, WebError};
-use super::view::{clock_fields, ms};
+use super::view::{clock_fields, ms, urgency_of};
 use super::words;
 use askama::Template;
 use axum::Router;
@@ -181,7 +181,7 @@ async fn queue_page(
     q: &HashMap<String, String>,
 ) -> Result<QueuePage, WebError> {
     let store = &state.store;
-    let filter = Filter::from_query(q, store.clock().now());
+    let filter = Filter::from_query(q);
     let snap = state.snapshot.get(store).await?;
     let (queued, senior, claimed, _) = store.counts().await?;
     let mine = q.contains_key("mine");
@@ -225,7 +225,12 @@ async fn queue_page(
             (queued + senior) as usize,
         )
     } else {
-        let hits: Vec<&super::snapshot::Row> = snap.rows().filter(|r| filter.matches(r)).collect();
+        let now = store.clock().now();
+        let hits: Vec<&super::snapshot::Row> = snap
+            .rows()
+            .filter(|r| filter.matches(r))
+            .filter(|r| filter.urgency.is_empty() || urgency_of(r, now) == filter.urgency)
+            .collect();
         (
             hits.iter()
                 .take(PAGE)
@@ -292,18 +297,20 @@ async fn queue_page(
 }
 
 /// The urgency filter (the SLA dashboard's bars link to it): each class with the open cases
-/// in it now, by the colouring rule of the countdowns.
+/// in it now, by the colouring rule of the countdowns, most urgent first.
 fn urgency_facet(snap: &super::changes::View, filter: &Filter, now: time::OffsetDateTime) -> Facet {
     let mut counts: Vec<(String, u64)> = ["breached", "critical", "warn", "ok", "suspended"]
         .iter()
         .map(|u| (u.to_string(), 0))
         .collect();
     for r in snap.rows() {
-        let u = super::snapshot::urgency_of(r, now);
+        let u = urgency_of(r, now);
         if let Some(c) = counts.iter_mut().find(|(k, _)| k == u) {
             c.1 += 1;
         }
     }
+    // Like the other filters, only the values some case has (and the one chosen).
+    counts.retain(|(k, n)| *n > 0 || *k == filter.urgency);
     ("urgency", "Urgency", filter.urgency.clone(), counts)
 }
 

@@ -294,15 +294,6 @@ pub(crate) fn row(
     }))
 }
 
-/// The urgency class of an open case at `now`, by the queue's own rule
-/// ([`super::view::urgency`]); `suspended` when its clock is not running.
-pub(crate) fn urgency_of(r: &Row, now: OffsetDateTime) -> &'static str {
-    match r.due_at {
-        Some(due) => super::view::urgency(due - now, r.period),
-        None => "suspended",
-    }
-}
-
 /// Filters chosen on the queue page (empty = any; status `all` includes claimed cases).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Filter {
@@ -311,19 +302,17 @@ pub(crate) struct Filter {
     pub label: String,
     pub jurisdiction: String,
     pub status: String,
-    /// The urgency class at `now` (see [`urgency_of`]): `breached`, `critical`, `warn`, `ok`
-    /// or `suspended`; the SLA dashboard's bars link here.
+    /// An urgency class (`breached`, `critical`, `warn`, `ok`, `suspended`; the SLA
+    /// dashboard's bars link here), judged by the queue at the time of the request
+    /// (`view::urgency_of`), so [`Filter::matches`] leaves it out.
     pub urgency: String,
-    /// The moment urgency is judged at.
-    pub now: Option<OffsetDateTime>,
 }
 
 impl Filter {
-    pub fn from_query(q: &HashMap<String, String>, now: OffsetDateTime) -> Self {
+    pub fn from_query(q: &HashMap<String, String>) -> Self {
         let get = |k: &str| q.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
         Filter {
             urgency: get("urgency"),
-            now: Some(now),
             source: get("source"),
             list: get("list"),
             label: get("label"),
@@ -349,10 +338,6 @@ impl Filter {
             && (self.label.is_empty() || r.labels.contains(&self.label))
             && (self.jurisdiction.is_empty()
                 || r.jurisdiction.as_deref() == Some(self.jurisdiction.as_str()))
-            && (self.urgency.is_empty()
-                || self
-                    .now
-                    .is_some_and(|now| urgency_of(r, now) == self.urgency))
             && match self.status.as_str() {
                 "" | "open" => r.status != Status::Claimed,
                 "all" => true,
@@ -404,38 +389,15 @@ mod tests {
         };
         assert!(!labelled.matches(&r(Status::Queued, &[], false)));
         assert!(Filter::default().is_live());
-    }
-
-    #[test]
-    fn the_urgency_filter_uses_the_queue_colouring_rule() {
-        let now = OffsetDateTime::UNIX_EPOCH + time::Duration::days(1);
-        let due = |left_min: i64, period_h: i64, status| Row {
-            due_at: Some(now + time::Duration::minutes(left_min)),
-            period: time::Duration::hours(period_h),
-            ..r(status, &[], false)
-        };
-        let f = |u: &str| Filter {
-            urgency: u.into(),
+        let all = Filter {
             status: "all".into(),
-            now: Some(now),
             ..Filter::default()
         };
-        // 40 min left of a 1 h order is green in the queue (more than half left) ...
-        assert!(f("ok").matches(&due(40, 1, Status::Queued)));
-        assert!(!f("critical").matches(&due(40, 1, Status::Queued)));
-        // ... 20 min is amber, 10 min red, none left breached; claimed ones count with `all`.
-        assert!(f("warn").matches(&due(20, 1, Status::Claimed)));
-        assert!(f("critical").matches(&due(10, 1, Status::Queued)));
-        assert!(f("breached").matches(&due(0, 1, Status::Queued)));
-        // 5 h left of 24 h is red: a quarter of its period is 6 h.
-        assert!(f("critical").matches(&due(5 * 60, 24, Status::Queued)));
-        assert!(f("suspended").matches(&r(Status::Queued, &[], false)));
-        assert!(!f("ok").is_live());
-        // Without `all`, the queue's default hides claimed cases as before.
-        let open = Filter {
-            status: String::new(),
-            ..f("warn")
+        assert!(all.matches(&r(Status::Claimed, &[], false)));
+        let urgent = Filter {
+            urgency: "critical".into(),
+            ..Filter::default()
         };
-        assert!(!open.matches(&due(20, 1, Status::Claimed)));
+        assert!(!urgent.is_live());
     }
 }
