@@ -14,7 +14,7 @@
 
 use super::auth::Session;
 use super::charts::{Column, LinkBar, columns, link_bars};
-use super::chrome::{Chrome, SUPERVISORS};
+use super::chrome::{CURATORS, Chrome, SUPERVISORS};
 use super::snapshot::{decode, source_name};
 use super::state::{AppState, WebError};
 use super::view::{countdown, ms, urgency_of};
@@ -317,11 +317,12 @@ async fn sla(
 
     // The decided cases' documents and lists (time to action, precision).
     let mut subjects: Vec<&str> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for d in &scan.decisions {
         if subjects.len() >= DOCS_MAX {
             break;
         }
-        if !subjects.contains(&d.case.as_str()) {
+        if seen.insert(d.case.as_str()) {
             subjects.push(&d.case);
         }
     }
@@ -435,6 +436,7 @@ async fn sla(
     }
 
     // Per-list precision.
+    let curate = state.cfg.lists.is_some() && session.can(CURATORS);
     let prec = precision(&cases);
     let precision_rows: Vec<(String, u64, u64, String)> = prec
         .iter()
@@ -450,7 +452,11 @@ async fn sla(
             value: *tp as f64 / (*tp + *fp).max(1) as f64,
             text: format!("{pct} ({tp} of {})", tp + fp),
             class: "ok",
-            href: Some(format!("/supervisor/lists?list={l}")),
+            // Curators open the list's entries from here.
+            href: curate.then(|| {
+                let q: String = form_urlencoded::byte_serialize(l.as_bytes()).collect();
+                format!("/supervisor/lists?search=1&list={q}")
+            }),
             target: None,
         })
         .collect();
