@@ -25,14 +25,17 @@ const LABEL_W: f64 = 200.0;
 const BAR_W: f64 = 340.0;
 const ROW_H: f64 = 26.0;
 
-/// A horizontal bar chart whose bars link to `href` and show their `target` as a mark.
-pub(crate) fn link_bars(title: &str, bars: &[LinkBar]) -> String {
-    let max = bars
-        .iter()
-        .map(|b| b.value.max(b.target.unwrap_or(0.0)))
-        .fold(0.0_f64, f64::max)
+/// A horizontal bar chart whose bars link to `href` and show their `target` as a mark; the
+/// full width is `scale` (a share's 1.0), or else the largest value or target.
+pub(crate) fn link_bars(title: &str, bars: &[LinkBar], scale: Option<f64>) -> String {
+    let max = scale
+        .unwrap_or_else(|| {
+            bars.iter()
+                .map(|b| b.value.max(b.target.unwrap_or(0.0)))
+                .fold(0.0_f64, f64::max)
+        })
         .max(1e-9);
-    let width = LABEL_W + BAR_W + 200.0;
+    let width = LABEL_W + BAR_W + 280.0;
     let height = ROW_H * bars.len().max(1) as f64 + 8.0;
     let mut svg = format!(
         "<svg class=\"chart\" role=\"group\" aria-label=\"{t}\" viewBox=\"0 0 {width} {height}\" \
@@ -51,7 +54,7 @@ pub(crate) fn link_bars(title: &str, bars: &[LinkBar]) -> String {
             ROW_H - 6.0,
             b.class,
         );
-        let mut text = b.text.clone();
+        let text = &b.text;
         let mut end = w;
         if let Some(t) = b.target {
             let x = LABEL_W + t / max * BAR_W;
@@ -62,14 +65,11 @@ pub(crate) fn link_bars(title: &str, bars: &[LinkBar]) -> String {
             ));
             end = end.max(t / max * BAR_W);
         }
-        if b.target.is_some() && !text.is_empty() {
-            text.push_str(" (target marked)");
-        }
         body.push_str(&format!(
             "<text x=\"{:.1}\" y=\"{:.0}\" class=\"chart-value\">{}</text>",
             LABEL_W + end + 6.0,
             y + 17.0,
-            esc(&text)
+            esc(text)
         ));
         match &b.href {
             Some(href) => svg.push_str(&format!(
@@ -113,7 +113,7 @@ pub(crate) fn columns(title: &str, columns: &[Column]) -> String {
         10.0 + plot_h,
         t = esc(title)
     );
-    let every = columns.len().div_ceil(8).max(1);
+    let every = columns.len().div_ceil(6).max(1);
     for (i, c) in columns.iter().enumerate() {
         let x = left + col_w * i as f64;
         let mut base = 10.0 + plot_h;
@@ -169,6 +169,7 @@ mod tests {
                 ),
                 bar("b", 0.5, None, None),
             ],
+            None,
         );
         assert!(svg.contains("<a href=\"/queue?urgency=warn&amp;status=all\""));
         assert!(svg.contains("&lt;x&gt;") && !svg.contains("<x>"));
@@ -178,6 +179,9 @@ mod tests {
         assert!(svg.contains("x1=\"540.0\""), "{svg}");
         assert_eq!(svg.matches("<a ").count(), 1);
         assert!(!svg.contains("style="));
+        // A share drawn against its whole: 0.5 of 1 is half the width.
+        let share = link_bars("p", &[bar("l", 0.5, None, None)], Some(1.0));
+        assert!(share.contains("width=\"170.0\""), "{share}");
     }
 
     #[test]

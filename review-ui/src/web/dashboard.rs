@@ -38,13 +38,17 @@ pub(crate) const SCAN_MAX: usize = 50_000;
 /// Decided cases whose documents are read at most per view.
 pub(crate) const DOCS_MAX: usize = 5_000;
 
-/// The urgency classes in the queue's order, with what each means.
-const URGENCIES: [(&str, &str); 5] = [
-    ("breached", "Breached (past the deadline)"),
-    ("critical", "Critical (under ¼ of the period left)"),
-    ("warn", "Warning (under ½ left)"),
-    ("ok", "On track (½ or more left)"),
-    ("suspended", "Clock suspended"),
+/// The urgency classes in the queue's order: the chart's label and what each means.
+const URGENCIES: [(&str, &str, &str); 5] = [
+    ("breached", "Breached", "Breached (past the deadline)"),
+    (
+        "critical",
+        "Critical",
+        "Critical (under ¼ of the period left)",
+    ),
+    ("warn", "Warning", "Warning (under ½ left)"),
+    ("ok", "On track", "On track (½ or more left)"),
+    ("suspended", "Suspended", "Clock suspended"),
 ];
 
 /// The trend's range: its name, its span and the width of one column.
@@ -265,14 +269,14 @@ async fn sla(
     let mut counts = [0u64; URGENCIES.len()];
     for r in snap.rows() {
         let u = urgency_of(r, now);
-        if let Some(i) = URGENCIES.iter().position(|(k, _)| *k == u) {
+        if let Some(i) = URGENCIES.iter().position(|(k, _, _)| *k == u) {
             counts[i] += 1;
         }
     }
     let urgency_rows: Vec<(String, u64, String, &'static str)> = URGENCIES
         .iter()
         .zip(counts)
-        .map(|((class, label), n)| {
+        .map(|((class, _, label), n)| {
             (
                 label.to_string(),
                 n,
@@ -283,8 +287,9 @@ async fn sla(
         .collect();
     let urgency_bars: Vec<LinkBar> = urgency_rows
         .iter()
-        .map(|(label, n, href, class)| LinkBar {
-            label: label.clone(),
+        .zip(URGENCIES)
+        .map(|((_, n, href, class), (_, short, _))| LinkBar {
+            label: short.to_string(),
             value: *n as f64,
             text: format!("{n} case{}", if *n == 1 { "" } else { "s" }),
             class,
@@ -374,7 +379,7 @@ async fn sla(
                 label: format!("{} ({n})", words::source(source)),
                 value: m as f64,
                 text: format!(
-                    "{} of {}",
+                    "{} (target {})",
                     countdown(Duration::seconds(m)),
                     countdown(Duration::seconds(target))
                 ),
@@ -392,7 +397,7 @@ async fn sla(
     let cols = trend(&scan.decisions, range, now_ms);
     let late = cols.iter().map(|c| c.2).sum();
     let fmt = match range.step < Duration::days(1) {
-        true => time::macros::format_description!("[day]/[month] [hour]:00"),
+        true => time::macros::format_description!("[day]/[month] [hour]h"),
         false => time::macros::format_description!("[day]/[month]"),
     };
     let trend_cols: Vec<Column> = cols
@@ -471,16 +476,16 @@ async fn sla(
             .collect(),
         open: snap.rows().count(),
         breached,
-        by_urgency: link_bars("Open cases by urgency", &urgency_bars),
+        by_urgency: link_bars("Open cases by urgency", &urgency_bars, None),
         urgency_rows,
-        by_source: link_bars("Median time to action by source", &source_bars),
+        by_source: link_bars("Median time to action by source", &source_bars, None),
         decided_cases: cases.len(),
         trend: columns("Decisions in time and late", &trend_cols),
         decisions: scan.decisions.len(),
         late,
         moderators,
-        by_moderator: link_bars("Median handling time per moderator", &moderator_bars),
-        precision: link_bars("Precision per list", &precision_bars),
+        by_moderator: link_bars("Median handling time per moderator", &moderator_bars, None),
+        precision: link_bars("Precision per list", &precision_bars, Some(1.0)),
         precision_rows,
         qa_agreement: qa_agreement(&state, range).await?,
         scanned: scan.read,

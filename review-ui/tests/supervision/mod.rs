@@ -140,6 +140,10 @@ async fn the_dashboard_colours_cases_as_the_queue_does_and_its_bars_open_exactly
     );
     axe::assert_accessible(&b, "the SLA dashboard").await;
     b.screenshot("30-sla-dashboard").await;
+    b.js("window.scrollTo(0, 750); return 1").await;
+    b.screenshot("30-sla-dashboard-trend").await;
+    b.js("window.scrollTo(0, 1500); return 1").await;
+    b.screenshot("30-sla-dashboard-moderators").await;
     // Each range draws its trend with the same decisions in it.
     for range in ["7d", "30d"] {
         b.goto(&format!("{}/supervisor/sla?range={range}", app.base))
