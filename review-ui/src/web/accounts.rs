@@ -72,7 +72,7 @@ fn one_time_password() -> String {
 
 /// Creates account `name` with `role` and a generated password it must change at its first
 /// login; returns that password (to be shown once). Audited as `user.created` by `actor`.
-pub async fn create_user(
+pub(crate) async fn create_user(
     store: &ReviewStore,
     name: &str,
     role: Role,
@@ -113,7 +113,7 @@ pub async fn create_user(
 
 /// Makes account `name` choose a new password at its next login (its sessions end now).
 /// Audited as `user.password_change_required`.
-pub async fn require_password_change(
+pub(crate) async fn require_password_change(
     store: &ReviewStore,
     name: &str,
     actor: &str,

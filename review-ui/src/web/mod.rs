@@ -45,7 +45,6 @@ mod view;
 mod wellness;
 mod words;
 
-pub use accounts::{create_user, require_password_change};
 pub use auth::{UserError, add_user, set_disabled, set_role};
 pub use login_guard::LoginLimits;
 pub use state::{ReportsConfig, WebConfig, default_canned_reasons};
