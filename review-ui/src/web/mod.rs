@@ -37,6 +37,7 @@ mod list_browser;
 mod login_guard;
 mod media;
 mod ops;
+mod post_text;
 mod queue;
 mod reports;
 mod snapshot;
