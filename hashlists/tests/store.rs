@@ -18,6 +18,9 @@ use takedown_hashlists::store::{ImportOptions, Store, StoreError, Verdict};
 use takedown_hashlists::sync::{HttpOptions, Source, SyncError, SyncOptions, sync};
 use takedown_local_services::{RedisServer, unique_name};
 
+#[path = "store/search.rs"]
+mod search;
+
 async fn store(redis: &RedisServer) -> Store {
     Store::connect(&redis.url(), &unique_name("td"))
         .await

@@ -605,7 +605,7 @@ async fn case_pages(
 }
 
 /// How often the queue page's script asks for `/queue/live` (static/app.js).
-const POLL: Duration = Duration::from_millis(750);
+const POLL: Duration = Duration::from_millis(500);
 /// Issue 17's target: a change shows on an open queue within this.
 const LIVE_TARGET: Duration = Duration::from_secs(1);
 

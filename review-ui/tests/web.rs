@@ -24,6 +24,7 @@ use time::{Duration, OffsetDateTime};
 mod console;
 mod evidence;
 mod reports;
+mod supervision;
 mod video_strip;
 
 const T0: OffsetDateTime = datetime!(2026-06-01 12:00 UTC);
@@ -629,12 +630,16 @@ async fn a_moderator_is_refused_admin_and_supervisor_pages() {
     b.login(&app.base, "ada").await;
     b.goto(&format!("{}/admin/users", app.base)).await;
     assert_eq!(b.text("h1").await, "Accounts");
-    assert!(b.text("table").await.contains("mia moderator"));
+    assert_eq!(
+        b.text("#accounts tr[data-name=mia] select option:checked")
+            .await,
+        "moderator"
+    );
     b.goto(&format!("{}/supervisor/sla", app.base)).await;
     assert_eq!(
         b.js("return document.querySelectorAll('svg.chart').length")
             .await,
-        json!(2)
+        json!(5)
     );
     b.quit().await;
 }

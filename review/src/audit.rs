@@ -104,6 +104,21 @@ pub async fn read(
     Ok(parse(reply))
 }
 
+/// Reads up to `count` entries before `before` (exclusive; `None` = from the newest), newest
+/// first: the audit browser's pages.
+pub async fn read_back(
+    store: &ReviewStore,
+    before: Option<&str>,
+    count: usize,
+) -> Result<Vec<AuditEntry>, StoreError> {
+    let end = before.map_or("+".to_string(), |id| format!("({id}"));
+    let reply: StreamRangeReply = store
+        .connection()
+        .xrevrange_count(store.key("audit"), end, "-", count)
+        .await?;
+    Ok(parse(reply))
+}
+
 /// The entries about one subject (a case, order or action), oldest first.
 pub async fn for_subject(
     store: &ReviewStore,

@@ -30,7 +30,8 @@
 //! - `reader`: what followers read: versions ([`VersionInfo`]), the change log, snapshots;
 //! - `materialize`: applying committed versions to the entries hash;
 //! - `writer`: staging and commit ([`Writer`], [`Store::import`]);
-//! - `curation`: disable, expire disablements, reviewer feedback ([`Verdict`], [`Feedback`]).
+//! - `curation`: disable, expire disablements, reviewer feedback ([`Verdict`], [`Feedback`]);
+//! - `search`: entries by key prefix and label, a bounded page at a time ([`EntryQuery`]).
 
 mod curation;
 mod handle;
@@ -38,6 +39,7 @@ mod lease;
 mod lists;
 mod materialize;
 mod reader;
+mod search;
 mod writer;
 
 pub use curation::{Feedback, Verdict};
@@ -45,4 +47,5 @@ pub use handle::{Store, StoreError, now_ms};
 pub use lease::Lease;
 pub use lists::ListState;
 pub use reader::{VersionEvent, VersionInfo};
+pub use search::{EntryPage, EntryQuery};
 pub use writer::{ImportOptions, ImportSummary, Writer};

@@ -25,8 +25,11 @@ use sha2::{Digest, Sha256};
 use takedown_review::model::Role;
 use takedown_review::store::{ReviewStore, StoreError};
 
+/// The pages an account that must change its password may open (see [`super::accounts`]).
+pub(crate) const PASSWORD_PAGES: [&str; 2] = ["/account/password", "/logout"];
+
 /// The session cookie.
-const SESSION_COOKIE: &str = "td_session";
+pub(super) const SESSION_COOKIE: &str = "td_session";
 /// The login form's double-submit CSRF cookie (there is no session yet to hold a token).
 const LOGIN_COOKIE: &str = "td_login";
 /// The cookie naming a browser that has logged in before (see [`super::login_guard`]).
@@ -59,18 +62,22 @@ pub enum UserError {
 }
 
 #[derive(Serialize, Deserialize)]
-struct Account {
-    name: String,
-    role: Role,
+pub(super) struct Account {
+    pub(super) name: String,
+    pub(super) role: Role,
     /// The argon2id PHC string.
-    phc: String,
+    pub(super) phc: String,
     /// Bumped by every change of role, password or status; a session made under another
     /// version is over.
     #[serde(default)]
-    version: u64,
+    pub(super) version: u64,
     /// A disabled account cannot log in and its sessions end.
     #[serde(default)]
-    disabled: bool,
+    pub(super) disabled: bool,
+    /// The password must be changed before anything else (a one-time password, or an
+    /// admin's request): every page but the change form leads to it.
+    #[serde(default)]
+    pub(super) must_change: bool,
 }
 
 /// The argon2id parameters: OWASP's 19 MiB, 2 passes, 1 lane.
@@ -79,7 +86,7 @@ fn hasher() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
-fn hash_password(password: &str) -> Result<String, UserError> {
+pub(super) fn hash_password(password: &str) -> Result<String, UserError> {
     let mut salt = [0u8; 16];
     rand::fill(&mut salt);
     let salt = SaltString::encode_b64(&salt).map_err(|_| UserError::Hash)?;
@@ -95,7 +102,7 @@ fn hash_password(password: &str) -> Result<String, UserError> {
 /// allocated each time, freed blocks of that size stayed in the allocator and the process grew
 /// by about 19 MiB per login (measured: `scripts/bench-login`). The login pool's threads each
 /// hold one buffer, so memory stays at workers × 19 MiB.
-fn verify_password(password: &str, phc: &str) -> bool {
+pub(super) fn verify_password(password: &str, phc: &str) -> bool {
     thread_local! {
         static BLOCKS: std::cell::RefCell<Vec<argon2::Block>> =
             const { std::cell::RefCell::new(Vec::new()) };
@@ -172,6 +179,7 @@ pub async fn add_user(
             phc,
             version,
             disabled: false,
+            must_change: false,
         },
     )
     .await?;
@@ -182,7 +190,10 @@ pub async fn add_user(
     Ok(())
 }
 
-async fn account(store: &ReviewStore, name: &str) -> Result<Option<Account>, StoreError> {
+pub(super) async fn account(
+    store: &ReviewStore,
+    name: &str,
+) -> Result<Option<Account>, StoreError> {
     let json: Option<String> = store
         .connection()
         .hget(store.key(takedown_review::store::tokens::UI_ACCOUNTS), name)
@@ -190,7 +201,7 @@ async fn account(store: &ReviewStore, name: &str) -> Result<Option<Account>, Sto
     Ok(json.map(|j| serde_json::from_str(&j)).transpose()?)
 }
 
-async fn save(store: &ReviewStore, account: &Account) -> Result<(), StoreError> {
+pub(super) async fn save(store: &ReviewStore, account: &Account) -> Result<(), StoreError> {
     let json = serde_json::to_string(account)?;
     let _: () = store
         .connection()
@@ -250,8 +261,9 @@ pub async fn set_role(
     a.version += 1;
     save(store, &a).await?;
     let after = serde_json::json!({ "role": role }).to_string();
+    let cause = format!("was {before}");
     ops::Scripts::new()
-        .audit(store, name, actor, "user.role_changed", &before, &after)
+        .audit(store, name, actor, "user.role_changed", &after, &cause)
         .await?;
     Ok(())
 }
@@ -275,14 +287,14 @@ pub(crate) async fn accounts(store: &ReviewStore) -> Result<Vec<(String, Role)>,
 }
 
 #[derive(Serialize, Deserialize)]
-struct SessionDoc {
+pub(super) struct SessionDoc {
     name: String,
     role: Role,
     csrf: String,
     created_ms: i64,
     /// The account's version when the session began.
     #[serde(default)]
-    version: u64,
+    pub(super) version: u64,
 }
 
 /// A logged-in user, extracted from the session cookie of a request.
@@ -348,14 +360,14 @@ fn random_hex() -> String {
     hex::encode(bytes)
 }
 
-fn session_key(store: &ReviewStore, sid: &str) -> String {
+pub(super) fn session_key(store: &ReviewStore, sid: &str) -> String {
     store.key(&format!(
         "web:session:{}",
         hex::encode(Sha256::digest(sid.as_bytes()))
     ))
 }
 
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub(super) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -395,6 +407,9 @@ impl FromRequestParts<AppState> for Session {
             let _: () = conn.del(&key).await?;
             return Err(WebError::Unauthenticated);
         };
+        if current.must_change && !PASSWORD_PAGES.contains(&parts.uri.path()) {
+            return Err(WebError::PasswordChange);
+        }
         // Sliding idle expiry.
         let _: () = conn
             .expire(&key, state.cfg.session_idle.whole_seconds())

@@ -148,14 +148,20 @@ impl View {
     /// The first `limit` open cases `filter` finds, in queue order, and how many it finds
     /// in all. The snapshot's side walks the shortest posting list of the filter's
     /// constraints (rows the changes override skipped), the changes' side their sorted rows.
-    pub fn filtered(&self, filter: &Filter, limit: usize) -> (Vec<&Row>, usize) {
+    pub fn filtered(
+        &self,
+        filter: &Filter,
+        limit: usize,
+        also: impl Fn(&Row) -> bool,
+    ) -> (Vec<&Row>, usize) {
+        let wanted = |r: &&Row| filter.matches(r) && also(r);
         let shortest = filter
             .constraints()
             .into_iter()
             .map(|(facet, value)| self.base.posting(facet, value))
             .min_by_key(|p| p.len());
         let Some(places) = shortest else {
-            let hits: Vec<&Row> = self.rows().filter(|r| filter.matches(r)).collect();
+            let hits: Vec<&Row> = self.rows().filter(wanted).collect();
             let n = hits.len();
             return (hits.into_iter().take(limit).collect(), n);
         };
@@ -165,8 +171,8 @@ impl View {
             .map(|&i| i as usize)
             .filter(|&i| !hidden.get(i).copied().unwrap_or(false))
             .map(|i| &self.base.rows[i])
-            .filter(|r| filter.matches(r));
-        let mut over = self.delta.sorted.iter().filter(|r| filter.matches(r));
+            .filter(wanted);
+        let mut over = self.delta.sorted.iter().filter(wanted);
         let (mut b, mut o) = (base.next(), over.next());
         let mut page = Vec::with_capacity(limit);
         let mut n = 0;
@@ -436,6 +442,7 @@ mod tests {
             labels: vec![],
             jurisdiction: None,
             due_at: None,
+            period: time::Duration::hours(1),
             breached: false,
         }
     }
@@ -509,10 +516,11 @@ mod tests {
             source: source.into(),
             list: list.into(),
             label: label.into(),
-            jurisdiction: String::new(),
             status: status.into(),
+            ..Filter::default()
         };
         let filters = [
+            filter("", "x", "", "all"),
             filter("", "x", "", ""),
             filter("", "y", "l2", ""),
             filter("", "", "l1", "breached"),
@@ -530,16 +538,26 @@ mod tests {
                 .map(|r| r.id.as_str())
                 .collect();
             for limit in [0, 3, 100] {
-                let (page, n) = view.filtered(f, limit);
+                let (page, n) = view.filtered(f, limit, |_| true);
                 let ids: Vec<&str> = page.iter().map(|r| r.id.as_str()).collect();
                 assert_eq!(n, all.len(), "{f:?}");
                 assert_eq!(ids, all[..limit.min(all.len())], "{f:?} limit {limit}");
             }
         }
+        // A further check (the urgency, in the queue) narrows both sides.
+        let even = |r: &Row| r.id.ends_with(['0', '2', '4', '6', '8']);
+        let (page, n) = view.filtered(&filter("", "x", "", "all"), 100, even);
+        let all: Vec<&str> = view
+            .rows()
+            .filter(|r| r.lists.contains(&"x".to_string()) && even(r))
+            .map(|r| r.id.as_str())
+            .collect();
+        assert_eq!(page.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), all);
+        assert_eq!(n, all.len());
         // The moved and the new rows are found where they now stand.
-        let (page, _) = view.filtered(&filter("", "y", "l2", ""), 1);
+        let (page, _) = view.filtered(&filter("", "y", "l2", ""), 1, |_| true);
         assert_eq!(page[0].id, "c10");
-        let (page, n) = view.filtered(&filter("", "z", "", ""), 1);
+        let (page, n) = view.filtered(&filter("", "z", "", ""), 1, |_| true);
         assert_eq!(page[0].id, "n2");
         assert!(n > 1);
     }

@@ -17,16 +17,23 @@
 //! store: audit entries, claiming a named case), `snapshot` (the periodically rebuilt index
 //! of open cases behind filters, counts and the SLA dashboard), `queue` (the queue, claiming,
 //! the reveal preference), `case` (a case, decisions, media), `chrome` (role sets and what the
-//! layout shows of the user), `state` (configuration, shared state, errors), `supervisor` (SLA dashboard, audit browser, lists, accounts), `view`
+//! layout shows of the user), `state` (configuration, shared state, errors), `dashboard` (the SLA dashboard), `charts` (its
+//! linked SVG charts), `audit_browser`, `list_browser` (hash-list entries), `accounts`
+//! (account management, the password change), `view`
 //! (formatting, defanging, the SVG chart), `media` (what the page shows of a case's evidence,
 //! reveal grants), `evidence` (the preview, reveal and original routes), `reports` (the
 //! reports page: figures, downloads and the statements outbox, from `takedown-reports`).
 
+mod accounts;
+mod audit_browser;
 pub mod auth;
 mod case;
 mod changes;
+mod charts;
 mod chrome;
+mod dashboard;
 mod evidence;
+mod list_browser;
 mod login_guard;
 mod media;
 mod ops;
@@ -35,7 +42,6 @@ mod queue;
 mod reports;
 mod snapshot;
 mod state;
-mod supervisor;
 mod view;
 mod wellness;
 mod words;
@@ -72,7 +78,10 @@ pub fn router(store: ReviewStore, cfg: WebConfig) -> Router {
         .merge(wellness::routes())
         .merge(case::routes())
         .merge(evidence::routes())
-        .merge(supervisor::routes())
+        .merge(dashboard::routes())
+        .merge(audit_browser::routes())
+        .merge(list_browser::routes())
+        .merge(accounts::routes())
         .merge(reports::routes())
         .merge(view::static_routes())
         .fallback(not_found)

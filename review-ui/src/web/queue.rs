@@ -9,7 +9,7 @@ use super::chrome::{Chrome, DECIDERS, READERS};
 use super::ops::{Claim, HandOver};
 use super::snapshot::{Filter, Status, decode, jurisdiction, source_name};
 use super::state::{AppState, WebError};
-use super::view::{clock_fields, ms};
+use super::view::{clock_fields, ms, urgency_of};
 use super::words;
 use askama::Template;
 use axum::Router;
@@ -115,7 +115,7 @@ struct QueueRows<'a> {
 }
 
 /// The queue's rows and counts as JSON, for the page to update itself in place (polled
-/// every 750 ms while it is visible): the same query, the same page, rendered the same way.
+/// every 500 ms while it is visible): the same query, the same page, rendered the same way.
 async fn queue_live(
     State(state): State<AppState>,
     session: Session,
@@ -225,7 +225,11 @@ async fn queue_page(
             (queued + senior) as usize,
         )
     } else {
-        let (hits, n) = snap.filtered(&filter, PAGE);
+        let now = store.clock().now();
+        // The urgency class depends on the time: checked on the rows the facets find.
+        let (hits, n) = snap.filtered(&filter, PAGE, |r| {
+            filter.urgency.is_empty() || urgency_of(r, now) == filter.urgency
+        });
         (hits.iter().map(|r| (r.id.clone(), r.status)).collect(), n)
     };
     let now = store.clock().now();
@@ -254,6 +258,7 @@ async fn queue_page(
             facet("label", "Label", &filter.label),
             facet("jurisdiction", "Jurisdiction", &filter.jurisdiction),
             facet("status", "Status", &filter.status),
+            urgency_facet(&snap, &filter, now),
         ],
         queued,
         senior,
@@ -282,6 +287,24 @@ async fn queue_page(
             .unwrap_or_default(),
         can_claim: session.can(DECIDERS),
     })
+}
+
+/// The urgency filter (the SLA dashboard's bars link to it): each class with the open cases
+/// in it now, by the colouring rule of the countdowns, most urgent first.
+fn urgency_facet(snap: &super::changes::View, filter: &Filter, now: time::OffsetDateTime) -> Facet {
+    let mut counts: Vec<(String, u64)> = ["breached", "critical", "warn", "ok", "suspended"]
+        .iter()
+        .map(|u| (u.to_string(), 0))
+        .collect();
+    for r in snap.rows() {
+        let u = urgency_of(r, now);
+        if let Some(c) = counts.iter_mut().find(|(k, _)| k == u) {
+            c.1 += 1;
+        }
+    }
+    // Like the other filters, only the values some case has (and the one chosen).
+    counts.retain(|(k, n)| *n > 0 || *k == filter.urgency);
+    ("urgency", "Urgency", filter.urgency.clone(), counts)
 }
 
 /// Reads the shown cases live (documents and matches in one pipeline), dropping any that

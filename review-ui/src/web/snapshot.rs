@@ -48,6 +48,8 @@ pub(crate) struct Row {
     pub labels: Vec<String>,
     pub jurisdiction: Option<String>,
     pub due_at: Option<OffsetDateTime>,
+    /// The SLA period of its clock (with `due_at`, the urgency the queue colours it by).
+    pub period: time::Duration,
     pub breached: bool,
 }
 
@@ -324,13 +326,14 @@ pub(crate) fn row(
         source: source_name(&case),
         jurisdiction: jurisdiction(&case),
         due_at: case.sla.due_at(),
+        period: case.sla.period,
         breached,
         lists,
         labels,
     }))
 }
 
-/// Filters chosen on the queue page (empty = any).
+/// Filters chosen on the queue page (empty = any; status `all` includes claimed cases).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Filter {
     pub source: String,
@@ -338,12 +341,17 @@ pub(crate) struct Filter {
     pub label: String,
     pub jurisdiction: String,
     pub status: String,
+    /// An urgency class (`breached`, `critical`, `warn`, `ok`, `suspended`; the SLA
+    /// dashboard's bars link here), judged by the queue at the time of the request
+    /// (`view::urgency_of`), so [`Filter::matches`] leaves it out.
+    pub urgency: String,
 }
 
 impl Filter {
     pub fn from_query(q: &HashMap<String, String>) -> Self {
         let get = |k: &str| q.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
         Filter {
+            urgency: get("urgency"),
             source: get("source"),
             list: get("list"),
             label: get("label"),
@@ -359,6 +367,7 @@ impl Filter {
             && self.list.is_empty()
             && self.label.is_empty()
             && self.jurisdiction.is_empty()
+            && self.urgency.is_empty()
             && matches!(self.status.as_str(), "" | "open")
     }
 
@@ -376,7 +385,7 @@ impl Filter {
                 out.push((facet, value.as_str()));
             }
         }
-        if !matches!(self.status.as_str(), "" | "open") {
+        if !matches!(self.status.as_str(), "" | "open" | "all") {
             out.push(("status", self.status.as_str()));
         }
         out
@@ -390,6 +399,7 @@ impl Filter {
                 || r.jurisdiction.as_deref() == Some(self.jurisdiction.as_str()))
             && match self.status.as_str() {
                 "" | "open" => r.status != Status::Claimed,
+                "all" => true,
                 "breached" => r.breached,
                 s => r.status.as_str() == s,
             }
@@ -410,6 +420,7 @@ mod tests {
             labels: vec!["l1".into()],
             jurisdiction: None,
             due_at: None,
+            period: time::Duration::hours(1),
             breached,
         }
     }
@@ -437,5 +448,15 @@ mod tests {
         };
         assert!(!labelled.matches(&r(Status::Queued, &[], false)));
         assert!(Filter::default().is_live());
+        let all = Filter {
+            status: "all".into(),
+            ..Filter::default()
+        };
+        assert!(all.matches(&r(Status::Claimed, &[], false)));
+        let urgent = Filter {
+            urgency: "critical".into(),
+            ..Filter::default()
+        };
+        assert!(!urgent.is_live());
     }
 }

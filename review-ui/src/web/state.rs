@@ -123,6 +123,9 @@ pub(crate) enum WebError {
     /// No valid session: go to the login page.
     #[error("login required")]
     Unauthenticated,
+    /// The account must change its password first: go to the change form.
+    #[error("change your password first")]
+    PasswordChange,
     /// The role may not do this.
     #[error("your role may not open this page or do this")]
     Forbidden,
@@ -186,6 +189,7 @@ impl IntoResponse for WebError {
         let msg = self.to_string();
         match &self {
             WebError::Unauthenticated => Redirect::to("/login").into_response(),
+            WebError::PasswordChange => Redirect::to("/account/password").into_response(),
             WebError::Forbidden => error_page(StatusCode::FORBIDDEN, "Not allowed", &msg),
             WebError::Csrf => error_page(StatusCode::FORBIDDEN, "Refused", &msg),
             WebError::BadRequest(_) => {

@@ -69,6 +69,15 @@ pub(crate) fn urgency(left: Duration, period: Duration) -> &'static str {
     }
 }
 
+/// The urgency class of an open case of the snapshot at `now`, by [`urgency`]; `suspended`
+/// when its clock is not running. The queue's urgency filter and the SLA dashboard use it.
+pub(crate) fn urgency_of(r: &super::snapshot::Row, now: OffsetDateTime) -> &'static str {
+    match r.due_at {
+        Some(due) => urgency(due - now, r.period),
+        None => "suspended",
+    }
+}
+
 /// A URL made unclickable and unfetchable when copied: `http` → `hxxp`, dots in the host →
 /// `[.]`, `://` → `[://]`.
 pub(crate) fn defang(url: &str) -> String {
@@ -99,7 +108,7 @@ pub(crate) struct Bar {
     pub class: &'static str,
 }
 
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

@@ -5,7 +5,7 @@
 
 use super::*;
 
-mod axe;
+pub(crate) mod axe;
 mod keyboard;
 mod post_text;
 
