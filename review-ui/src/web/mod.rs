@@ -20,8 +20,12 @@
 //! layout shows of the user), `state` (configuration, shared state, errors), `supervisor` (SLA dashboard, audit browser, lists, accounts), `view`
 //! (formatting, defanging, the SVG chart), `media` (what the page shows of a case's evidence,
 //! reveal grants), `evidence` (the preview, reveal and original routes), `reports` (the
-//! reports page: figures, downloads and the statements outbox, from `takedown-reports`).
+//! reports page: figures, downloads and the statements outbox, from `takedown-reports`),
+//! `queues` (the admin's queues and routing rules, the per-queue access check on every case
+//! page), `appeals` (complaints: the contested decision beside the explanation, outcomes),
+//! `qa` (blind second reviews and agreement rates).
 
+mod appeals;
 pub mod auth;
 mod case;
 mod changes;
@@ -30,7 +34,9 @@ mod evidence;
 mod login_guard;
 mod media;
 mod ops;
+mod qa;
 mod queue;
+mod queues;
 mod reports;
 mod snapshot;
 mod state;
@@ -73,8 +79,15 @@ pub fn router(store: ReviewStore, cfg: WebConfig) -> Router {
         .merge(evidence::routes())
         .merge(supervisor::routes())
         .merge(reports::routes())
+        .merge(queues::routes())
+        .merge(appeals::routes())
+        .merge(qa::routes())
         .merge(view::static_routes())
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            queues::case_guard,
+        ))
         .layer(axum::middleware::from_fn(guard))
         .with_state(state)
 }

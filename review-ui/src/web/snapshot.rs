@@ -49,6 +49,8 @@ pub(crate) struct Row {
     pub jurisdiction: Option<String>,
     pub due_at: Option<OffsetDateTime>,
     pub breached: bool,
+    /// The named queue it was routed to (`None` before routing).
+    pub queue: Option<String>,
 }
 
 /// The open cases at one moment, in queue order, with counts by facet.
@@ -151,6 +153,12 @@ impl Row {
         if let Some(j) = &self.jurisdiction {
             f("jurisdiction", j);
         }
+        f(
+            "queue",
+            self.queue
+                .as_deref()
+                .unwrap_or(takedown_review::routing::GENERAL),
+        );
     }
 }
 
@@ -211,7 +219,7 @@ pub(crate) async fn build(store: &ReviewStore) -> Result<Snapshot, StoreError> {
         for (id, _) in chunk {
             pipe.cmd("HMGET")
                 .arg(store.key(&format!("case:{id}")))
-                .arg(&["doc", "score", "breached_at"][..])
+                .arg(&["doc", "score", "breached_at", "route"][..])
                 .lrange(store.key(&format!("case:{id}:matches")), 0, -1);
         }
         let replies: Vec<redis::Value> = pipe.query_async(&mut conn).await?;
@@ -243,8 +251,8 @@ pub(crate) async fn stream_position(store: &ReviewStore) -> Result<String, Store
         .map_or_else(|| "0-0".to_string(), |e| e.id.clone()))
 }
 
-/// A case's row from its `doc`, `score` and `breached_at` fields and its matches (`None`
-/// when it is not open).
+/// A case's row from its `doc`, `score`, `breached_at` and `route` fields and its matches
+/// (`None` when it is not open).
 pub(crate) fn row(
     id: &str,
     status: Status,
@@ -286,6 +294,7 @@ pub(crate) fn row(
         jurisdiction: jurisdiction(&case),
         due_at: case.sla.due_at(),
         breached,
+        queue: fields.get(3).cloned().flatten(),
         lists,
         labels,
     }))
@@ -299,6 +308,14 @@ pub(crate) struct Filter {
     pub label: String,
     pub jurisdiction: String,
     pub status: String,
+    /// A named queue (`queue=`).
+    pub queue: String,
+    /// The routing and the viewer's role when the role does not see every queue: rows of
+    /// the other queues are never shown.
+    pub access: Option<(
+        takedown_review::routing::RoutingConfig,
+        takedown_review::model::Role,
+    )>,
 }
 
 impl Filter {
@@ -310,6 +327,8 @@ impl Filter {
             label: get("label"),
             jurisdiction: get("jurisdiction"),
             status: get("status"),
+            queue: get("queue"),
+            access: None,
         }
     }
 
@@ -320,6 +339,8 @@ impl Filter {
             && self.list.is_empty()
             && self.label.is_empty()
             && self.jurisdiction.is_empty()
+            && self.queue.is_empty()
+            && self.access.is_none()
             && matches!(self.status.as_str(), "" | "open")
     }
 
@@ -329,6 +350,15 @@ impl Filter {
             && (self.label.is_empty() || r.labels.contains(&self.label))
             && (self.jurisdiction.is_empty()
                 || r.jurisdiction.as_deref() == Some(self.jurisdiction.as_str()))
+            && (self.queue.is_empty()
+                || r.queue
+                    .as_deref()
+                    .unwrap_or(takedown_review::routing::GENERAL)
+                    == self.queue)
+            && self
+                .access
+                .as_ref()
+                .is_none_or(|(config, role)| config.may_see(r.queue.as_deref(), *role))
             && match self.status.as_str() {
                 "" | "open" => r.status != Status::Claimed,
                 "breached" => r.breached,
@@ -352,6 +382,7 @@ mod tests {
             jurisdiction: None,
             due_at: None,
             breached,
+            queue: None,
         }
     }
 
