@@ -209,6 +209,12 @@ async fn decide(
             "the contested case has no decision".into(),
         ));
     };
+    if contested.decided_by == session.name {
+        // The store refuses the decision too; refusing here first keeps the complaint
+        // unclaimed for a colleague.
+        let why = "the moderator who took the contested decision cannot decide the complaint";
+        return render(&state, &session, &id, why.into()).await;
+    }
     let Some(outcome) = field(&pairs, "outcome").and_then(AppealOutcome::parse) else {
         return render(&state, &session, &id, "outcome: choose one".into()).await;
     };
