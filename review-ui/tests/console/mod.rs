@@ -5,7 +5,7 @@
 
 use super::*;
 
-mod axe;
+pub(crate) mod axe;
 
 /// Waits (up to 10 s) until `script` returns `want` in the page.
 async fn wait_js(b: &Browser, script: &str, want: Value) -> Value {

@@ -7,8 +7,7 @@
 
 use super::*;
 
-#[path = "../console/axe.rs"]
-mod axe;
+use super::console::axe;
 
 /// Waits (up to 10 s) until `script` returns `want` in the page.
 async fn wait_js(b: &Browser, script: &str, want: Value) {
@@ -389,4 +388,68 @@ async fn a_queue_share_sends_decisions_to_a_blind_second_review_and_rates_follow
         assert_eq!(audit_count(&app.store, id, "qa.reviewed").await, 1);
     }
     b.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_answers_not_found_for_a_case_of_a_queue_the_token_may_not_see() {
+    let app = app().await;
+    let mut config = takedown_review::routing::RoutingConfig::default();
+    config.queues.push(takedown_review::routing::QueueDef {
+        name: "bombs".into(),
+        title: "Bombs".into(),
+        roles: vec![Role::SeniorModerator],
+        qa_percent: 5.0,
+    });
+    config.rules.push(takedown_review::routing::Rule {
+        when: takedown_review::routing::Conditions {
+            label: Some("bomb".into()),
+            ..Default::default()
+        },
+        queue: "bombs".into(),
+    });
+    app.store.save_routing(0, config, "root").await.unwrap();
+    let mut bomb = a_match("p-bomb", &"11".repeat(32));
+    bomb.labels = vec!["bomb".into()];
+    let (case, _) = app.store.ingest_match(&bomb).await.unwrap();
+    let router = takedown_review_ui::api::router(app.store.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let api = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let http = reqwest::Client::new();
+    let mut codes = Vec::new();
+    for (name, role) in [("m", Role::Moderator), ("s", Role::SeniorModerator)] {
+        let token = takedown_review_ui::api::add_token(&app.store, name, role)
+            .await
+            .unwrap();
+        for path in ["", "/audit", "/evidence"] {
+            let r = http
+                .get(format!("{api}/api/v1/cases/{case}{path}"))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap();
+            codes.push((name, path, r.status().as_u16()));
+        }
+        let claimed = http
+            .post(format!("{api}/api/v1/queue/claim"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        codes.push((name, "claim", claimed.status().as_u16()));
+    }
+    // The moderator: not found everywhere, nothing to claim; the senior reaches every
+    // route (each answering by its own rules) and claims the case.
+    assert_eq!(
+        codes[..4],
+        [
+            ("m", "", 404),
+            ("m", "/audit", 404),
+            ("m", "/evidence", 404),
+            ("m", "claim", 204),
+        ]
+    );
+    assert_eq!(codes[4], ("s", "", 200));
+    assert!(codes[5..7].iter().all(|c| c.2 != 404), "{codes:?}");
+    assert_eq!(codes[7], ("s", "claim", 200));
 }
