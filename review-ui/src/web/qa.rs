@@ -95,6 +95,8 @@ struct TaskPage {
     url: String,
     /// (list, entry, labels, severity, distance)
     matches: Vec<(String, String, String, String, u32)>,
+    /// SHA-256 of each captured item with a preview (shown blurred, as on the case page).
+    previews: Vec<String>,
 }
 
 /// The task and its case, if the session may review it.
@@ -134,7 +136,16 @@ async fn task(
     let t = open_task(&state, &session, &id).await?;
     let view = state.store.case(&t.case_id).await?;
     let c = &view.case;
+    let previews = state
+        .store
+        .evidence_items(&c.id)
+        .await?
+        .into_iter()
+        .filter(|(_, item)| item.has_preview)
+        .filter_map(|(_, item)| item.sha256)
+        .collect();
     let page = TaskPage {
+        previews,
         chrome: Chrome::of(&session, &state),
         id: t.id.clone(),
         case_id: c.id.clone(),

@@ -309,7 +309,11 @@ async fn a_queue_share_sends_decisions_to_a_blind_second_review_and_rates_follow
     for (post, hex) in [("p1", "11"), ("p2", "22")] {
         let (id, _) = app
             .store
-            .ingest_match(&a_match(post, &hex.repeat(32)))
+            .ingest_match(&agreeing(a_match(post, &hex.repeat(32)), &png()))
+            .await
+            .unwrap();
+        app.evidence
+            .push(&id, "platform", Some("image/png"), png())
             .await
             .unwrap();
         cases.push(id);
@@ -358,6 +362,14 @@ async fn a_queue_share_sends_decisions_to_a_blind_second_review_and_rates_follow
                 "{hidden} shown on a QA task: {text}"
             );
         }
+        // The media as the case page first shows it: the server's blurred preview.
+        wait_js(
+            &b,
+            "var i = document.querySelector('figure.qa-preview img'); \
+             return !!i && i.complete && i.naturalWidth > 0",
+            json!(true),
+        )
+        .await;
         if n == 0 {
             axe::assert_accessible(&b, "/qa/{id}").await;
             b.screenshot("63-qa-task").await;
