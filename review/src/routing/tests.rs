@@ -113,6 +113,17 @@ fn the_first_matching_rule_wins_and_the_rest_go_to_the_default() {
     assert_eq!(at(n.clone()), ("general".into(), None));
     n.language = None;
     assert_eq!(at(n), ("general".into(), None));
+    // A rule naming a region matches that tag whole, in any case, and not its siblings.
+    let mut regional = config();
+    regional.rules[2].when.language = Some("de-AT".into());
+    let lang = |l: &str| {
+        let mut n = input("notice");
+        n.language = Some(l.into());
+        regional.route(&n).queue
+    };
+    assert_eq!(lang("de-at"), "de");
+    assert_eq!(lang("de-DE"), "general");
+    assert_eq!(lang("de"), "general");
     let mut au = input("au_removal_notice");
     au.jurisdiction = Some("AU".into());
     assert_eq!(at(au), ("orders".into(), Some(4)));
@@ -367,6 +378,16 @@ fn the_route_input_takes_the_most_severe_match_and_the_source_jurisdiction() {
     assert_eq!(low_first.severity.as_deref(), Some("high"));
     let odd_first = RouteInput::of(&case, &[m("x", &[], "weird"), m("y", &[], "low")]);
     assert_eq!(odd_first.severity.as_deref(), Some("low"));
+    // Each named severity outranks the next, and every name outranks an unknown one.
+    let order = ["critical", "high", "medium", "low", "weird"];
+    for (i, more) in order.iter().enumerate() {
+        for less in &order[i + 1..] {
+            for pair in [[more, less], [less, more]] {
+                let got = RouteInput::of(&case, &[m("x", &[], pair[0]), m("y", &[], pair[1])]);
+                assert_eq!(got.severity.as_deref(), Some(*more), "{pair:?}");
+            }
+        }
+    }
     let same = RouteInput::of(&case, &[m("x", &[], "high"), m("y", &[], "high")]);
     assert_eq!(same.severity.as_deref(), Some("high"));
     assert_eq!(RouteInput::of(&case, &[]).severity, None);
