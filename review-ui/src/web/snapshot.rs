@@ -355,10 +355,11 @@ impl Filter {
                     .as_deref()
                     .unwrap_or(takedown_review::routing::GENERAL)
                     == self.queue)
-            && self
-                .access
-                .as_ref()
-                .is_none_or(|(config, role)| config.may_see(r.queue.as_deref(), *role))
+            && self.access.as_ref().is_none_or(|(config, role)| {
+                config.may_see(r.queue.as_deref(), *role)
+                    || (r.status == Status::Escalated
+                        && *role == takedown_review::model::Role::SeniorModerator)
+            })
             && match self.status.as_str() {
                 "" | "open" => r.status != Status::Claimed,
                 "breached" => r.breached,

@@ -135,8 +135,16 @@ impl ReviewStore {
         let Some(verdict) = Verdict::of(outcome) else {
             return Ok(());
         };
-        let config = self.routing().await?;
-        let queue = self.case_queue(case_id).await?;
+        // The rules in force and the case's queue in one round trip.
+        let (doc, queue): (Option<String>, Option<String>) = redis::pipe()
+            .get(self.key("routing"))
+            .hget(self.case_key(case_id), "route")
+            .query_async(&mut self.conn.clone())
+            .await?;
+        let config = match doc {
+            Some(d) => serde_json::from_str(&d)?,
+            None => crate::routing::RoutingConfig::default(),
+        };
         let queue = config.effective(queue.as_deref()).to_string();
         if !sampled(self.qa_seed, case_id, seq, config.qa_share(Some(&queue))) {
             return Ok(());

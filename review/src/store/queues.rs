@@ -44,29 +44,31 @@ return 1
 });
 
 /// Claims the first case, in queue order, that the claimant may see and did not take the
-/// contested decision of, after returning expired leases.
+/// contested decision of, after returning expired leases. Escalated cases (the senior queue,
+/// `KEYS[4]` when `ARGV[9]` is 1) are open to a senior whatever their named queue.
 ///
 /// KEYS: audit, seq, leases, queue… ARGV: now, lease end, actor, key prefix, reap limit,
-/// scan limit, `all` or `some`, default queue, count of known queues, known…, count of
-/// allowed queues, allowed…. Returns `{id}` or `{}`.
+/// scan limit, `all` or `some`, default queue, senior queue first (1/0), count of known
+/// queues, known…, count of allowed queues, allowed…. Returns `{id}` or `{}`.
 static CLAIM: LazyLock<redis::Script> = LazyLock::new(|| {
     with_prelude(
         r#"
 reap(KEYS[3], ARGV[4], ARGV[1], tonumber(ARGV[5]))
 local all = ARGV[7] == 'all'
 local default = ARGV[8]
+local senior_first = ARGV[9] == '1'
 local known, allowed = {}, {}
-local i = 9
+local i = 10
 local nk = tonumber(ARGV[i])
 for j = 1, nk do known[ARGV[i + j]] = true end
 i = i + nk + 1
 local na = tonumber(ARGV[i])
 for j = 1, na do allowed[ARGV[i + j]] = true end
 local budget = tonumber(ARGV[6])
-local function may(ck)
+local function may(ck, escalated)
   local f = redis.call('HMGET', ck, 'route', 'not_by')
   if f[2] and f[2] == ARGV[3] then return false end
-  if all then return true end
+  if all or escalated then return true end
   local r = f[1]
   if not r or not known[r] then r = default end
   return allowed[r] == true
@@ -80,7 +82,7 @@ for k = 4, #KEYS do
     budget = budget - #ids
     for _, id in ipairs(ids) do
       local ck = ARGV[4] .. ':case:' .. id
-      if may(ck) then
+      if may(ck, senior_first and k == 4) then
         redis.call('ZREM', KEYS[k], id)
         redis.call('HSET', ck, 'holder', ARGV[3], 'lease_until', ARGV[2])
         redis.call('HSETNX', ck, 'first_claimed_at', ARGV[1])
@@ -238,18 +240,28 @@ impl ReviewStore {
         Ok(self.conn.clone().hget(self.case_key(id), "route").await?)
     }
 
-    /// Whether `role` may see case `id` (a case that does not exist is left to the caller's
-    /// own "not found").
+    /// Whether `role` may see case `id`: its named queue is open to the role, or it is
+    /// escalated (in the senior queue) and the role is a senior moderator's, whose queue
+    /// escalations are. A case that does not exist is left to the caller's "not found".
     pub async fn may_see_case(&self, id: &str, role: Role) -> Result<bool, StoreError> {
         if role == Role::Admin {
             return Ok(true);
         }
-        let (route, config) = (self.case_queue(id).await?, self.routing().await?);
-        Ok(config.may_see(route.as_deref(), role))
+        let ((route, sorted), config): ((Option<String>, Option<String>), _) = (
+            redis::cmd("HMGET")
+                .arg(self.case_key(id))
+                .arg("route")
+                .arg("queue")
+                .query_async(&mut self.conn.clone())
+                .await?,
+            self.routing().await?,
+        );
+        let escalated = sorted.as_deref() == Some(self.queue_key(true).as_str());
+        Ok(config.may_see(route.as_deref(), role) || (escalated && role == Role::SeniorModerator))
     }
 
     /// Claims the next case `actor` (of `role`) may see, in priority order (senior
-    /// moderators and admins take escalated cases first).
+    /// moderators and admins take escalated cases first, from any named queue).
     pub async fn claim_next_as(
         &self,
         actor: &str,
@@ -296,11 +308,12 @@ impl ReviewStore {
             .arg(CLAIM_SCAN);
         match access {
             None => {
-                inv.arg("all").arg("").arg(0).arg(0);
+                inv.arg("all").arg("").arg(senior as u8).arg(0).arg(0);
             }
             Some((config, allowed)) => {
                 inv.arg("some")
                     .arg(&config.default_queue)
+                    .arg(senior as u8)
                     .arg(config.queues.len());
                 for q in &config.queues {
                     inv.arg(&q.name);

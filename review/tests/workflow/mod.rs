@@ -354,3 +354,57 @@ async fn qa_draws_follow_the_queue_share_stay_blind_and_count_agreement() {
     assert_eq!(audited(&s, &pending[0].case_id, "qa.reviewed").await, 1);
     assert_eq!(audited(&s, &bomb_case, "qa.sampled").await, 0);
 }
+
+#[tokio::test]
+async fn an_escalation_from_a_moderators_only_queue_reaches_the_seniors() {
+    let redis = RedisServer::start().unwrap();
+    let (s, _) = store(&redis).await;
+    let mut c = config();
+    c.queues.push(QueueDef {
+        name: "mods".into(),
+        title: "Moderators".into(),
+        roles: vec![Role::Moderator],
+        qa_percent: 5.0,
+    });
+    c.rules.push(Rule {
+        when: Conditions {
+            list: Some("tat".into()),
+            ..Conditions::default()
+        },
+        queue: "mods".into(),
+    });
+    s.save_routing(0, c, "root").await.unwrap();
+    let (case, _) = s
+        .ingest_match(&a_match("p1", "m1", "tat", "00ff", "low"))
+        .await
+        .unwrap();
+    assert!(!s.may_see_case(&case, Role::SeniorModerator).await.unwrap());
+    assert_eq!(
+        s.claim_next_as("sam", Role::SeniorModerator).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        s.claim_next_as("mia", Role::Moderator)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(case.as_str())
+    );
+    let escalate = takedown_review::model::DecisionInput {
+        outcome: Outcome::Escalate,
+        grounds: vec![],
+        tos_clauses: vec![],
+        justification: "needs a senior".into(),
+    };
+    s.decide(&case, "mia", &escalate).await.unwrap();
+    // Escalated, it is the seniors' whatever its queue; legal still does not see it.
+    assert!(s.may_see_case(&case, Role::SeniorModerator).await.unwrap());
+    assert!(!s.may_see_case(&case, Role::Legal).await.unwrap());
+    assert_eq!(
+        s.claim_next_as("sam", Role::SeniorModerator)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(case.as_str())
+    );
+}
