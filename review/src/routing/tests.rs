@@ -388,6 +388,9 @@ fn the_route_input_takes_the_most_severe_match_and_the_source_jurisdiction() {
             }
         }
     }
+    // Of two unknown names (equally unranked), the first seen stays.
+    let unknown = RouteInput::of(&case, &[m("x", &[], "weird"), m("y", &[], "odd")]);
+    assert_eq!(unknown.severity.as_deref(), Some("weird"));
     let same = RouteInput::of(&case, &[m("x", &[], "high"), m("y", &[], "high")]);
     assert_eq!(same.severity.as_deref(), Some("high"));
     assert_eq!(RouteInput::of(&case, &[]).severity, None);
