@@ -102,6 +102,7 @@ fn tokens_are_stored_hashed_and_audit_verify_detects_a_deleted_entry() {
                     list_hash: "cd".repeat(32),
                     matched_at: time::OffsetDateTime::now_utc(),
                     video: None,
+                    post_text: None,
                 })
                 .await
                 .unwrap();

@@ -179,6 +179,10 @@ pub struct PostSignals {
     /// Text rules that matched.
     #[serde(default)]
     pub text_hits: Vec<TextHit>,
+    /// The post's text, cut to [`MAX_POST_TEXT_CHARS`] (see [`PostText::bounded`]), so a
+    /// reviewer sees what was posted; absent for a post without text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<PostText>,
     /// When ingest finished the post.
     #[serde(with = "time::serde::rfc3339")]
     pub ingested_at: OffsetDateTime,
@@ -227,6 +231,40 @@ pub struct Match {
     /// For a `vpdq` match: how much of each video matched and where (absent otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub video: Option<VideoMatchInfo>,
+    /// The post's text as ingest saw it (bounded), for the reviewer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub post_text: Option<PostText>,
+}
+
+/// The most characters of a post's text carried past ingest. Posts can be long; a reviewer
+/// needs what was said, and every copy of the text on the topics and in the review store
+/// stays bounded.
+pub const MAX_POST_TEXT_CHARS: usize = 10_000;
+
+/// A post's text, cut to at most [`MAX_POST_TEXT_CHARS`] characters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostText {
+    /// The text (whole, or its first [`MAX_POST_TEXT_CHARS`] characters).
+    pub text: String,
+    /// How many characters the post had, when more than were kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cut_from: Option<usize>,
+}
+
+impl PostText {
+    /// The text, cut at a character boundary after [`MAX_POST_TEXT_CHARS`] characters.
+    pub fn bounded(text: &str) -> PostText {
+        match text.char_indices().nth(MAX_POST_TEXT_CHARS) {
+            None => PostText {
+                text: text.to_string(),
+                cut_from: None,
+            },
+            Some((at, _)) => PostText {
+                text: text[..at].to_string(),
+                cut_from: Some(text.chars().count()),
+            },
+        }
+    }
 }
 
 /// What a video (vPDQ) match adds to a [`Match`].
@@ -323,6 +361,24 @@ has_schema!(Post, PostSignals, Match, DeadLetter);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn post_text_is_kept_whole_up_to_the_bound_and_cut_at_a_character_after_it() {
+        let short = PostText::bounded("short text");
+        assert_eq!(short.text, "short text");
+        assert_eq!(short.cut_from, None);
+        let exact = "é".repeat(MAX_POST_TEXT_CHARS);
+        assert_eq!(PostText::bounded(&exact).cut_from, None);
+        assert_eq!(
+            PostText::bounded(&exact).text.len(),
+            2 * MAX_POST_TEXT_CHARS
+        );
+        // Two-byte characters: a byte cut at the bound would split one.
+        let long = format!("{exact}éxyz");
+        let cut = PostText::bounded(&long);
+        assert_eq!(cut.text, exact);
+        assert_eq!(cut.cut_from, Some(MAX_POST_TEXT_CHARS + 4));
+    }
 
     #[test]
     fn posts_tolerate_unknown_fields_and_name_missing_ones() {

@@ -315,6 +315,9 @@ impl Stage for IngestStage {
             media,
             urls,
             text_hits,
+            text: (post.text.as_deref())
+                .filter(|t| !t.trim().is_empty())
+                .map(messages::PostText::bounded),
             ingested_at: OffsetDateTime::now_utc(),
         };
         let output = Output {

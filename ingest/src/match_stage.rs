@@ -478,6 +478,7 @@ impl Found<'_> {
             list_hash: entry.value.clone(),
             matched_at: now,
             video: None,
+            post_text: post.text.clone(),
         })
     }
 }

@@ -232,6 +232,9 @@ async fn every_post_is_hashed_or_dead_lettered_with_the_right_code() {
             "{id}: same hash as Meta's reference"
         );
         assert_eq!(got[id].urls, ["https://example.com/x"]);
+        let text = got[id].text.as_ref().expect("the post's text travels on");
+        assert_eq!(text.text, "look https://example.com/x");
+        assert_eq!(text.cut_from, None);
     }
     let mixed = &got["mixed"].media;
     assert!(

@@ -62,6 +62,10 @@ fn signals(post: &str, pdq: Option<(&str, u8)>, md5: Option<&str>) -> Vec<u8> {
         }],
         urls: vec![],
         text_hits: vec![],
+        text: Some(takedown_core::messages::PostText {
+            text: format!("the text of {post}"),
+            cut_from: None,
+        }),
         ingested_at: time::OffsetDateTime::now_utc(),
     };
     serde_json::to_vec(&s).unwrap()
@@ -180,6 +184,11 @@ async fn matches_flow_and_list_changes_reach_the_running_matcher() {
     );
     assert!(exact.labels.contains(&"terrorism".to_string()));
     assert_eq!(
+        exact.post_text.as_ref().map(|t| t.text.as_str()),
+        Some("the text of exact"),
+        "the post's text rides on the match"
+    );
+    assert_eq!(
         (
             got[2].distance,
             got[2].query_hash.as_str(),
@@ -286,6 +295,7 @@ fn each_list_is_matched_with_the_hash_of_its_convention() {
         }],
         urls: vec![],
         text_hits: vec![],
+        text: None,
         ingested_at: time::OffsetDateTime::now_utc(),
     };
     let lists = |m: Vec<Match>| {

@@ -258,6 +258,19 @@
     if (form) form.requestSubmit();
   }
 
+  // --- Post text ---------------------------------------------------------------------------
+  // Collapsed until opened (t); text of the most severe kind stays blurred until unveiled.
+  function togglePostText() {
+    var d = document.getElementById("post-text");
+    if (d) d.open = !d.open;
+  }
+  document.querySelectorAll("button.unveil").forEach(function (b) {
+    b.addEventListener("click", function () {
+      var on = document.body.classList.toggle("text-unveiled");
+      b.setAttribute("aria-pressed", on ? "true" : "false");
+    });
+  });
+
   var holding = null;
   document.addEventListener("keydown", function (e) {
     // Ctrl+Enter (or Cmd+Enter) records the decision from anywhere on the case page.
@@ -278,6 +291,9 @@
       case "r": choose("o-remove", "#g-a"); break;
       case "n": choose("o-ntc", "#justification"); break;
       case "e": choose("o-escalate", "#justification"); break;
+      case "d": choose("o-disable", "#g-a"); break;
+      case "l": choose("o-ttl", "#justification"); break;
+      case "t": togglePostText(); break;
       case "?": toggleHelp(); break;
       case " ":
         var fig = currentFigure();

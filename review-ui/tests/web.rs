@@ -120,6 +120,7 @@ fn a_match(post: &str, entry_hex: &str) -> Match {
         list_hash: entry_hex.into(),
         matched_at: T0 - Duration::hours(2),
         video: None,
+        post_text: None,
     }
 }
 

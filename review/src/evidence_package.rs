@@ -6,6 +6,7 @@
 //! README.txt                  what each file is
 //! case.json                   the case: subject (platform, post, media, URL), sources, decision
 //! matches.json                its hash matches (lists, entries, distances, hashes)
+//! post-text.json              the post's text as ingested (bounded), while it is kept
 //! evidence/manifest.json      each item: source URL, SHA-256, content type, size, capture time
 //! evidence/<sha256>           each original, decrypted and checked against its digest
 //! audit/entries.json          the case's and its actions' audit entries, each with the chain
@@ -45,7 +46,7 @@ pub enum PackageError {
 }
 
 const README: &str = "Takedown evidence package.\n\n\
-case.json: the case. matches.json: its hash matches.\n\
+case.json: the case. matches.json: its hash matches. post-text.json: the post's text, if kept.\n\
 evidence/manifest.json: each captured item; evidence/<sha256>: the original bytes, whose\n\
 SHA-256 is their file name.\n\
 audit/entries.json: the audit entries of the case and its actions; for each, prev_hash and\n\
@@ -111,6 +112,9 @@ pub async fn build(
     let json = |v: &serde_json::Value| serde_json::to_vec_pretty(v).unwrap_or_default();
     add(&mut tar, "case.json", &json(&json!(view.case)), mtime)?;
     add(&mut tar, "matches.json", &json(&json!(view.matches)), mtime)?;
+    if let Some(text) = store.post_text(case_id).await? {
+        add(&mut tar, "post-text.json", &json(&json!(text)), mtime)?;
+    }
 
     let items = store.evidence_items(case_id).await?;
     let mut manifest = Vec::new();

@@ -8,6 +8,7 @@ use super::auth::{Session, field, form_pairs};
 use super::chrome::{Chrome, DECIDERS, READERS};
 use super::media;
 use super::ops::Claim;
+use super::post_text::PostTextView;
 use super::snapshot::source_name;
 use super::state::{AppState, WebError};
 use super::view::{clock_fields, defang, ms};
@@ -200,6 +201,8 @@ struct CasePage {
     decided: Option<DecisionView>,
     /// Earlier decisions (escalations, decisions replaced after a complaint), oldest first.
     history: Vec<DecisionView>,
+    /// Why an open escalated case is with the seniors: its latest escalation.
+    escalation: Option<DecisionView>,
     received_machine: String,
     senior_only: bool,
     threat_to_life: bool,
@@ -219,6 +222,10 @@ struct CasePage {
     post_id: String,
     media_id: String,
     url: String,
+    /// The post's text (collapsed on the page), when the case keeps it.
+    post_text: Option<PostTextView>,
+    /// Text (the post's, the matched spans) is blurred until asked for.
+    veil_text: bool,
     evidence: Vec<media::ItemView>,
     /// The viewer's protections (blur, reveal, re-blur, this hour's count).
     w: super::wellness::Wellness,
@@ -367,7 +374,11 @@ async fn render_case(
     let (mut due_ms, period_ms, mut left, mut urgency) =
         clock_fields(&case.sla, now, "no running clock");
     // A decided case's clock has stopped: it shows how long the decision took instead.
-    if let Some(d) = &case.decision {
+    if let Some(d) = case
+        .decision
+        .as_ref()
+        .filter(|d| d.input.outcome.is_final())
+    {
         due_ms = 0;
         urgency = if d.in_time { "stopped" } else { "breached" };
         left = format!(
@@ -473,8 +484,17 @@ async fn render_case(
         class_label: words::source(case.sla.class.as_str()),
         source_label: words::source(source_name(case)),
         state_label: words::state(case.state.as_str()),
-        decided: case.decision.as_ref().map(DecisionView::of),
-        history: case.history.iter().map(DecisionView::of).collect(),
+        decided: (case.decision.as_ref())
+            .filter(|d| d.input.outcome.is_final())
+            .map(DecisionView::of),
+        // An escalation is the case's latest decision while it waits for a senior.
+        history: (case.history.iter())
+            .chain(case.decision.iter().filter(|d| !d.input.outcome.is_final()))
+            .map(DecisionView::of)
+            .collect(),
+        escalation: (case.decision.iter().chain(case.history.iter().rev()))
+            .find(|d| open && case.senior_only && !d.input.outcome.is_final())
+            .map(DecisionView::of),
         received_machine: words::machine_time(case.sla.received_at),
         chrome: Chrome::of(session, state),
         id: case.id.clone(),
@@ -497,6 +517,8 @@ async fn render_case(
         post_id: case.subject.post_id.clone().unwrap_or_default(),
         media_id: case.subject.media_id.clone().unwrap_or_default(),
         url: case.subject.url.as_deref().map(defang).unwrap_or_default(),
+        post_text: (store.post_text(&case.id).await?).map(|t| PostTextView::of(&t, &view.matches)),
+        veil_text: super::post_text::veils_text(&view.matches),
         evidence: media::item_views(store, &session.name, &case.id, defang, &ranges).await?,
         w: wellness,
         matches: view

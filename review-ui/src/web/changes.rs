@@ -38,7 +38,13 @@ pub(crate) struct Delta {
     hidden: Vec<bool>,
     /// When the changes were last read (store clock).
     pub read_at: Option<OffsetDateTime>,
+    /// The snapshot's counts by facet corrected for `rows` (`None`: no changes), worked out
+    /// once per read rather than on every page.
+    facets: Option<Facets>,
 }
+
+/// Facet name → value → count.
+pub(crate) type Facets = BTreeMap<&'static str, BTreeMap<String, u64>>;
 
 impl Delta {
     /// Number of overridden cases.
@@ -73,14 +79,43 @@ impl Delta {
                 hidden[i] = true;
             }
         }
+        let facets = Some(corrected_facets(base, &rows));
         Delta {
             position,
             rows,
             sorted,
             hidden,
             read_at: Some(now),
+            facets,
         }
     }
+}
+
+/// `base`'s counts by facet with each changed case's old row taken out and its new one in.
+fn corrected_facets(base: &Snapshot, rows: &HashMap<String, Option<Row>>) -> Facets {
+    let mut facets = base.facets.clone();
+    for (id, over) in rows {
+        if let Some(old) = base.row(id) {
+            old.count(&mut |facet, value| {
+                if let Some(n) = facets.get_mut(facet).and_then(|m| m.get_mut(value)) {
+                    *n = n.saturating_sub(1);
+                }
+            });
+        }
+        if let Some(new) = over {
+            new.count(&mut |facet, value| {
+                *facets
+                    .entry(facet)
+                    .or_default()
+                    .entry(value.to_string())
+                    .or_default() += 1;
+            });
+        }
+    }
+    for values in facets.values_mut() {
+        values.retain(|_, n| *n > 0);
+    }
+    facets
 }
 
 /// What a page reads: a snapshot with the changes since laid over it.
@@ -119,30 +154,8 @@ impl View {
     }
 
     /// Counts by facet: the snapshot's, corrected for every changed case.
-    pub fn facets(&self) -> BTreeMap<&'static str, BTreeMap<String, u64>> {
-        let mut facets = self.base.facets.clone();
-        for (id, over) in &self.delta.rows {
-            if let Some(old) = self.base.row(id) {
-                old.count(&mut |facet, value| {
-                    if let Some(n) = facets.get_mut(facet).and_then(|m| m.get_mut(value)) {
-                        *n = n.saturating_sub(1);
-                    }
-                });
-            }
-            if let Some(new) = over {
-                new.count(&mut |facet, value| {
-                    *facets
-                        .entry(facet)
-                        .or_default()
-                        .entry(value.to_string())
-                        .or_default() += 1;
-                });
-            }
-        }
-        for values in facets.values_mut() {
-            values.retain(|_, n| *n > 0);
-        }
-        facets
+    pub fn facets(&self) -> &Facets {
+        self.delta.facets.as_ref().unwrap_or(&self.base.facets)
     }
 
     /// Open cases whose deadline has passed at `now` (what the rows' countdowns show): the
@@ -313,9 +326,10 @@ impl Snapshots {
         if changed.is_empty() && position == view.delta.position {
             return Ok(());
         }
+        let now = store.clock().now();
+        let (base, old) = (view.base.clone(), view.delta.clone());
         let delta = Arc::new(
-            view.delta
-                .with(&view.base, changed, position, store.clock().now()),
+            super::snapshot::off_async(move || old.with(&base, changed, position, now)).await?,
         );
         if let Ok(mut c) = self.current.write() {
             // A rebuild that landed meanwhile supersedes these changes.

@@ -34,6 +34,7 @@ mod evidence;
 mod login_guard;
 mod media;
 mod ops;
+mod post_text;
 mod qa;
 mod queue;
 mod queues;

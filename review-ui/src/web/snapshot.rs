@@ -223,16 +223,38 @@ pub(crate) async fn build(store: &ReviewStore) -> Result<Snapshot, StoreError> {
                 .lrange(store.key(&format!("case:{id}:matches")), 0, -1);
         }
         let replies: Vec<redis::Value> = pipe.query_async(&mut conn).await?;
-        for ((id, status), pair) in chunk.iter().zip(replies.chunks(2)) {
-            let (fields, matches): (Vec<Option<String>>, Vec<String>) =
-                (decode(&pair[0])?, decode(&pair[1])?);
-            if let Some(row) = row(id, *status, &fields, &matches)? {
-                rows.push(row);
-            }
+        let chunk = chunk.to_vec();
+        // Decoding a thousand cases is CPU work: off the threads that answer pages.
+        rows.extend(off_async(move || rows_of(&chunk, &replies)).await??);
+    }
+    off_async(move || {
+        rows.sort_by(|a, b| a.score.total_cmp(&b.score));
+        Snapshot::new(rows, taken_at, position, started.elapsed())
+    })
+    .await
+}
+
+/// The rows of the open cases among `ids`, from their `HMGET` and `LRANGE` replies.
+fn rows_of(ids: &[(String, Status)], replies: &[redis::Value]) -> Result<Vec<Row>, StoreError> {
+    let mut rows = Vec::with_capacity(ids.len());
+    for ((id, status), pair) in ids.iter().zip(replies.chunks(2)) {
+        let (fields, matches): (Vec<Option<String>>, Vec<String>) =
+            (decode(&pair[0])?, decode(&pair[1])?);
+        if let Some(row) = row(id, *status, &fields, &matches)? {
+            rows.push(row);
         }
     }
-    rows.sort_by(|a, b| a.score.total_cmp(&b.score));
-    Ok(Snapshot::new(rows, taken_at, position, started.elapsed()))
+    Ok(rows)
+}
+
+/// Runs CPU-bound work (decoding, sorting, indexing the open cases) on tokio's blocking
+/// threads, so a rebuild never holds up the pages being answered meanwhile.
+pub(crate) async fn off_async<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, StoreError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|_| StoreError::State("the case index's worker failed"))
 }
 
 /// Where the audit stream stands now (its last entry id, `0-0` when empty).

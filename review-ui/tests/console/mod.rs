@@ -6,6 +6,8 @@
 use super::*;
 
 pub(crate) mod axe;
+mod keyboard;
+mod post_text;
 
 /// Waits (up to 10 s) until `script` returns `want` in the page.
 async fn wait_js(b: &Browser, script: &str, want: Value) -> Value {
@@ -512,6 +514,29 @@ async fn one_screen_keyboard_only_decisions_and_a_422_on_its_field() {
     chord(&b, &[CTRL, ENTER]).await;
     b.wait_url(&format!("decided={third}")).await;
     assert!(app.store.case(&third).await.unwrap().case.senior_only);
+    // A senior sees why, at the top of the case.
+    web::add_user(&app.store, "sam", Role::SeniorModerator, PASSWORD, "test")
+        .await
+        .unwrap();
+    let senior = Browser::start().await;
+    senior.login(&app.base, "sam").await;
+    senior.goto(&format!("{}/cases/{third}", app.base)).await;
+    let why = senior.text("#escalation").await;
+    assert!(
+        why.starts_with("Escalated by mia") && why.ends_with("“Unclear purpose”"),
+        "{why}"
+    );
+    // An escalation decides nothing: the deadline still runs.
+    let clock = senior.text(".countdown").await;
+    assert!(!clock.starts_with("decided"), "{clock}");
+    assert!(
+        !senior
+            .js("return !!document.getElementById('decided-outcome')")
+            .await
+            .as_bool()
+            .unwrap()
+    );
+    senior.quit().await;
 
     // A decided case shows its decision in words; its clock has stopped.
     b.goto(&format!("{}/cases/{second}", app.base)).await;

@@ -44,14 +44,21 @@ return 1
 /// Returns 0 for a match already recorded, 1 for a match added to an existing case, 2 for a
 /// new case.
 ///
+/// The post's text, when the match carries it, is kept once per case beside it (the first
+/// match's copy) and the case is put on the evidence retention schedule, which deletes the
+/// text with the media when the case's retention ends.
+///
 /// KEYS: audit, seq, case, match index, match list, queue, deadlines, cluster set, case's
-/// entry set. ARGV: case id, match id, match JSON, now, new-case doc, score, entry key, audit
-/// `after`, the new case's named queue (`store/queues.rs`), then deadline (member, score)
-/// pairs.
+/// entry set, post text, evidence retention. ARGV: case id, match id, match JSON, now,
+/// new-case doc, score, entry key, audit `after`, post text JSON or '', the new case's named
+/// queue (`store/queues.rs`), then deadline (member, score) pairs.
 static ADD_MATCH: LazyLock<redis::Script> = LazyLock::new(|| {
     with_prelude(
         r#"
 if not redis.call('SET', KEYS[4], ARGV[1], 'NX') then return 0 end
+if ARGV[9] ~= '' and redis.call('SET', KEYS[10], ARGV[9], 'NX') then
+  redis.call('ZADD', KEYS[11], 'NX', ARGV[4], ARGV[1])
+end
 redis.call('RPUSH', KEYS[5], ARGV[3])
 redis.call('SADD', KEYS[8], ARGV[1])
 redis.call('SADD', KEYS[9], ARGV[7])
@@ -66,9 +73,9 @@ if redis.call('EXISTS', KEYS[3]) == 1 then
   return 1
 end
 redis.call('HSET', KEYS[3], 'doc', ARGV[5], 'ver', 1, 'state', 'open', 'score', ARGV[6],
-  'queue', KEYS[6], 'esc', 0, 'route', ARGV[9])
+  'queue', KEYS[6], 'esc', 0, 'route', ARGV[10])
 redis.call('ZADD', KEYS[6], ARGV[6], ARGV[1])
-for i = 10, #ARGV, 2 do redis.call('ZADD', KEYS[7], ARGV[i + 1], ARGV[i]) end
+for i = 11, #ARGV, 2 do redis.call('ZADD', KEYS[7], ARGV[i + 1], ARGV[i]) end
 audit(ARGV[1], 'matcher', ARGV[4], 'case.created', '{}', ARGV[8], '')
 return 2
 "#,
@@ -230,7 +237,9 @@ impl ReviewStore {
             .key(self.queue_key(false))
             .key(self.key("deadlines"))
             .key(self.key(&format!("cluster:{entry_key}")))
-            .key(self.key(&format!("case:{case_id}:entries")));
+            .key(self.key(&format!("case:{case_id}:entries")))
+            .key(self.post_text_key(&case_id))
+            .key(self.key("evidence:retain"));
         inv.arg(&case_id)
             .arg(&m.match_id)
             .arg(serde_json::to_string(&record)?)
@@ -239,6 +248,10 @@ impl ReviewStore {
             .arg(queue_score(r, received))
             .arg(&entry_key)
             .arg(route.audit_after(&summary(&case)))
+            .arg(match &m.post_text {
+                Some(t) => serde_json::to_string(t)?,
+                None => String::new(),
+            })
             .arg(&route.queue);
         for e in case.sla.events() {
             inv.arg(deadline_member(&case_id, &e)).arg(ms(e.at));

@@ -16,6 +16,7 @@ use super::handle::{ReviewStore, StoreError, ms, with_prelude};
 use redis::AsyncCommands;
 use serde::{Deserialize, Serialize};
 use std::sync::LazyLock;
+use takedown_core::messages::PostText;
 use time::OffsetDateTime;
 
 /// Where an item came from.
@@ -136,9 +137,10 @@ return audit(ARGV[1], ARGV[3], ARGV[2], ARGV[4], '{}', ARGV[7], '')
     )
 });
 
-/// Marks every item of a case purged, drops its object references and retention entry.
-/// KEYS: audit, seq, items, retain, failed, pending. ARGV: case, now, cause, refs key prefix.
-/// Returns the number of items purged.
+/// Marks every item of a case purged, deletes the post's text, drops its object references
+/// and retention entry. KEYS: audit, seq, items, retain, failed, pending, post text. ARGV:
+/// case, now, cause, refs key prefix. Returns the number of items purged, the text counting
+/// as one.
 static PURGE: LazyLock<redis::Script> = LazyLock::new(|| {
     with_prelude(
         r#"
@@ -159,13 +161,14 @@ for i = 1, #items, 2 do
     n = n + 1
   end
 end
+local text = redis.call('DEL', KEYS[7])
 redis.call('ZREM', KEYS[4], ARGV[1])
 redis.call('SREM', KEYS[5], ARGV[1])
-if n > 0 then
+if n + text > 0 then
   audit(ARGV[1], 'system', ARGV[2], 'evidence.purged', '{}',
-    cjson.encode({items = n, sha256 = shas}), ARGV[3])
+    cjson.encode({items = n, sha256 = shas, post_text = text == 1}), ARGV[3])
 end
-return n
+return n + text
 "#,
     )
 });
@@ -198,6 +201,20 @@ return due
 impl ReviewStore {
     fn items_key(&self, case_id: &str) -> String {
         self.key(&format!("evidence:{case_id}"))
+    }
+
+    pub(crate) fn post_text_key(&self, case_id: &str) -> String {
+        self.key(&format!("evidence:{case_id}:post-text"))
+    }
+
+    /// The post's text kept with the case (see [`ReviewStore::ingest_match`]), until its
+    /// retention ends.
+    pub async fn post_text(&self, case_id: &str) -> Result<Option<PostText>, StoreError> {
+        let raw: Option<String> = self.connection().get(self.post_text_key(case_id)).await?;
+        Ok(match raw {
+            Some(raw) => Some(serde_json::from_str(&raw)?),
+            None => None,
+        })
     }
 
     /// Queues the capture of `url` for `case_id` (due now) unless the case already has it.
@@ -372,8 +389,8 @@ impl ReviewStore {
             .await?)
     }
 
-    /// Marks a case's evidence purged (after its bytes were deleted), audited with `cause`.
-    /// Returns how many items were purged.
+    /// Marks a case's evidence purged (after its bytes were deleted) and deletes the post's
+    /// text, audited with `cause`. Returns how many items were purged (the text as one).
     pub async fn purge_evidence_records(
         &self,
         case_id: &str,
@@ -387,6 +404,7 @@ impl ReviewStore {
             .key(self.key("evidence:retain"))
             .key(self.key("evidence:failed"))
             .key(self.key("evidence:pending"))
+            .key(self.post_text_key(case_id))
             .arg(case_id)
             .arg(ms(self.clock().now()))
             .arg(cause)

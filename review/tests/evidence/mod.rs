@@ -538,3 +538,5 @@ async fn two_replicas_taking_captures_at_once_fetch_each_url_once() {
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].case_id, case2);
 }
+
+mod post_text;

@@ -54,6 +54,7 @@ pub fn a_match(post: &str, media: &str, list: &str, entry_hex: &str, severity: &
         list_hash: entry_hex.into(),
         matched_at: T0,
         video: None,
+        post_text: None,
     }
 }
 
