@@ -26,6 +26,7 @@ mod evidence;
 mod reports;
 mod supervision;
 mod video_strip;
+mod workflow;
 
 const T0: OffsetDateTime = datetime!(2026-06-01 12:00 UTC);
 const PASSWORD: &str = "a long test password";

@@ -23,11 +23,15 @@
 //! - [`evidence`]: capturing each case's media into the evidence store, pushed media, and
 //!   purging evidence when its retention ends.
 //! - [`evidence_package`]: the archive of a case's evidence and audit trail for authorities.
+//! - [`routing`]: named queues, their roles and the ordered rules that route new cases.
+//! - [`appeals`]: a complaint's outcome (uphold, reverse, partially reverse) as a decision.
+//! - [`qa`]: which decisions get a blind second review, and agreement.
 //!
 //! See `docs/review.md`.
 
 pub mod actions;
 pub mod annexes;
+pub mod appeals;
 pub mod au_notice;
 pub mod audit;
 pub mod evidence;
@@ -38,6 +42,8 @@ pub mod intake;
 pub mod intake_stage;
 pub mod model;
 pub mod order;
+pub mod qa;
+pub mod routing;
 pub mod sla;
 pub mod store;
 pub mod sweeper;

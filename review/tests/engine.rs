@@ -8,6 +8,7 @@ mod legal_rules;
 mod reports_ledger;
 mod support;
 mod video_case;
+mod workflow;
 
 use std::collections::HashSet;
 use std::sync::Arc;

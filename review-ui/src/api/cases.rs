@@ -47,8 +47,7 @@ async fn queue(State(store): State<ReviewStore>, headers: HeaderMap) -> Result<R
 
 async fn claim(State(store): State<ReviewStore>, headers: HeaderMap) -> Result<Response, ApiError> {
     let who = authorize(&store, &headers, MODERATORS).await?;
-    let senior = matches!(who.role, Role::SeniorModerator | Role::Admin);
-    match store.claim_next(&who.name, senior).await? {
+    match store.claim_next_as(&who.name, who.role).await? {
         Some(id) => Ok(Json(store.case(&id).await?).into_response()),
         None => Ok(StatusCode::NO_CONTENT.into_response()),
     }

@@ -11,6 +11,7 @@ mod flagger_routes;
 mod gate;
 mod notices;
 mod orders;
+mod queue_access;
 
 pub use common::{ApiError, ApiOptions, Principal, add_token};
 
@@ -38,6 +39,10 @@ pub fn router_with(store: ReviewStore, options: ApiOptions) -> Router {
         .merge(notices::routes())
         .merge(flagger_routes::routes())
         .merge(evidence_routes::routes())
+        .layer(axum::middleware::from_fn_with_state(
+            store.clone(),
+            queue_access::guard,
+        ))
         .layer(axum::extract::DefaultBodyLimit::max(gate::BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(
             store.clone(),

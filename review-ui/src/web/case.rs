@@ -690,14 +690,15 @@ async fn decide(
     };
     match result {
         // The next case opens at once (claimed), or the queue when there is none.
-        Ok(()) => {
-            let senior = matches!(session.role, Role::SeniorModerator | Role::Admin);
-            Ok(match state.store.claim_next(&session.name, senior).await? {
-                Some(next) => Redirect::to(&format!("/cases/{next}?decided={id}")),
-                None => Redirect::to(&format!("/queue?decided={id}&empty=1")),
-            }
-            .into_response())
+        Ok(()) => Ok(match state
+            .store
+            .claim_next_as(&session.name, session.role)
+            .await?
+        {
+            Some(next) => Redirect::to(&format!("/cases/{next}?decided={id}")),
+            None => Redirect::to(&format!("/queue?decided={id}&empty=1")),
         }
+        .into_response()),
         Err(e @ (WebError::BadRequest(_) | WebError::Store(StoreError::Decision(_)))) => {
             let page = render_case(&state, &session, view, form, e.to_string()).await?;
             Ok((

@@ -270,7 +270,7 @@ pub(crate) async fn read_changes(
     for id in &ids {
         pipe.cmd("HMGET")
             .arg(store.key(&format!("case:{id}")))
-            .arg(&["doc", "score", "breached_at", "holder", "queue"][..])
+            .arg(&["doc", "score", "breached_at", "route", "holder", "queue"][..])
             .lrange(store.key(&format!("case:{id}:matches")), 0, -1);
     }
     let replies: Vec<redis::Value> = pipe.query_async(&mut store.connection()).await?;
@@ -283,14 +283,14 @@ pub(crate) async fn read_changes(
         if fields.first().is_none_or(Option::is_none) {
             continue;
         }
-        let status = if fields.get(3).cloned().flatten().is_some() {
+        let status = if fields.get(4).cloned().flatten().is_some() {
             Status::Claimed
-        } else if fields.get(4).cloned().flatten().as_deref() == Some(senior.as_str()) {
+        } else if fields.get(5).cloned().flatten().as_deref() == Some(senior.as_str()) {
             Status::Escalated
         } else {
             Status::Queued
         };
-        let r = row(&id, status, &fields[..3], &matches)?;
+        let r = row(&id, status, &fields[..4], &matches)?;
         changed.push((id, r));
     }
     Ok((position, changed))
@@ -444,6 +444,7 @@ mod tests {
             due_at: None,
             period: time::Duration::hours(1),
             breached: false,
+            queue: None,
         }
     }
 

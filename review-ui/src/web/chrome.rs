@@ -36,6 +36,8 @@ pub(crate) struct Chrome {
     pub lists: bool,
     pub admin: bool,
     pub reports: bool,
+    /// The complaints and QA pages (whoever reads the queue).
+    pub workflow: bool,
 }
 
 impl Chrome {
@@ -49,6 +51,7 @@ impl Chrome {
             lists: state.cfg.lists.is_some() && s.can(CURATORS),
             admin: s.can(&[]),
             reports: state.cfg.reports.is_some() && s.can(REPORTERS),
+            workflow: s.can(READERS),
         }
     }
 }

@@ -247,10 +247,50 @@ struct SlaPage {
 }
 
 /// QA agreement per moderator and per list (issue 18 part 3: the share of sampled decisions a
-/// blind second reviewer agreed with), drawn for the dashboard. The QA sampling store is not
-/// on this branch; until it is, this says there is nothing to draw and the page says why.
-async fn qa_agreement(_state: &AppState, _range: Range) -> Result<Option<String>, WebError> {
-    Ok(None)
+/// blind second reviewer agreed with), drawn for the dashboard from the QA store's counts,
+/// which run since QA began (not by the chosen range). `None` before any second review.
+async fn qa_agreement(state: &AppState) -> Result<Option<String>, WebError> {
+    let qa = state.store.qa_agreement().await?;
+    let bars = |of: &[takedown_review::qa::Agreement]| -> Vec<LinkBar> {
+        of.iter()
+            .filter_map(|a| {
+                let rate = a.rate()?;
+                Some(LinkBar {
+                    label: a.key.clone(),
+                    value: rate,
+                    text: format!("{:.1} % of {} reviewed", rate * 100.0, a.reviewed),
+                    class: qa_class(rate),
+                    href: None,
+                    target: None,
+                })
+            })
+            .collect()
+    };
+    let (moderators, lists) = (bars(&qa.moderators), bars(&qa.lists));
+    if moderators.is_empty() && lists.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(format!(
+        "{}{}",
+        link_bars(
+            "QA agreement per moderator (all time)",
+            &moderators,
+            Some(1.0)
+        ),
+        link_bars("QA agreement per list (all time)", &lists, Some(1.0))
+    )))
+}
+
+/// The colour of an agreement rate: at least 90 % fine, at least 75 % worth a look, below
+/// that a problem.
+fn qa_class(rate: f64) -> &'static str {
+    if rate >= 0.9 {
+        "ok"
+    } else if rate >= 0.75 {
+        "warn"
+    } else {
+        "critical"
+    }
 }
 
 async fn sla(
@@ -487,7 +527,7 @@ async fn sla(
         by_moderator: link_bars("Median handling time per moderator", &moderator_bars, None),
         precision: link_bars("Precision per list", &precision_bars, Some(1.0)),
         precision_rows,
-        qa_agreement: qa_agreement(&state, range).await?,
+        qa_agreement: qa_agreement(&state).await?,
         scanned: scan.read,
         complete: scan.complete,
         taken_at: snap
@@ -504,6 +544,16 @@ async fn sla(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn qa_rates_are_coloured_at_ninety_and_seventy_five_percent() {
+        assert_eq!(qa_class(1.0), "ok");
+        assert_eq!(qa_class(0.9), "ok");
+        assert_eq!(qa_class(0.89), "warn");
+        assert_eq!(qa_class(0.75), "warn");
+        assert_eq!(qa_class(0.74), "critical");
+        assert_eq!(qa_class(0.0), "critical");
+    }
 
     fn entry(action: &str, subject: &str, actor: &str, at: i64, after: &str) -> AuditEntry {
         AuditEntry {
@@ -591,6 +641,7 @@ mod tests {
             due_at: left_min.map(|m| now + Duration::minutes(m)),
             period: Duration::hours(period_h),
             breached: false,
+            queue: None,
         };
         // 40 min left of a 1 h order is green, as in the queue (the old chart drew every
         // order under an hour red); 20 min amber; 10 min red; none left breached.

@@ -22,9 +22,13 @@
 //! (account management, the password change), `view`
 //! (formatting, defanging, the SVG chart), `media` (what the page shows of a case's evidence,
 //! reveal grants), `evidence` (the preview, reveal and original routes), `reports` (the
-//! reports page: figures, downloads and the statements outbox, from `takedown-reports`).
+//! reports page: figures, downloads and the statements outbox, from `takedown-reports`),
+//! `queues` (the admin's queues and routing rules, the per-queue access check on every case
+//! page), `appeals` (complaints: the contested decision beside the explanation, outcomes),
+//! `qa` (blind second reviews and agreement rates).
 
 mod accounts;
+mod appeals;
 mod audit_browser;
 pub mod auth;
 mod case;
@@ -38,7 +42,9 @@ mod login_guard;
 mod media;
 mod ops;
 mod post_text;
+mod qa;
 mod queue;
+mod queues;
 mod reports;
 mod snapshot;
 mod state;
@@ -83,8 +89,15 @@ pub fn router(store: ReviewStore, cfg: WebConfig) -> Router {
         .merge(list_browser::routes())
         .merge(accounts::routes())
         .merge(reports::routes())
+        .merge(queues::routes())
+        .merge(appeals::routes())
+        .merge(qa::routes())
         .merge(view::static_routes())
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            queues::case_guard,
+        ))
         .layer(axum::middleware::from_fn(guard))
         .with_state(state)
 }

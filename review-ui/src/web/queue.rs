@@ -181,7 +181,8 @@ async fn queue_page(
     q: &HashMap<String, String>,
 ) -> Result<QueuePage, WebError> {
     let store = &state.store;
-    let filter = Filter::from_query(q);
+    let mut filter = Filter::from_query(q);
+    filter.access = super::queues::restricted(state, session).await?;
     let snap = state.snapshot.get(store).await?;
     let (queued, senior, claimed, _) = store.counts().await?;
     let mine = q.contains_key("mine");
@@ -259,6 +260,7 @@ async fn queue_page(
             facet("jurisdiction", "Jurisdiction", &filter.jurisdiction),
             facet("status", "Status", &filter.status),
             urgency_facet(&snap, &filter, now),
+            facet("queue", "Queue", &filter.queue),
         ],
         queued,
         senior,
@@ -398,11 +400,16 @@ async fn claim_next(
 ) -> Result<Response, WebError> {
     session.require(DECIDERS)?;
     session.check_csrf(field(&form_pairs(&body), "csrf"))?;
-    let senior = matches!(session.role, Role::SeniorModerator | Role::Admin);
-    Ok(match state.store.claim_next(&session.name, senior).await? {
-        Some(id) => Redirect::to(&format!("/cases/{id}")).into_response(),
-        None => Redirect::to("/queue?empty=1").into_response(),
-    })
+    Ok(
+        match state
+            .store
+            .claim_next_as(&session.name, session.role)
+            .await?
+        {
+            Some(id) => Redirect::to(&format!("/cases/{id}")).into_response(),
+            None => Redirect::to("/queue?empty=1").into_response(),
+        },
+    )
 }
 
 async fn claim_one(
@@ -462,8 +469,10 @@ async fn skip(
     if view.holder.as_deref() != Some(session.name.as_str()) {
         return Err(WebError::BadRequest("you do not hold this case".into()));
     }
-    let senior = matches!(session.role, Role::SeniorModerator | Role::Admin);
-    let next = state.store.claim_next(&session.name, senior).await?;
+    let next = state
+        .store
+        .claim_next_as(&session.name, session.role)
+        .await?;
     handed_over(
         state
             .ops

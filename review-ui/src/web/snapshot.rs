@@ -51,6 +51,8 @@ pub(crate) struct Row {
     /// The SLA period of its clock (with `due_at`, the urgency the queue colours it by).
     pub period: time::Duration,
     pub breached: bool,
+    /// The named queue it was routed to (`None` before routing).
+    pub queue: Option<String>,
 }
 
 /// The open cases at one moment, in queue order, with counts by facet.
@@ -170,6 +172,12 @@ impl Row {
         if let Some(j) = &self.jurisdiction {
             f("jurisdiction", j);
         }
+        f(
+            "queue",
+            self.queue
+                .as_deref()
+                .unwrap_or(takedown_review::routing::GENERAL),
+        );
     }
 }
 
@@ -230,7 +238,7 @@ pub(crate) async fn build(store: &ReviewStore) -> Result<Snapshot, StoreError> {
         for (id, _) in chunk {
             pipe.cmd("HMGET")
                 .arg(store.key(&format!("case:{id}")))
-                .arg(&["doc", "score", "breached_at"][..])
+                .arg(&["doc", "score", "breached_at", "route"][..])
                 .lrange(store.key(&format!("case:{id}:matches")), 0, -1);
         }
         let replies: Vec<redis::Value> = pipe.query_async(&mut conn).await?;
@@ -284,8 +292,8 @@ pub(crate) async fn stream_position(store: &ReviewStore) -> Result<String, Store
         .map_or_else(|| "0-0".to_string(), |e| e.id.clone()))
 }
 
-/// A case's row from its `doc`, `score` and `breached_at` fields and its matches (`None`
-/// when it is not open).
+/// A case's row from its `doc`, `score`, `breached_at` and `route` fields and its matches
+/// (`None` when it is not open).
 pub(crate) fn row(
     id: &str,
     status: Status,
@@ -328,6 +336,7 @@ pub(crate) fn row(
         due_at: case.sla.due_at(),
         period: case.sla.period,
         breached,
+        queue: fields.get(3).cloned().flatten(),
         lists,
         labels,
     }))
@@ -345,6 +354,14 @@ pub(crate) struct Filter {
     /// dashboard's bars link here), judged by the queue at the time of the request
     /// (`view::urgency_of`), so [`Filter::matches`] leaves it out.
     pub urgency: String,
+    /// A named queue (`queue=`).
+    pub queue: String,
+    /// The routing and the viewer's role when the role does not see every queue: rows of
+    /// the other queues are never shown.
+    pub access: Option<(
+        takedown_review::routing::RoutingConfig,
+        takedown_review::model::Role,
+    )>,
 }
 
 impl Filter {
@@ -357,6 +374,8 @@ impl Filter {
             label: get("label"),
             jurisdiction: get("jurisdiction"),
             status: get("status"),
+            queue: get("queue"),
+            access: None,
         }
     }
 
@@ -368,6 +387,8 @@ impl Filter {
             && self.label.is_empty()
             && self.jurisdiction.is_empty()
             && self.urgency.is_empty()
+            && self.queue.is_empty()
+            && self.access.is_none()
             && matches!(self.status.as_str(), "" | "open")
     }
 
@@ -380,6 +401,7 @@ impl Filter {
             ("list", &self.list),
             ("label", &self.label),
             ("jurisdiction", &self.jurisdiction),
+            ("queue", &self.queue),
         ] {
             if !value.is_empty() {
                 out.push((facet, value.as_str()));
@@ -397,6 +419,16 @@ impl Filter {
             && (self.label.is_empty() || r.labels.contains(&self.label))
             && (self.jurisdiction.is_empty()
                 || r.jurisdiction.as_deref() == Some(self.jurisdiction.as_str()))
+            && (self.queue.is_empty()
+                || r.queue
+                    .as_deref()
+                    .unwrap_or(takedown_review::routing::GENERAL)
+                    == self.queue)
+            && self.access.as_ref().is_none_or(|(config, role)| {
+                config.may_see(r.queue.as_deref(), *role)
+                    || (r.status == Status::Escalated
+                        && *role == takedown_review::model::Role::SeniorModerator)
+            })
             && match self.status.as_str() {
                 "" | "open" => r.status != Status::Claimed,
                 "all" => true,
@@ -422,6 +454,7 @@ mod tests {
             due_at: None,
             period: time::Duration::hours(1),
             breached,
+            queue: None,
         }
     }
 

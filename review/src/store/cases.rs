@@ -23,15 +23,17 @@ use time::OffsetDateTime;
 /// Creates a case unless it exists.
 ///
 /// KEYS: audit, seq, case, queue, deadlines. ARGV: case id, now, doc, state, score, audit
-/// `after`, actor, then deadline (member, score) pairs.
+/// `after`, actor, named queue (`store/queues.rs`), who may not decide it, then deadline
+/// (member, score) pairs.
 static CREATE_CASE: LazyLock<redis::Script> = LazyLock::new(|| {
     with_prelude(
         r#"
 if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
 redis.call('HSET', KEYS[3], 'doc', ARGV[3], 'ver', 1, 'state', ARGV[4], 'score', ARGV[5],
-  'queue', KEYS[4], 'esc', 0)
+  'queue', KEYS[4], 'esc', 0, 'route', ARGV[8])
+if ARGV[9] ~= '' then redis.call('HSET', KEYS[3], 'not_by', ARGV[9]) end
 if ARGV[4] == 'open' then redis.call('ZADD', KEYS[4], ARGV[5], ARGV[1]) end
-for i = 8, #ARGV, 2 do redis.call('ZADD', KEYS[5], ARGV[i + 1], ARGV[i]) end
+for i = 10, #ARGV, 2 do redis.call('ZADD', KEYS[5], ARGV[i + 1], ARGV[i]) end
 audit(ARGV[1], ARGV[7], ARGV[2], 'case.created', '{}', ARGV[6], '')
 return 1
 "#,
@@ -48,8 +50,8 @@ return 1
 ///
 /// KEYS: audit, seq, case, match index, match list, queue, deadlines, cluster set, case's
 /// entry set, post text, evidence retention. ARGV: case id, match id, match JSON, now,
-/// new-case doc, score, entry key, audit `after`, post text JSON or '', then deadline
-/// (member, score) pairs.
+/// new-case doc, score, entry key, audit `after`, post text JSON or '', the new case's named
+/// queue (`store/queues.rs`), then deadline (member, score) pairs.
 static ADD_MATCH: LazyLock<redis::Script> = LazyLock::new(|| {
     with_prelude(
         r#"
@@ -71,39 +73,11 @@ if redis.call('EXISTS', KEYS[3]) == 1 then
   return 1
 end
 redis.call('HSET', KEYS[3], 'doc', ARGV[5], 'ver', 1, 'state', 'open', 'score', ARGV[6],
-  'queue', KEYS[6], 'esc', 0)
+  'queue', KEYS[6], 'esc', 0, 'route', ARGV[10])
 redis.call('ZADD', KEYS[6], ARGV[6], ARGV[1])
-for i = 10, #ARGV, 2 do redis.call('ZADD', KEYS[7], ARGV[i + 1], ARGV[i]) end
+for i = 11, #ARGV, 2 do redis.call('ZADD', KEYS[7], ARGV[i + 1], ARGV[i]) end
 audit(ARGV[1], 'matcher', ARGV[4], 'case.created', '{}', ARGV[8], '')
 return 2
-"#,
-    )
-});
-
-/// Claims the first case of the first non-empty queue, after returning expired leases.
-///
-/// KEYS: audit, seq, leases, queue… ARGV: now, lease end, actor, key prefix, reap limit.
-/// Returns `{id}` or `{}`.
-static CLAIM: LazyLock<redis::Script> = LazyLock::new(|| {
-    with_prelude(
-        r#"
-reap(KEYS[3], ARGV[4], ARGV[1], tonumber(ARGV[5]))
-for i = 4, #KEYS do
-  local top = redis.call('ZRANGE', KEYS[i], 0, 0)
-  if #top > 0 then
-    local id = top[1]
-    local ck = ARGV[4] .. ':case:' .. id
-    redis.call('ZREM', KEYS[i], id)
-    redis.call('HSET', ck, 'holder', ARGV[3], 'lease_until', ARGV[2])
-    redis.call('HSETNX', ck, 'first_claimed_at', ARGV[1])
-    redis.call('HINCRBY', ck, 'ver', 1)
-    redis.call('ZADD', KEYS[3], ARGV[2], id)
-    audit(id, ARGV[3], ARGV[1], 'case.claimed', '{}',
-      cjson.encode({holder = ARGV[3], lease_until = tonumber(ARGV[2])}), '')
-    return {id}
-  end
-end
-return {}
 "#,
     )
 });
@@ -252,6 +226,7 @@ impl ReviewStore {
             video: m.video.clone(),
         };
         let entry_key = format!("{}/{}", m.list_id, m.entry);
+        let route = self.route_new(&case, std::slice::from_ref(&record)).await?;
         let [audit, seq] = self.audit_keys();
         let mut inv = ADD_MATCH.prepare_invoke();
         inv.key(audit)
@@ -272,11 +247,12 @@ impl ReviewStore {
             .arg(serde_json::to_string(&case)?)
             .arg(queue_score(r, received))
             .arg(&entry_key)
-            .arg(summary(&case))
+            .arg(route.audit_after(&summary(&case)))
             .arg(match &m.post_text {
                 Some(t) => serde_json::to_string(t)?,
                 None => String::new(),
-            });
+            })
+            .arg(&route.queue);
         for e in case.sla.events() {
             inv.arg(deadline_member(&case_id, &e)).arg(ms(e.at));
         }
@@ -297,6 +273,7 @@ impl ReviewStore {
     /// Stores a new case (orders, notices, complaints) unless one with its id exists.
     /// Returns whether it was created. Suspended cases enter no queue and set no deadline.
     pub async fn create_case(&self, case: &Case, actor: &str) -> Result<bool, StoreError> {
+        let route = self.route_new(case, &[]).await?;
         let [audit, seq] = self.audit_keys();
         let mut inv = CREATE_CASE.prepare_invoke();
         inv.key(audit)
@@ -309,8 +286,10 @@ impl ReviewStore {
             .arg(serde_json::to_string(case)?)
             .arg(case.state.as_str())
             .arg(queue_score(case.rank, case.sla.received_at))
-            .arg(summary(case))
-            .arg(actor);
+            .arg(route.audit_after(&summary(case)))
+            .arg(actor)
+            .arg(&route.queue)
+            .arg(&route.not_by);
         if case.state == CaseState::Open {
             for e in case.sla.events() {
                 inv.arg(deadline_member(&case.id, &e)).arg(ms(e.at));
@@ -322,27 +301,15 @@ impl ReviewStore {
     }
 
     /// Claims the next case in priority order for `actor`, with a lease. Senior moderators
-    /// take escalated cases first. Returns `None` when the queues are empty.
+    /// take escalated cases first. Returns `None` when the queues are empty. Every queue is
+    /// open to the caller (see [`ReviewStore::claim_next_as`] for claims by role); only a
+    /// complaint against `actor`'s own decision is passed over.
     pub async fn claim_next(
         &self,
         actor: &str,
         senior: bool,
     ) -> Result<Option<String>, StoreError> {
-        let now = self.clock.now();
-        let [audit, seq] = self.audit_keys();
-        let mut inv = CLAIM.prepare_invoke();
-        inv.key(audit).key(seq).key(self.key("leases"));
-        if senior {
-            inv.key(self.queue_key(true));
-        }
-        inv.key(self.queue_key(false));
-        inv.arg(ms(now))
-            .arg(ms(now + self.opts.lease))
-            .arg(actor)
-            .arg(&self.opts.prefix)
-            .arg(100);
-        let got: Vec<String> = inv.invoke_async(&mut self.conn.clone()).await?;
-        Ok(got.into_iter().next())
+        self.claim_routed(actor, senior, None).await
     }
 
     /// Returns expired leases to their queues (the sweeper calls this; claims do it too).
@@ -377,6 +344,7 @@ impl ReviewStore {
                 return Err(StoreError::State("only open cases can be decided"));
             }
             input.validate(case)?;
+            self.check_appeal_decider(case, actor).await?;
             let matches = match matched {
                 true => self.ledger_matches(case_id).await?,
                 false => vec![],
@@ -536,6 +504,11 @@ impl ReviewStore {
                 )
                 .await?
             {
+                if input.outcome.is_final() {
+                    let seq = case.history.len() + case.decision.is_some() as usize;
+                    self.qa_after_decision(case_id, seq, actor, &input.outcome)
+                        .await;
+                }
                 return Ok(Decided {
                     case_id: case_id.to_string(),
                     action,

@@ -155,6 +155,8 @@ pub struct ReviewStore {
     pub(crate) conn: MultiplexedConnection,
     pub(crate) opts: Arc<StoreOptions>,
     pub(crate) clock: Arc<dyn Clock>,
+    /// The seed of the QA draw (`qa.rs`): random per process unless a test sets it.
+    pub(crate) qa_seed: u64,
 }
 
 /// A case as read, with the fields Redis keeps beside the document.
@@ -231,7 +233,14 @@ impl ReviewStore {
             conn,
             opts: Arc::new(opts),
             clock,
+            qa_seed: rand::random(),
         })
+    }
+
+    /// The same store drawing QA samples under `seed` (tests inject theirs).
+    pub fn with_qa_seed(mut self, seed: u64) -> Self {
+        self.qa_seed = seed;
+        self
     }
 
     /// The injected clock.

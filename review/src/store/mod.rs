@@ -14,8 +14,13 @@
 //! - [`flaggers`]: the trusted-flagger registry;
 //! - [`ledger`]: the report ledger's hooks (events for transparency reports);
 //! - [`tokens`]: API tokens (stored hashed), their names and revocation;
-//! - [`evidence`]: each case's captured evidence, the capture queue and retention schedule.
+//! - [`evidence`]: each case's captured evidence, the capture queue and retention schedule;
+//! - [`queues`]: named queues: the routing configuration, each case's queue, claims and
+//!   access by role;
+//! - [`appeals`]: complaints as appeals: who may not decide them, what their page shows;
+//! - [`qa`]: QA second reviews: the draw after a decision, the tasks, agreement rates.
 
+pub mod appeals;
 pub mod cases;
 pub mod evidence;
 pub mod feedback;
@@ -25,6 +30,8 @@ pub mod holds;
 pub mod intake;
 pub mod ledger;
 pub mod outbox;
+pub mod qa;
+pub mod queues;
 pub mod tokens;
 
 pub use cases::{Decided, MatchOutcome};

@@ -46,9 +46,13 @@ fn decision(outcome: Outcome, grounds: Vec<Ground>, tos: &[&str], why: &str) -> 
 }
 
 async fn claim_and_decide(s: &ReviewStore, expect: &str, d: DecisionInput) {
-    let got = s.claim_next("mod1", false).await.unwrap().unwrap();
+    claim_and_decide_as(s, "mod1", expect, d).await;
+}
+
+async fn claim_and_decide_as(s: &ReviewStore, who: &str, expect: &str, d: DecisionInput) {
+    let got = s.claim_next(who, false).await.unwrap().unwrap();
     assert_eq!(got, expect, "queue order");
-    s.decide(&got, "mod1", &d).await.unwrap();
+    s.decide(&got, who, &d).await.unwrap();
 }
 
 /// Cells of a written CSV: (row key joined by '|', column header) → value.
@@ -201,8 +205,10 @@ async fn a_seeded_month_reports_exactly_after_the_cases_are_purged() {
         .await
         .unwrap();
     clock.set(T0 + Duration::hours(8));
-    claim_and_decide(
+    // Not by mod1, who took the contested decision.
+    claim_and_decide_as(
         &s,
+        "mod2",
         &k.case_id,
         decision(Outcome::Restore, vec![], &[], "satire"),
     )
