@@ -175,6 +175,10 @@ async fn my_claims(state: &AppState, name: &str) -> Result<Vec<(String, i64)>, W
         .collect())
 }
 
+/// A restricted viewer's unfiltered queue is read live while at most this many open cases
+/// are hidden from it (beyond, the index's filter pass is cheaper than over-reading).
+const MAX_HIDDEN_LIVE: usize = 5_000;
+
 async fn queue_page(
     state: &AppState,
     session: &Session,
@@ -184,7 +188,20 @@ async fn queue_page(
     let mut filter = Filter::from_query(q);
     filter.access = super::queues::restricted(state, session).await?;
     let snap = state.snapshot.get(store).await?;
-    let (queued, senior, claimed, _) = store.counts().await?;
+    // The cases of queues the viewer's role may not see: out of the rows and every count.
+    let hidden = snap.hidden(&filter);
+    if hidden.is_empty() {
+        filter.access = None;
+    }
+    let (mut queued, mut senior, mut claimed, _) = store.counts().await?;
+    for r in &hidden {
+        let n = match r.status {
+            Status::Queued => &mut queued,
+            Status::Escalated => &mut senior,
+            Status::Claimed => &mut claimed,
+        };
+        *n = n.saturating_sub(1);
+    }
     let mine = q.contains_key("mine");
     let claims = my_claims(state, &session.name).await?;
     let (ids, matching): (Vec<(String, Status)>, usize) = if mine {
@@ -208,16 +225,27 @@ async fn queue_page(
                 .collect(),
             failed.len(),
         )
-    } else if filter.is_live() {
+    } else if filter.is_live_for_all() && hidden.len() <= MAX_HIDDEN_LIVE {
+        // The live sorted sets, read far enough to fill a page past the hidden cases; a
+        // restricted viewer does not see a case the index has not read yet (its queue is
+        // not known for a moment).
+        let fetch = (PAGE + hidden.len()) as isize - 1;
         let (main, sen): (Scored, Scored) = redis::pipe()
-            .zrange_withscores(store.key("queue"), 0, PAGE as isize - 1)
-            .zrange_withscores(store.key("queue:senior"), 0, PAGE as isize - 1)
+            .zrange_withscores(store.key("queue"), 0, fetch)
+            .zrange_withscores(store.key("queue:senior"), 0, fetch)
             .query_async(&mut store.connection())
             .await?;
+        let hidden_ids: std::collections::HashSet<&str> =
+            hidden.iter().map(|r| r.id.as_str()).collect();
+        let restricted = filter.access.is_some();
+        let shown = |id: &String| {
+            !hidden_ids.contains(id.as_str()) && (!restricted || snap.row(id).is_some())
+        };
         let mut all: Vec<(String, f64, Status)> = main
             .into_iter()
             .map(|(id, s)| (id, s, Status::Queued))
             .chain(sen.into_iter().map(|(id, s)| (id, s, Status::Escalated)))
+            .filter(|(id, ..)| shown(id))
             .collect();
         all.sort_by(|a, b| a.1.total_cmp(&b.1));
         all.truncate(PAGE);
@@ -235,7 +263,17 @@ async fn queue_page(
     };
     let now = store.clock().now();
     let rows = live_rows(state, &ids, now).await?;
-    let facets = snap.facets();
+    let mut facets = snap.facets().clone();
+    for r in &hidden {
+        r.count(&mut |facet, value| {
+            if let Some(n) = facets.get_mut(facet).and_then(|m| m.get_mut(value)) {
+                *n = n.saturating_sub(1);
+            }
+        });
+    }
+    for values in facets.values_mut() {
+        values.retain(|_, n| *n > 0);
+    }
     let facet = |name: &'static str, title: &'static str, selected: &String| {
         let values = facets
             .get(name)
@@ -243,7 +281,11 @@ async fn queue_page(
             .unwrap_or_default();
         (name, title, selected.clone(), values)
     };
-    let breached = snap.breached_at(now) as u64;
+    let breached = snap.breached_at(now).saturating_sub(
+        (hidden.iter())
+            .filter(|r| r.breached || r.due_at.is_some_and(|d| d <= now))
+            .count(),
+    ) as u64;
     Ok(QueuePage {
         chrome: Chrome::of(session, state),
         rows,
@@ -298,7 +340,7 @@ fn urgency_facet(snap: &super::changes::View, filter: &Filter, now: time::Offset
         .iter()
         .map(|u| (u.to_string(), 0))
         .collect();
-    for r in snap.rows() {
+    for r in snap.rows().filter(|r| filter.visible(r)) {
         let u = urgency_of(r, now);
         if let Some(c) = counts.iter_mut().find(|(k, _)| k == u) {
             c.1 += 1;

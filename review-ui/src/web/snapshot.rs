@@ -413,6 +413,25 @@ impl Filter {
         out
     }
 
+    /// Whether the viewer's role may see `r` (its queue's roles; escalated cases are every
+    /// senior's).
+    pub fn visible(&self, r: &Row) -> bool {
+        self.access.as_ref().is_none_or(|(config, role)| {
+            config.may_see(r.queue.as_deref(), *role)
+                || (r.status == Status::Escalated
+                    && *role == takedown_review::model::Role::SeniorModerator)
+        })
+    }
+
+    /// [`Filter::is_live`] but for the viewer's access.
+    pub fn is_live_for_all(&self) -> bool {
+        Filter {
+            access: None,
+            ..self.clone()
+        }
+        .is_live()
+    }
+
     pub fn matches(&self, r: &Row) -> bool {
         (self.source.is_empty() || r.source == self.source)
             && (self.list.is_empty() || r.lists.contains(&self.list))
@@ -424,11 +443,7 @@ impl Filter {
                     .as_deref()
                     .unwrap_or(takedown_review::routing::GENERAL)
                     == self.queue)
-            && self.access.as_ref().is_none_or(|(config, role)| {
-                config.may_see(r.queue.as_deref(), *role)
-                    || (r.status == Status::Escalated
-                        && *role == takedown_review::model::Role::SeniorModerator)
-            })
+            && self.visible(r)
             && match self.status.as_str() {
                 "" | "open" => r.status != Status::Claimed,
                 "all" => true,

@@ -125,6 +125,25 @@ async fn a_rule_edited_in_the_ui_routes_a_labelled_match_that_a_moderator_never_
     wait_js(&b, ROW_IDS, json!([plain])).await;
     let page = b.js("return document.body.innerHTML").await;
     assert!(!page.as_str().unwrap().contains(&bomb_case));
+    // Nor do the counts or the filters give it away.
+    assert_eq!(b.text("#count-queued").await, "1");
+    let filters = b
+        .js("return Array.from(document.querySelectorAll('option')).map(o => o.value)")
+        .await;
+    let filters: Vec<&str> = filters
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        !filters.contains(&"bomb") && !filters.contains(&"bombs"),
+        "{filters:?}"
+    );
+    // The same with a filter: the index's pass hides it too.
+    b.goto(&format!("{}/queue?list=gifct", app.base)).await;
+    wait_js(&b, ROW_IDS, json!([plain])).await;
+    assert_eq!(b.text("#count-queued").await, "1");
     b.goto(&format!("{}/cases/{bomb_case}", app.base)).await;
     assert_eq!(b.text("h1").await, "Not found");
     assert_eq!(
