@@ -101,6 +101,21 @@ async fn app() -> App {
     }
 }
 
+/// A one-URL removal order with `reference`, as an authority files it.
+fn order_body(reference: &str) -> Vec<u8> {
+    json!({
+        "section_a": {"issuing_member_state": "FR", "issuing_authority": "OCLCTIC",
+            "addressee": "Example Ltd", "contact_point": "tco@example.org",
+            "member_state_of_establishment": "IE", "issued_at": "2026-06-01T11:00:00Z",
+            "reference": reference},
+        "section_b": {"urls": [format!("https://bad.example.org/v/{reference}")],
+            "grounds": ["art2_7_a"], "reasons": "glorification"},
+        "section_c": {"do_not_inform": false}
+    })
+    .to_string()
+    .into_bytes()
+}
+
 fn a_match(post: &str, entry_hex: &str) -> Match {
     let entry = format!("pdq:{entry_hex}");
     Match {

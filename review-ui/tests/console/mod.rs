@@ -34,20 +34,6 @@ async fn api(app: &App) -> String {
     base
 }
 
-fn order_body(reference: &str) -> Vec<u8> {
-    json!({
-        "section_a": {"issuing_member_state": "FR", "issuing_authority": "OCLCTIC",
-            "addressee": "Example Ltd", "contact_point": "tco@example.org",
-            "member_state_of_establishment": "IE", "issued_at": "2026-06-01T11:00:00Z",
-            "reference": reference},
-        "section_b": {"urls": [format!("https://bad.example.org/v/{reference}")],
-            "grounds": ["art2_7_a"], "reasons": "glorification"},
-        "section_c": {"do_not_inform": false}
-    })
-    .to_string()
-    .into_bytes()
-}
-
 /// The case id in a case page's URL (`…/cases/<id>?…`).
 fn case_in(url: &str) -> String {
     let tail = url.split("/cases/").nth(1).expect("a case page");

@@ -36,22 +36,8 @@ async fn queue_rows(b: &Browser) -> Vec<(String, String)> {
         .collect()
 }
 
-fn order(reference: &str) -> Vec<u8> {
-    json!({
-        "section_a": {"issuing_member_state": "FR", "issuing_authority": "OCLCTIC",
-            "addressee": "Example Ltd", "contact_point": "tco@example.org",
-            "member_state_of_establishment": "IE", "issued_at": "2026-06-01T11:00:00Z",
-            "reference": reference},
-        "section_b": {"urls": [format!("https://bad.example.org/v/{reference}")],
-            "grounds": ["art2_7_a"], "reasons": "glorification"},
-        "section_c": {"do_not_inform": false}
-    })
-    .to_string()
-    .into_bytes()
-}
-
 async fn receive(app: &App, reference: &str, received: OffsetDateTime) -> String {
-    let body = order(reference);
+    let body = order_body(reference);
     let parsed = parse_order(&body).unwrap();
     let (record, _) = app
         .store
