@@ -21,6 +21,11 @@
 //! middleware around the router, from the request's arrival to the rendered response) and
 //! the client's (the whole HTTP exchange over loopback, body read).
 //!
+//! Then the live queue (issue 17): `TAKEDOWN_BENCH_LIVE` removal orders (default 20) per view
+//! (unfiltered, and filtered by source through the index) are filed while a client polls
+//! `/queue/live` at the page's interval; the time from filing to the first poll showing the
+//! order is reported against the 1 s target.
+//!
 //! Then the case page (issue 12): 100 of the cases get a pushed 640×480 JPEG in a local
 //! evidence store, and one viewer opens `TAKEDOWN_BENCH_REQUESTS` case pages, each followed by
 //! its preview, while the 100,000 cases stay loaded. Target: the case page's p99 under 150 ms.
