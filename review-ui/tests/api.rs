@@ -701,6 +701,9 @@ async fn http_notices_complaints_annex_ii_embargo_holds_and_case_audit() {
                 .as_str()
                 .unwrap()
         })
+        // A QA draw (5 % of final decisions, seeded per process) may follow the decision;
+        // it is tested in tests/workflow with a fixed share.
+        .filter(|a| *a != "qa.sampled")
         .collect();
     assert_eq!(
         actions,
