@@ -8,7 +8,7 @@ use super::auth::{Session, field, form_pairs};
 use super::chrome::{Chrome, DECIDERS, READERS};
 use super::media;
 use super::ops::Claim;
-use super::post_text::PostTextView;
+use super::post_text::{PostTextView, is_text_rule};
 use super::snapshot::source_name;
 use super::state::{AppState, WebError};
 use super::view::{clock_fields, defang, ms};
@@ -142,45 +142,30 @@ fn error_field(error: &str) -> String {
 }
 
 /// Why a match matched, in words, from its entry's type (the key's prefix).
-fn why_matched(m: &takedown_review::model::MatchRecord, threshold: Option<u32>) -> (String, bool) {
+fn why_matched(m: &takedown_review::model::MatchRecord, threshold: Option<u32>) -> String {
     let kind = m.entry.split_once(':').map_or("", |(k, _)| k);
     let within = threshold.map_or(String::new(), |t| format!(" (the list matches up to {t})"));
     match kind {
-        "url" => (
-            format!(
-                "the post links to the listed URL “{}”",
-                defang(&m.query_hash)
-            ),
-            true,
+        "url" => format!(
+            "the post links to the listed URL “{}”",
+            defang(&m.query_hash)
         ),
-        "url_md5" => (
-            format!(
-                "the MD5 of the post's URL “{}” is listed",
-                defang(&m.query_hash)
-            ),
-            true,
+        "url_md5" => format!(
+            "the MD5 of the post's URL “{}” is listed",
+            defang(&m.query_hash)
         ),
-        "raw_text" => (
-            format!(
-                "the post's text is within 5 % of a listed text: “{}”",
-                m.query_hash
-            ),
-            true,
+        "raw_text" => format!(
+            "the post's text is within 5 % of a listed text: “{}”",
+            m.query_hash
         ),
-        "text_regex" => (format!("the text rule matched “{}”", m.query_hash), true),
-        "md5" | "sha256" => (
-            format!("{} of the media is listed (exact)", kind.to_uppercase()),
-            false,
-        ),
-        "vpdq" => ("the video's frames match a listed video".to_string(), false),
-        "" => (format!("distance {}{within}", m.distance), false),
-        other => (
-            format!(
-                "{} distance {} bits{within}",
-                other.to_uppercase(),
-                m.distance
-            ),
-            false,
+        "text_regex" => format!("the text rule matched “{}”", m.query_hash),
+        "md5" | "sha256" => format!("{} of the media is listed (exact)", kind.to_uppercase()),
+        "vpdq" => "the video's frames match a listed video".to_string(),
+        "" => format!("distance {}{within}", m.distance),
+        other => format!(
+            "{} distance {} bits{within}",
+            other.to_uppercase(),
+            m.distance
         ),
     }
 }
@@ -526,7 +511,8 @@ async fn render_case(
             .iter()
             .map(|m| {
                 let meta = list_meta.get(&m.list_id);
-                let (why, text_rule) = why_matched(m, meta.map(|l| l.threshold));
+                let why = why_matched(m, meta.map(|l| l.threshold));
+                let text_rule = is_text_rule(&m.entry);
                 MatchView {
                     list_name: meta.map(|l| l.name.clone()).unwrap_or_default(),
                     list_source: meta.map(|l| l.source.clone()).unwrap_or_default(),
@@ -552,7 +538,7 @@ async fn render_case(
                 }
             })
             .collect(),
-        cluster_shares: if view.matches.iter().all(|m| why_matched(m, None).1) {
+        cluster_shares: if view.matches.iter().all(|m| is_text_rule(&m.entry)) {
             "the text rule"
         } else {
             "the hash"

@@ -96,11 +96,7 @@ fn corrected_facets(base: &Snapshot, rows: &HashMap<String, Option<Row>>) -> Fac
     let mut facets = base.facets.clone();
     for (id, over) in rows {
         if let Some(old) = base.row(id) {
-            old.count(&mut |facet, value| {
-                if let Some(n) = facets.get_mut(facet).and_then(|m| m.get_mut(value)) {
-                    *n = n.saturating_sub(1);
-                }
-            });
+            uncount(&mut facets, old);
         }
         if let Some(new) = over {
             new.count(&mut |facet, value| {
@@ -112,10 +108,24 @@ fn corrected_facets(base: &Snapshot, rows: &HashMap<String, Option<Row>>) -> Fac
             });
         }
     }
+    drop_zeros(&mut facets);
+    facets
+}
+
+/// Takes `row` out of `facets`' counts.
+fn uncount(facets: &mut Facets, row: &Row) {
+    row.count(&mut |facet, value| {
+        if let Some(n) = facets.get_mut(facet).and_then(|m| m.get_mut(value)) {
+            *n = n.saturating_sub(1);
+        }
+    });
+}
+
+/// Drops the values no case counts under any more.
+fn drop_zeros(facets: &mut Facets) {
     for values in facets.values_mut() {
         values.retain(|_, n| *n > 0);
     }
-    facets
 }
 
 /// What a page reads: a snapshot with the changes since laid over it.
@@ -161,9 +171,10 @@ impl View {
             .map(|(facet, value)| self.base.posting(facet, value))
             .min_by_key(|p| p.len());
         let Some(places) = shortest else {
-            let hits: Vec<&Row> = self.rows().filter(wanted).collect();
-            let n = hits.len();
-            return (hits.into_iter().take(limit).collect(), n);
+            let mut hits = self.rows().filter(wanted);
+            let page: Vec<&Row> = hits.by_ref().take(limit).collect();
+            let n = page.len() + hits.count();
+            return (page, n);
         };
         let hidden = &self.delta.hidden;
         let mut base = places
@@ -239,6 +250,19 @@ impl View {
     /// Counts by facet: the snapshot's, corrected for every changed case.
     pub fn facets(&self) -> &Facets {
         self.delta.facets.as_ref().unwrap_or(&self.base.facets)
+    }
+
+    /// [`View::facets`] without the `hidden` rows (see [`View::hidden`]).
+    pub fn facets_without(&self, hidden: &[&Row]) -> std::borrow::Cow<'_, Facets> {
+        if hidden.is_empty() {
+            return std::borrow::Cow::Borrowed(self.facets());
+        }
+        let mut facets = self.facets().clone();
+        for r in hidden {
+            uncount(&mut facets, r);
+        }
+        drop_zeros(&mut facets);
+        std::borrow::Cow::Owned(facets)
     }
 
     /// Open cases whose deadline has passed at `now` (what the rows' countdowns show): the

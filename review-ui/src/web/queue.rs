@@ -190,6 +190,9 @@ async fn queue_page(
     let snap = state.snapshot.get(store).await?;
     // The cases of queues the viewer's role may not see: out of the rows and every count.
     let hidden = snap.hidden(&filter);
+    // A case the index has not read yet may be in a hidden queue: a restricted viewer's live
+    // list leaves such cases out for the moment it takes.
+    let restricted = filter.access.is_some();
     if hidden.is_empty() {
         filter.access = None;
     }
@@ -225,10 +228,8 @@ async fn queue_page(
                 .collect(),
             failed.len(),
         )
-    } else if filter.is_live_for_all() && hidden.len() <= MAX_HIDDEN_LIVE {
-        // The live sorted sets, read far enough to fill a page past the hidden cases; a
-        // restricted viewer does not see a case the index has not read yet (its queue is
-        // not known for a moment).
+    } else if filter.is_live() && hidden.len() <= MAX_HIDDEN_LIVE {
+        // The live sorted sets, read far enough to fill a page past the hidden cases.
         let fetch = (PAGE + hidden.len()) as isize - 1;
         let (main, sen): (Scored, Scored) = redis::pipe()
             .zrange_withscores(store.key("queue"), 0, fetch)
@@ -237,7 +238,6 @@ async fn queue_page(
             .await?;
         let hidden_ids: std::collections::HashSet<&str> =
             hidden.iter().map(|r| r.id.as_str()).collect();
-        let restricted = filter.access.is_some();
         let shown = |id: &String| {
             !hidden_ids.contains(id.as_str()) && (!restricted || snap.row(id).is_some())
         };
@@ -263,17 +263,7 @@ async fn queue_page(
     };
     let now = store.clock().now();
     let rows = live_rows(state, &ids, now).await?;
-    let mut facets = snap.facets().clone();
-    for r in &hidden {
-        r.count(&mut |facet, value| {
-            if let Some(n) = facets.get_mut(facet).and_then(|m| m.get_mut(value)) {
-                *n = n.saturating_sub(1);
-            }
-        });
-    }
-    for values in facets.values_mut() {
-        values.retain(|_, n| *n > 0);
-    }
+    let facets = snap.facets_without(&hidden);
     let facet = |name: &'static str, title: &'static str, selected: &String| {
         let values = facets
             .get(name)

@@ -73,7 +73,7 @@ pub(crate) struct Snapshot {
     pub facets: BTreeMap<&'static str, BTreeMap<String, u64>>,
     /// (Facet, value) → the places in `rows` of the rows counted under it, in queue order:
     /// a filter walks the shortest of its lists instead of every open case.
-    postings: HashMap<(&'static str, String), Vec<u32>>,
+    postings: HashMap<&'static str, HashMap<String, Vec<u32>>>,
     /// The audit stream's position when the build began: changes after it are read live.
     pub position: String,
 }
@@ -87,7 +87,7 @@ impl Snapshot {
         build_time: Duration,
     ) -> Snapshot {
         let mut facets: BTreeMap<&'static str, BTreeMap<String, u64>> = BTreeMap::new();
-        let mut postings: HashMap<(&'static str, String), Vec<u32>> = HashMap::new();
+        let mut postings: HashMap<&'static str, HashMap<String, Vec<u32>>> = HashMap::new();
         for (i, r) in rows.iter().enumerate() {
             r.count(&mut |facet, value| {
                 *facets
@@ -96,7 +96,9 @@ impl Snapshot {
                     .entry(value.to_string())
                     .or_default() += 1;
                 postings
-                    .entry((facet, value.to_string()))
+                    .entry(facet)
+                    .or_default()
+                    .entry(value.to_string())
                     .or_default()
                     .push(i as u32);
             });
@@ -127,9 +129,9 @@ impl Snapshot {
 
     /// The places in `rows` of the rows counted under `facet` = `value`, in queue order.
     pub fn posting(&self, facet: &'static str, value: &str) -> &[u32] {
-        // The key owns its value; a miss costs one small allocation.
         self.postings
-            .get(&(facet, value.to_string()))
+            .get(facet)
+            .and_then(|values| values.get(value))
             .map_or(&[], Vec::as_slice)
     }
 
@@ -380,7 +382,8 @@ impl Filter {
     }
 
     /// Whether only the status (queued or claimed, or nothing) is chosen: then the live
-    /// sorted sets answer without the snapshot.
+    /// sorted sets answer without the snapshot (the queue page takes out what the viewer's
+    /// access hides).
     pub fn is_live(&self) -> bool {
         self.source.is_empty()
             && self.list.is_empty()
@@ -388,7 +391,6 @@ impl Filter {
             && self.jurisdiction.is_empty()
             && self.urgency.is_empty()
             && self.queue.is_empty()
-            && self.access.is_none()
             && matches!(self.status.as_str(), "" | "open")
     }
 
@@ -421,15 +423,6 @@ impl Filter {
                 || (r.status == Status::Escalated
                     && *role == takedown_review::model::Role::SeniorModerator)
         })
-    }
-
-    /// [`Filter::is_live`] but for the viewer's access.
-    pub fn is_live_for_all(&self) -> bool {
-        Filter {
-            access: None,
-            ..self.clone()
-        }
-        .is_live()
     }
 
     pub fn matches(&self, r: &Row) -> bool {
