@@ -3,7 +3,8 @@
 //!
 //! Hashing: a 60 s 640×480 H.264 video (FFmpeg's `testsrc2`, generated once into a temp dir)
 //! hashed at one hash a second with one decoder thread, timed as wall-clock and as CPU time of
-//! this process and its children (the decoder); with `TAKEDOWN_VPDQ_REFERENCE_PYTHON` (see
+//! this process and its children (the decoder), as shipped (unsampled non-reference pictures
+//! left out) and decoding every frame as the reference does; with `TAKEDOWN_VPDQ_REFERENCE_PYTHON` (see
 //! `scripts/vpdq-reference-venv`) the PyPI `vpdq` binding of Meta's C++ hashes the same file
 //! in the same run. Matching: an index of `--videos` × `--frames` random frame hashes, queried
 //! single-threaded with near-duplicates of listed videos and unrelated videos.
@@ -88,17 +89,33 @@ fn bench_hash(args: &BenchVpdqArgs) -> anyhow::Result<serde_json::Value> {
     let dir = tempfile::tempdir()?;
     let video = dir.path().join("bench-60s-640x480.mp4");
     generate(&video)?;
-    let options = VpdqOptions::default();
     let mut ours = Vec::new();
+    let mut every_frame = Vec::new();
     for _ in 0..args.runs {
-        let (t0, c0) = (Instant::now(), cpu_seconds()?);
-        let hash = takedown_video::hash_file(&video, &options)?;
-        let (wall, cpu) = (t0.elapsed().as_secs_f64(), cpu_seconds()? - c0);
-        eprintln!(
-            "takedown: {wall:.3} s wall, {cpu:.2} s CPU, {} frames",
-            hash.frames.len()
-        );
-        ours.push(serde_json::json!({"wall_s": wall, "cpu_s": cpu, "frames": hash.frames.len()}));
+        for (decode_every_frame, runs) in [(false, &mut ours), (true, &mut every_frame)] {
+            let options = VpdqOptions {
+                decode_every_frame,
+                ..VpdqOptions::default()
+            };
+            let (t0, c0) = (Instant::now(), cpu_seconds()?);
+            let hash = takedown_video::hash_file(&video, &options)?;
+            let (wall, cpu) = (t0.elapsed().as_secs_f64(), cpu_seconds()? - c0);
+            let decoded = match hash.decoding {
+                takedown_video::Decoding::Sparse { decoded, .. } => decoded,
+                takedown_video::Decoding::Every => hash.info.frames.unwrap_or(0),
+            };
+            eprintln!(
+                "takedown{}: {wall:.3} s wall, {cpu:.2} s CPU, {} frames hashed, {decoded} decoded",
+                if decode_every_frame {
+                    " (decoding every frame)"
+                } else {
+                    ""
+                },
+                hash.frames.len()
+            );
+            runs.push(serde_json::json!({"wall_s": wall, "cpu_s": cpu,
+                                         "frames": hash.frames.len(), "decoded": decoded}));
+        }
     }
     // Where the time goes: FFmpeg decoding every frame and nothing else (no filter, no
     // conversion, no output), on one thread.
@@ -158,7 +175,8 @@ fn bench_hash(args: &BenchVpdqArgs) -> anyhow::Result<serde_json::Value> {
         }
     };
     Ok(
-        serde_json::json!({"takedown": ours, "decode_only": decode_only,
+        serde_json::json!({"takedown": ours, "takedown_decoding_every_frame": every_frame,
+                          "decode_only": decode_only,
                           "reference_pypi_vpdq": reference}),
     )
 }

@@ -15,8 +15,9 @@
 
 use crate::error::VideoError;
 use crate::limits::VideoLimits;
-use crate::probe::{self, FORMAT_WHITELIST, VideoInfo};
+use crate::probe::{self, FORMAT_WHITELIST, Packet, VideoInfo};
 use crate::process::{self, Bounds};
+use crate::sparse;
 use std::ffi::OsString;
 use std::io::{ErrorKind, Read};
 use std::path::Path;
@@ -33,6 +34,9 @@ pub struct VpdqOptions {
     pub resize: Option<(u32, u32)>,
     /// Decoder threads in the child process (1: one core per video).
     pub threads: u32,
+    /// Decode every frame, as the reference does, even where leaving out unsampled
+    /// non-reference pictures gives the same hashes for less work (H.264; see [`Decoding`]).
+    pub decode_every_frame: bool,
     /// Caps for hostile files.
     pub limits: VideoLimits,
 }
@@ -43,6 +47,7 @@ impl Default for VpdqOptions {
             seconds_per_hash: 1.0,
             resize: None,
             threads: 1,
+            decode_every_frame: false,
             limits: VideoLimits::default(),
         }
     }
@@ -55,6 +60,8 @@ pub struct VideoHash {
     pub info: VideoInfo,
     /// One entry per hashed frame, in order.
     pub frames: Vec<VpdqFrame>,
+    /// How much of the stream was decoded to get them.
+    pub decoding: Decoding,
 }
 
 /// Every `frame_mod`-th frame is hashed (the reference's `⌊seconds × rate⌋`, at least 1).
@@ -72,7 +79,7 @@ fn file_url(path: &Path) -> Result<OsString, VideoError> {
     Ok(url)
 }
 
-fn input_args(url: &OsString) -> Vec<OsString> {
+pub(crate) fn input_args(url: &OsString) -> Vec<OsString> {
     [
         "-hide_banner",
         "-nostdin",
@@ -89,30 +96,46 @@ fn input_args(url: &OsString) -> Vec<OsString> {
     .collect()
 }
 
-fn probe(url: &OsString, bounds: &Bounds) -> Result<VideoInfo, VideoError> {
+/// Most bytes read of `ffprobe`'s answer without packets, and with them (a packet is about 50
+/// bytes: 216,000 video frames and an audio track stay well under it).
+const PROBE_BYTES: u64 = 1 << 20;
+const LISTING_BYTES: u64 = 48 << 20;
+
+/// `ffprobe`'s facts about the file; with `packets`, also the video stream's packets.
+fn probe(
+    url: &OsString,
+    bounds: &Bounds,
+    packets: bool,
+) -> Result<(VideoInfo, Vec<Packet>), VideoError> {
+    let mut entries = String::from(
+        "stream=index,codec_type,codec_name,width,height,avg_frame_rate,r_frame_rate,nb_frames,\
+         duration:stream_disposition=attached_pic:format=format_name,duration",
+    );
+    if packets {
+        entries.push_str(":packet=stream_index,pts,flags");
+    }
     let mut args = input_args(url);
     args.splice(
         args.len() - 2..args.len() - 2,
-        [
-            "-show_entries",
-            "stream=index,codec_type,width,height,avg_frame_rate,r_frame_rate,nb_frames,\
-             duration:stream_disposition=attached_pic:format=format_name,duration",
-            "-of",
-            "json",
-        ]
-        .map(OsString::from),
+        ["-show_entries", &entries, "-of", "json=c=1"].map(OsString::from),
     );
     args.retain(|a| a != "-nostdin");
+    let cap = if packets { LISTING_BYTES } else { PROBE_BYTES };
     let mut json = Vec::new();
     let finished = process::run("ffprobe", &args, bounds, |out| {
-        out.take(1 << 20).read_to_end(&mut json)?;
+        out.take(cap).read_to_end(&mut json)?;
         Ok(())
     })?;
+    if json.len() as u64 >= cap {
+        return Err(VideoError::DecodeFailed(format!(
+            "ffprobe's description of the file is over {cap} bytes"
+        )));
+    }
     if !finished.status.success() {
         // Not media, a container outside the whitelist, or one too damaged to read.
         return Err(VideoError::DecodeFailed(finished.message()));
     }
-    probe::parse(&String::from_utf8_lossy(&json))
+    probe::parse_with_packets(&String::from_utf8_lossy(&json))
 }
 
 fn check_limits(info: &VideoInfo, limits: &VideoLimits) -> Result<(), VideoError> {
@@ -147,12 +170,14 @@ fn check_limits(info: &VideoInfo, limits: &VideoLimits) -> Result<(), VideoError
 }
 
 /// Checks the file's size, probes it and checks the container's statements against `limits`:
-/// what every decoding run does first. Returns the input URL, the stream and the bounds the
-/// decoder then runs under (the wall-clock deadline counts from here).
+/// what every decoding run does first. Returns the input URL, the stream, its packets when
+/// `packets` asks for them (else none) and the bounds the decoder then runs under (the
+/// wall-clock deadline counts from here).
 pub(crate) fn open(
     path: &Path,
     limits: &VideoLimits,
-) -> Result<(OsString, VideoInfo, Bounds), VideoError> {
+    packets: bool,
+) -> Result<(OsString, VideoInfo, Vec<Packet>, Bounds), VideoError> {
     let bounds = Bounds {
         cpu_seconds: limits.cpu_seconds,
         memory_bytes: limits.memory_bytes,
@@ -166,23 +191,28 @@ pub(crate) fn open(
         });
     }
     let url = file_url(path)?;
-    let info = probe(&url, &bounds)?;
+    let (info, packets) = probe(&url, &bounds, packets)?;
     check_limits(&info, limits)?;
-    Ok((url, info, bounds))
+    if packets.len() as u64 > limits.max_frames {
+        return Err(VideoError::TooManyFrames {
+            limit: limits.max_frames,
+        });
+    }
+    Ok((url, info, packets, bounds))
 }
 
-/// The decoder's arguments: the video stream of `url` through `filter`, one decoder thread
-/// per `threads`, raw `pix_fmt` frames on standard output.
+/// The decoder's arguments: the stream `stream` of `input` (input options ending in `-i URL`)
+/// through the filter `filter` (`-vf GRAPH` or `-filter_script:v FILE`), one decoder thread per
+/// `threads`, raw `pix_fmt` frames on standard output.
 pub(crate) fn decoder_args(
-    url: &OsString,
-    info: &VideoInfo,
+    mut input: Vec<OsString>,
+    stream: usize,
     threads: u32,
-    filter: String,
+    filter: [OsString; 2],
     pix_fmt: &str,
 ) -> Vec<OsString> {
-    let mut args = input_args(url);
-    args.splice(
-        args.len() - 2..args.len() - 2,
+    input.splice(
+        input.len() - 2..input.len() - 2,
         [
             "-threads".into(),
             threads.max(1).to_string(),
@@ -190,70 +220,93 @@ pub(crate) fn decoder_args(
         ]
         .map(OsString::from),
     );
-    args.extend(
+    input.extend(
         [
             "-map".to_string(),
-            format!("0:{}", info.stream_index),
+            format!("0:{stream}"),
             "-an".into(),
             "-sn".into(),
             "-dn".into(),
             "-filter_threads".into(),
             "1".into(),
-            "-vf".into(),
-            filter,
-            "-fps_mode".into(),
-            "passthrough".into(),
-            "-f".into(),
-            "rawvideo".into(),
-            "-pix_fmt".into(),
-            pix_fmt.into(),
-            "pipe:1".into(),
         ]
         .map(OsString::from),
     );
-    args
+    input.extend(filter);
+    input.extend(
+        [
+            "-fps_mode",
+            "passthrough",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            pix_fmt,
+            "pipe:1",
+        ]
+        .map(OsString::from),
+    );
+    input
 }
 
-/// Hashes the video at `path`: one [`VpdqFrame`] per sampled frame.
-pub fn hash_file(path: &Path, options: &VpdqOptions) -> Result<VideoHash, VideoError> {
-    let limits = &options.limits;
-    let (url, info, bounds) = open(path, limits)?;
-    let (width, height) = options
-        .resize
-        .map(|(w, h)| (u64::from(w), u64::from(h)))
-        .unwrap_or((info.width, info.height));
-    let every = frame_mod(options.seconds_per_hash, info.frame_rate);
-    let filter = format!(
-        "select='not(mod(n\\,{every}))',scale={width}:{height}:flags=area+accurate_rnd:in_color_matrix=bt601,\
-         format=rgb24"
-    );
-    let args = decoder_args(&url, &info, options.threads, filter, "rgb24");
-    let frame_bytes = (width * height * 3) as usize;
-    let mut frames = Vec::new();
-    let finished = process::run("ffmpeg", &args, &bounds, |out| {
-        let mut buffer = vec![0u8; frame_bytes];
+/// The conversion every hashed frame goes through: the reference's (see the module comment).
+pub(crate) fn conversion(width: u64, height: u64) -> String {
+    format!("scale={width}:{height}:flags=area+accurate_rnd:in_color_matrix=bt601,format=rgb24")
+}
+
+/// Which frames the decoder decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decoding {
+    /// Every frame, as the reference does.
+    Every,
+    /// Only the sampled frames and the pictures they are predicted from (H.264, the
+    /// module `sparse`): `decoded` of the stream's `of` frames.
+    Sparse {
+        /// Frames decoded.
+        decoded: u64,
+        /// Frames in the stream.
+        of: u64,
+    },
+}
+
+/// Turns the decoder's raw RGB frames into [`VpdqFrame`]s, checking each against the limits.
+pub(crate) struct FrameSink<'a> {
+    pub width: u64,
+    pub height: u64,
+    pub frame_rate: f64,
+    pub limits: &'a VideoLimits,
+}
+
+impl FrameSink<'_> {
+    /// Hashes the frames on `out`, the `k`-th being frame number `numbers[k]`, until the
+    /// stream or the numbers end.
+    pub(crate) fn hash(
+        &self,
+        out: &mut impl Read,
+        numbers: impl Iterator<Item = u64>,
+        frames: &mut Vec<VpdqFrame>,
+    ) -> Result<(), VideoError> {
+        let mut buffer = vec![0u8; (self.width * self.height * 3) as usize];
         let mut hasher = PdqHasher::new();
-        for k in 0u64.. {
+        for frame_number in numbers {
             if !read_frame(out, &mut buffer)? {
-                return Ok(());
+                break;
             }
-            let frame_number = k * every;
-            if frame_number >= limits.max_frames {
+            if frame_number >= self.limits.max_frames {
                 return Err(VideoError::TooManyFrames {
-                    limit: limits.max_frames,
+                    limit: self.limits.max_frames,
                 });
             }
-            let timestamp = VpdqFrame::timestamp_of(frame_number, info.frame_rate);
-            if timestamp > limits.max_duration_secs {
+            let timestamp = VpdqFrame::timestamp_of(frame_number, self.frame_rate);
+            if timestamp > self.limits.max_duration_secs {
                 return Err(VideoError::DurationTooLong {
                     seconds: timestamp,
-                    limit: limits.max_duration_secs,
+                    limit: self.limits.max_duration_secs,
                 });
             }
             let pdq = hasher.hash_pixels(
                 PixelsRef::Rgb(&buffer),
-                width as usize,
-                height as usize,
+                self.width as usize,
+                self.height as usize,
                 PreResize::FullSize,
             );
             frames.push(VpdqFrame {
@@ -264,10 +317,61 @@ pub fn hash_file(path: &Path, options: &VpdqOptions) -> Result<VideoHash, VideoE
             });
         }
         Ok(())
-    })?;
-    if !finished.status.success() {
-        return Err(VideoError::DecodeFailed(finished.message()));
     }
+}
+
+/// Hashes the video at `path`: one [`VpdqFrame`] per sampled frame.
+pub fn hash_file(path: &Path, options: &VpdqOptions) -> Result<VideoHash, VideoError> {
+    let limits = &options.limits;
+    let (url, info, packets, bounds) = open(path, limits, true)?;
+    let (width, height) = options
+        .resize
+        .map(|(w, h)| (u64::from(w), u64::from(h)))
+        .unwrap_or((info.width, info.height));
+    let sink = FrameSink {
+        width,
+        height,
+        frame_rate: info.frame_rate,
+        limits,
+    };
+    let every = frame_mod(options.seconds_per_hash, info.frame_rate);
+    let sparse = if options.decode_every_frame || every == 1 || info.codec != "h264" {
+        None
+    } else {
+        sparse::hash(
+            &url,
+            &info,
+            &packets,
+            every,
+            &sink,
+            options.threads,
+            &bounds,
+        )?
+    };
+    let (frames, decoding) = match sparse {
+        Some(done) => done,
+        None => {
+            let filter = format!(
+                "select='not(mod(n\\,{every}))',{}",
+                conversion(width, height)
+            );
+            let args = decoder_args(
+                input_args(&url),
+                info.stream_index,
+                options.threads,
+                ["-vf".into(), filter.into()],
+                "rgb24",
+            );
+            let mut frames = Vec::new();
+            let finished = process::run("ffmpeg", &args, &bounds, |out| {
+                sink.hash(out, (0u64..).map(|k| k * every), &mut frames)
+            })?;
+            if !finished.status.success() {
+                return Err(VideoError::DecodeFailed(finished.message()));
+            }
+            (frames, Decoding::Every)
+        }
+    };
     if frames.is_empty() {
         return Err(VideoError::DecodeFailed("no frame could be decoded".into()));
     }
@@ -281,7 +385,11 @@ pub fn hash_file(path: &Path, options: &VpdqOptions) -> Result<VideoHash, VideoE
             )));
         }
     }
-    Ok(VideoHash { info, frames })
+    Ok(VideoHash {
+        info,
+        frames,
+        decoding,
+    })
 }
 
 /// Hashes a video held in memory (a fetched post's media): it is written to a private temporary

@@ -9,7 +9,7 @@
 //! sits exactly on a hashed frame and its timestamp is that frame's.
 
 use crate::error::VideoError;
-use crate::hash::{decoder_args, frame_mod, open, read_frame};
+use crate::hash::{decoder_args, frame_mod, input_args, open, read_frame};
 use crate::limits::VideoLimits;
 use crate::process;
 use std::path::Path;
@@ -92,13 +92,19 @@ pub fn fit(width: u64, height: u64, side: u32) -> (u32, u32) {
 /// Decodes the keyframes of the video at `path`.
 pub fn keyframes_file(path: &Path, options: &KeyframeOptions) -> Result<Keyframes, VideoError> {
     let limits = &options.limits;
-    let (url, info, bounds) = open(path, limits)?;
+    let (url, info, _, bounds) = open(path, limits, false)?;
     let interval = interval_for(info.duration, options.min_interval_secs, options.max_frames);
     let every = frame_mod(interval, info.frame_rate);
     let (width, height) = fit(info.width, info.height, options.side);
     let filter =
         format!("select='not(mod(n\\,{every}))',scale={width}:{height}:flags=area,format=gray");
-    let args = decoder_args(&url, &info, 1, filter, "gray");
+    let args = decoder_args(
+        input_args(&url),
+        info.stream_index,
+        1,
+        ["-vf".into(), filter.into()],
+        "gray",
+    );
     let mut frames = Vec::new();
     let finished = process::run("ffmpeg", &args, &bounds, |out| {
         let mut buffer = vec![0u8; width as usize * height as usize];

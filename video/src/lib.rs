@@ -9,6 +9,7 @@
 //! - [`limits`]: the caps and their defaults;
 //! - [`probe`]: what `ffprobe` says about a file (stream, size, frame rate, duration);
 //! - [`hash`]: decoding and hashing, the vPDQ of a file;
+//! - `sparse`: for H.264, decoding only the sampled frames and the pictures they need;
 //! - [`keyframes`]: tiny greyscale frames every few seconds, for the review case's blurred strip;
 //! - [`sniff`]: whether bytes look like a video container, from their content;
 //! - [`error`]: failures and their stable error codes.
@@ -20,8 +21,9 @@ pub mod limits;
 pub mod probe;
 mod process;
 pub mod sniff;
+mod sparse;
 
 pub use error::VideoError;
-pub use hash::{VideoHash, VpdqOptions, hash_bytes, hash_file};
+pub use hash::{Decoding, VideoHash, VpdqOptions, hash_bytes, hash_file};
 pub use limits::VideoLimits;
 pub use probe::VideoInfo;

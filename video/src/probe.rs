@@ -17,6 +17,8 @@ pub const FORMAT_WHITELIST: &str = "mov,matroska,avi,flv,mpegts,mpeg,ogg,asf,h26
 pub struct VideoInfo {
     /// The stream's index in the container.
     pub stream_index: usize,
+    /// The stream's codec, as FFmpeg names it (`h264`, `hevc`, `vp9`, …).
+    pub codec: String,
     /// Frame width in pixels.
     pub width: u64,
     /// Frame height in pixels.
@@ -36,12 +38,32 @@ struct Probe {
     #[serde(default)]
     streams: Vec<Stream>,
     format: Option<Format>,
+    #[serde(default)]
+    packets: Vec<ListedPacket>,
+}
+
+#[derive(Deserialize)]
+struct ListedPacket {
+    stream_index: usize,
+    pts: Option<i64>,
+    #[serde(default)]
+    flags: String,
+}
+
+/// A packet of the video stream as the demuxer reads it (decoding order).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Packet {
+    /// Presentation timestamp, when the container gives one.
+    pub pts: Option<i64>,
+    /// The demuxer's flags (`K` keyframe, `D` to be discarded, `C` corrupt).
+    pub flags: String,
 }
 
 #[derive(Deserialize)]
 struct Stream {
     index: usize,
     codec_type: Option<String>,
+    codec_name: Option<String>,
     width: Option<u64>,
     height: Option<u64>,
     avg_frame_rate: Option<String>,
@@ -81,6 +103,11 @@ fn seconds(text: Option<&str>) -> Option<f64> {
 /// Reads `ffprobe -of json` output. The first video stream that is not a cover picture is the
 /// video.
 pub fn parse(json: &str) -> Result<VideoInfo, VideoError> {
+    parse_with_packets(json).map(|(info, _)| info)
+}
+
+/// Reads `ffprobe -of json` output that also lists packets: the video and its packets.
+pub fn parse_with_packets(json: &str) -> Result<(VideoInfo, Vec<Packet>), VideoError> {
     let probe: Probe = serde_json::from_str(json)
         .map_err(|e| VideoError::DecodeFailed(format!("unreadable ffprobe output: {e}")))?;
     let format = probe
@@ -122,15 +149,27 @@ pub fn parse(json: &str) -> Result<VideoInfo, VideoError> {
             )
         })?;
     let duration = seconds(format.duration.as_deref()).or(seconds(stream.duration.as_deref()));
-    Ok(VideoInfo {
+    let video = stream.index;
+    let packets = probe
+        .packets
+        .into_iter()
+        .filter(|p| p.stream_index == video)
+        .map(|p| Packet {
+            pts: p.pts,
+            flags: p.flags,
+        })
+        .collect();
+    let info = VideoInfo {
         stream_index: stream.index,
+        codec: stream.codec_name.clone().unwrap_or_default(),
         width,
         height,
         frame_rate,
         duration,
         frames: stream.nb_frames.as_deref().and_then(|n| n.parse().ok()),
         format_name: format.format_name.unwrap_or_default(),
-    })
+    };
+    Ok((info, packets))
 }
 
 #[cfg(test)]
@@ -148,16 +187,36 @@ mod tests {
     fn reads_the_first_video_stream() {
         let json = probe(
             r#"{"index": 0, "codec_type": "audio", "avg_frame_rate": "0/0"},
-               {"index": 1, "codec_type": "video", "width": 480, "height": 720,
+               {"index": 1, "codec_type": "video", "codec_name": "h264", "width": 480, "height": 720,
                 "avg_frame_rate": "30000/1001", "r_frame_rate": "30/1", "nb_frames": "564",
                 "disposition": {"attached_pic": 0}}"#,
         );
         let info = parse(&json).unwrap();
         assert_eq!(info.stream_index, 1);
+        assert_eq!(info.codec, "h264");
         assert_eq!((info.width, info.height), (480, 720));
         assert_eq!(info.frame_rate, 30000.0 / 1001.0);
         assert_eq!(info.duration, Some(18.816));
         assert_eq!(info.frames, Some(564));
+    }
+
+    #[test]
+    fn packets_of_the_video_stream_are_kept_in_order() {
+        let json = r#"{"packets": [
+            {"codec_type": "video", "stream_index": 1, "pts": 0, "flags": "K_"},
+            {"codec_type": "audio", "stream_index": 0, "pts": 0, "flags": "K_"},
+            {"codec_type": "video", "stream_index": 1, "pts": 1024, "flags": "__"},
+            {"codec_type": "video", "stream_index": 1, "flags": "__"}],
+          "streams": [{"index": 0, "codec_type": "audio"},
+            {"index": 1, "codec_type": "video", "codec_name": "h264", "width": 8, "height": 8,
+             "avg_frame_rate": "30/1"}],
+          "format": {"format_name": "mov,mp4"}}"#;
+        let (info, packets) = parse_with_packets(json).unwrap();
+        assert_eq!(info.stream_index, 1);
+        let listed: Vec<(Option<i64>, &str)> =
+            packets.iter().map(|p| (p.pts, p.flags.as_str())).collect();
+        assert_eq!(listed, [(Some(0), "K_"), (Some(1024), "__"), (None, "__")]);
+        assert!(parse_with_packets(&probe("")).is_err());
     }
 
     #[test]
