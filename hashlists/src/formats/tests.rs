@@ -102,6 +102,35 @@ fn every_format_round_trips_what_it_can_carry() {
 }
 
 #[test]
+fn vpdq_entries_round_trip_through_every_format_that_names_types() {
+    // Two frames of Meta's reference hashes of a sample video, as a pytx signal string.
+    let value = format!(r#"["{PDQ},100,0.0","{}{},87,1.0"]"#, &PDQ[..60], "ffff");
+    let video = entry(SignalType::Vpdq, &value, &["media_type_video"]);
+    assert_eq!(video.signal_type, SignalType::Vpdq);
+    for format in [Format::Csv, Format::Te, Format::Jsonl] {
+        round_trip(format, std::slice::from_ref(&video));
+    }
+    // Tech Against Terrorism's format carries its own labels and an id per entry.
+    let mut tat = entry(SignalType::Vpdq, &value, &["file_type:video"]);
+    tat.source_id = Some("7".into());
+    round_trip(Format::Tat, &[tat]);
+    // As pytx's CSV dataset output names it, with the string quoted for its commas.
+    let csv = format!(
+        "vpdq,\"{}\",media_type_video\r\n",
+        value.replace('"', "\"\"")
+    );
+    let (ok, bad, _) = read_all(Format::Csv, &csv);
+    assert!(bad.is_empty(), "{bad:?}");
+    assert_eq!(ok[0].entry.signal_type, SignalType::Vpdq);
+    assert_eq!(ok[0].entry.value, video.value);
+    // A broken frame is an error on its line, not an entry.
+    let (ok, bad, _) = read_all(Format::Csv, "vpdq,\"[\"\"abc,100,0.0\"\"]\",x\r\n");
+    assert!(ok.is_empty(), "{ok:?}");
+    assert_eq!(bad.len(), 1);
+    assert!(bad[0].to_string().contains("line 1"), "{}", bad[0]);
+}
+
+#[test]
 fn plain_errors_name_the_line() {
     let text = format!(
         "# comment\npdq {PDQ}\n\nmd5 nothex\ntmk {MD5}\npdq\nmd5 {MD5} extra\nPDQ {}\n",
