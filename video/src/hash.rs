@@ -320,6 +320,20 @@ impl FrameSink<'_> {
     }
 }
 
+impl FrameSink<'_> {
+    /// Hashes one frame per number of `numbers`; `None` when `out` holds fewer frames or more.
+    pub(crate) fn hash_exactly(
+        &self,
+        out: &mut impl Read,
+        numbers: &[u64],
+    ) -> Result<Option<Vec<VpdqFrame>>, VideoError> {
+        let mut frames = Vec::with_capacity(numbers.len());
+        self.hash(out, numbers.iter().copied(), &mut frames)?;
+        let more = read_frame(out, &mut [0u8; 1])?;
+        Ok((frames.len() == numbers.len() && !more).then_some(frames))
+    }
+}
+
 /// Hashes the video at `path`: one [`VpdqFrame`] per sampled frame.
 pub fn hash_file(path: &Path, options: &VpdqOptions) -> Result<VideoHash, VideoError> {
     let limits = &options.limits;
@@ -439,6 +453,87 @@ mod tests {
         assert_eq!(frame_mod(0.0, 30.0), 1);
         assert_eq!(frame_mod(0.01, 30.0), 1);
         assert_eq!(frame_mod(2.5, 24.0), 60);
+    }
+
+    /// `frames` flat grey RGB frames of 64×48 (the last one cut to `cut` bytes, if given).
+    fn raw(frames: usize, cut: Option<usize>) -> Vec<u8> {
+        let mut bytes = vec![128u8; frames * 64 * 48 * 3];
+        if let Some(cut) = cut {
+            bytes.truncate((frames - 1) * 64 * 48 * 3 + cut);
+        }
+        bytes
+    }
+
+    #[test]
+    fn exactly_one_frame_per_number_is_hashed() {
+        let limits = VideoLimits::default();
+        let sink = FrameSink {
+            width: 64,
+            height: 48,
+            frame_rate: 30.0,
+            limits: &limits,
+        };
+        let frames = sink
+            .hash_exactly(&mut &raw(3, None)[..], &[0, 30, 60])
+            .unwrap()
+            .expect("three frames for three numbers");
+        let numbers: Vec<(u64, f64)> = frames
+            .iter()
+            .map(|f| (f.frame_number, f.timestamp))
+            .collect();
+        assert_eq!(numbers, [(0, 0.0), (30, 1.0), (60, 2.0)]);
+        assert_eq!(
+            sink.hash_exactly(&mut &raw(4, None)[..], &[0, 30, 60])
+                .unwrap(),
+            None
+        );
+        assert_eq!(
+            sink.hash_exactly(&mut &raw(2, None)[..], &[0, 30, 60])
+                .unwrap(),
+            None
+        );
+        assert_eq!(
+            sink.hash_exactly(&mut &raw(3, Some(100))[..], &[0, 30, 60])
+                .unwrap_err()
+                .code(),
+            takedown_core::ErrorCode::DecodeFailed,
+            "a frame cut short"
+        );
+    }
+
+    #[test]
+    fn frames_past_the_limits_are_refused_as_they_come() {
+        let limits = VideoLimits {
+            max_frames: 60,
+            max_duration_secs: 1.5,
+            ..VideoLimits::default()
+        };
+        let sink = FrameSink {
+            width: 64,
+            height: 48,
+            frame_rate: 30.0,
+            limits: &limits,
+        };
+        let mut frames = Vec::new();
+        let err = sink
+            .hash(&mut &raw(3, None)[..], [0, 30, 60].into_iter(), &mut frames)
+            .unwrap_err();
+        assert_eq!(err.code(), takedown_core::ErrorCode::TooManyFrames);
+        assert_eq!(frames.len(), 2);
+        let limits = VideoLimits {
+            max_duration_secs: 1.5,
+            ..VideoLimits::default()
+        };
+        let sink = FrameSink {
+            limits: &limits,
+            ..sink
+        };
+        let mut frames = Vec::new();
+        let err = sink
+            .hash(&mut &raw(3, None)[..], [0, 30, 60].into_iter(), &mut frames)
+            .unwrap_err();
+        assert_eq!(err.code(), takedown_core::ErrorCode::DurationTooLong);
+        assert_eq!(frames.len(), 2);
     }
 
     #[test]

@@ -207,8 +207,33 @@ pub(crate) fn plan(mut kept: Vec<u64>, every: u64) -> Plan {
     }
 }
 
-/// Copies the needed access units into `kept_path`; the frame numbers of those kept, or `None`
-/// when the stream's units are not one per listed packet.
+/// Copies the access units of `stream` that must stay to `out`, the `k`-th unit being frame
+/// `numbers[k]`; the frame numbers of those kept, or `None` when the stream does not hold
+/// exactly one unit per number.
+pub(crate) fn keep_needed(
+    stream: impl Read,
+    numbers: &[u64],
+    every: u64,
+    out: &mut impl Write,
+) -> Result<Option<Vec<u64>>, VideoError> {
+    let mut units = AccessUnits::new(stream);
+    let mut kept = Vec::new();
+    let mut count = 0;
+    while let Some(unit) = units.next_unit()? {
+        let Some(&number) = numbers.get(count) else {
+            return Ok(None);
+        };
+        count += 1;
+        if number % every == 0 || is_needed(unit) {
+            out.write_all(unit)?;
+            kept.push(number);
+        }
+    }
+    Ok((count == numbers.len()).then_some(kept))
+}
+
+/// Copies the needed access units of the file's stream into `kept_path` (see
+/// [`keep_needed`]); `None` also when FFmpeg could not copy the stream out.
 fn thin(
     url: &OsString,
     info: &VideoInfo,
@@ -232,26 +257,14 @@ fn thin(
         ]
         .map(OsString::from),
     );
-    let mut kept = Vec::new();
-    let mut units = 0usize;
+    let mut kept = None;
     let finished = process::run("ffmpeg", &args, bounds, |out| {
         let mut file = BufWriter::new(std::fs::File::create(kept_path)?);
-        let mut stream = AccessUnits::new(out);
-        while let Some(unit) = stream.next_unit()? {
-            let Some(&number) = numbers.get(units) else {
-                units += 1;
-                return Ok(());
-            };
-            units += 1;
-            if number % every == 0 || is_needed(&unit) {
-                file.write_all(&unit)?;
-                kept.push(number);
-            }
-        }
+        kept = keep_needed(out, numbers, every, &mut file)?;
         file.flush()?;
         Ok(())
     })?;
-    Ok((finished.status.success() && units == numbers.len()).then_some(kept))
+    Ok(kept.filter(|_| finished.status.success()))
 }
 
 /// The sampled frames of an H.264 stream, decoding only them and the pictures they are
@@ -314,16 +327,14 @@ pub(crate) fn hash(
         ["-filter_script:v".into(), script.into_os_string()],
         "rgb24",
     );
-    let mut frames = Vec::new();
-    let mut surplus = false;
+    let mut frames = None;
     let finished = process::run("ffmpeg", &args, bounds, |out| {
-        sink.hash(out, plan.sampled.iter().copied(), &mut frames)?;
-        surplus = out.read(&mut [0u8; 1])? > 0;
+        frames = sink.hash_exactly(out, &plan.sampled)?;
         Ok(())
     })?;
-    if !finished.status.success() || surplus || frames.len() != plan.sampled.len() {
+    let Some(frames) = frames.filter(|_| finished.status.success()) else {
         return Ok(None);
-    }
+    };
     Ok(Some((
         frames,
         Decoding::Sparse {
@@ -471,6 +482,74 @@ mod tests {
         assert_eq!(cut.next_unit().unwrap(), Some(&first[..]));
         assert_eq!(cut.next_unit().unwrap(), Some(&second[..]));
         assert_eq!(cut.next_unit().unwrap(), None);
+    }
+
+    #[test]
+    fn needed_units_are_copied_and_a_count_that_does_not_fit_is_refused() {
+        // Decoding order I0 P3 b1 B2(reference) b4: with every 2, b1 goes, b4 stays (sampled).
+        let units = [
+            unit(&[0x67, 0x68, 0x65]),
+            unit(&[0x41]),
+            unit(&[0x01]),
+            unit(&[0x21]),
+            unit(&[0x01]),
+        ];
+        let stream = units.concat();
+        let numbers = [0, 3, 1, 2, 4];
+        let mut out = Vec::new();
+        let kept = keep_needed(&stream[..], &numbers, 2, &mut out).unwrap();
+        assert_eq!(kept, Some(vec![0, 3, 2, 4]));
+        assert_eq!(
+            out,
+            [&units[0][..], &units[1], &units[3], &units[4]].concat()
+        );
+        let mut sink = Vec::new();
+        assert_eq!(
+            keep_needed(&stream[..], &numbers[..4], 2, &mut sink).unwrap(),
+            None,
+            "more units than packets"
+        );
+        assert_eq!(
+            keep_needed(&stream[..], &[0, 3, 1, 2, 4, 5], 2, &mut sink).unwrap(),
+            None,
+            "fewer units than packets"
+        );
+    }
+
+    /// A reader that is interrupted once, then fails, after its bytes.
+    struct Flaky<'a> {
+        bytes: &'a [u8],
+        interrupted: bool,
+    }
+
+    impl Read for Flaky<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if !self.interrupted {
+                self.interrupted = true;
+                return Err(ErrorKind::Interrupted.into());
+            }
+            if self.bytes.is_empty() {
+                return Err(std::io::Error::other("pipe broke"));
+            }
+            let n = buf.len().min(self.bytes.len());
+            buf[..n].copy_from_slice(&self.bytes[..n]);
+            self.bytes = &self.bytes[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn an_interrupted_read_is_retried_and_a_failed_one_is_an_error() {
+        let stream = [unit(&[0x65]), unit(&[0x41])].concat();
+        let mut cut = AccessUnits::new(Flaky {
+            bytes: &stream,
+            interrupted: false,
+        });
+        assert_eq!(cut.next_unit().unwrap(), Some(&unit(&[0x65])[..]));
+        assert_eq!(
+            cut.next_unit().unwrap_err().code(),
+            takedown_core::ErrorCode::Io
+        );
     }
 
     #[test]
