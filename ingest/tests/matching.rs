@@ -66,6 +66,7 @@ fn signals(post: &str, pdq: Option<(&str, u8)>, md5: Option<&str>) -> Vec<u8> {
             text: format!("the text of {post}"),
             cut_from: None,
         }),
+        language: None,
         ingested_at: time::OffsetDateTime::now_utc(),
     };
     serde_json::to_vec(&s).unwrap()
@@ -296,6 +297,7 @@ fn each_list_is_matched_with_the_hash_of_its_convention() {
         urls: vec![],
         text_hits: vec![],
         text: None,
+        language: None,
         ingested_at: time::OffsetDateTime::now_utc(),
     };
     let lists = |m: Vec<Match>| {

@@ -52,6 +52,7 @@ fn case(id: String, received_at: OffsetDateTime, now: OffsetDateTime) -> Case {
             post_id: Some(id.clone()),
             media_id: Some("m".into()),
             url: Some(format!("https://example.org/{id}")),
+            language: None,
         },
         id,
         sources: vec![Source::HashMatch],

@@ -9,6 +9,8 @@ use super::*;
 
 use super::console::axe;
 
+mod access;
+
 /// Waits (up to 10 s) until `script` returns `want` in the page.
 async fn wait_js(b: &Browser, script: &str, want: Value) {
     let deadline = tokio::time::Instant::now() + StdDuration::from_secs(10);
