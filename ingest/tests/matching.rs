@@ -66,7 +66,7 @@ fn signals(post: &str, pdq: Option<(&str, u8)>, md5: Option<&str>) -> Vec<u8> {
             text: format!("the text of {post}"),
             cut_from: None,
         }),
-        language: None,
+        language: Some("de-AT".into()),
         ingested_at: time::OffsetDateTime::now_utc(),
     };
     serde_json::to_vec(&s).unwrap()
@@ -188,6 +188,11 @@ async fn matches_flow_and_list_changes_reach_the_running_matcher() {
         exact.post_text.as_ref().map(|t| t.text.as_str()),
         Some("the text of exact"),
         "the post's text rides on the match"
+    );
+    assert_eq!(
+        exact.language.as_deref(),
+        Some("de-AT"),
+        "so does its language"
     );
     assert_eq!(
         (

@@ -5,7 +5,7 @@
 //! is refused with the reason.
 
 use super::super::*;
-use super::{audit_count, complaint_against, login_as};
+use super::{audit_count, complaint_against, login_as, wait_js};
 use crate::console::axe;
 
 /// The built-in queues plus `bombs` for seniors, with label `bomb` routed there.
@@ -103,7 +103,13 @@ async fn a_hidden_queues_cases_are_in_no_api_count_and_no_related_list() {
     assert!(!html.as_str().unwrap().contains(&bomb_case));
     // Claimed, the page's bulk-decision fieldset names none either.
     b.click("#claim-this button").await;
-    b.wait_url(&format!("/cases/{plain}")).await;
+    // The same address comes back, now with the holder's controls.
+    wait_js(
+        &b,
+        "return !!document.getElementById('release-this')",
+        json!(true),
+    )
+    .await;
     assert_eq!(
         app.store.case(&plain).await.unwrap().holder.as_deref(),
         Some("mia")
@@ -173,7 +179,13 @@ async fn the_contested_decider_is_offered_no_claim_of_the_complaint_and_cannot_c
         json!(true)
     );
     b.click("#claim-this button").await;
-    b.wait_url(&format!("/cases/{k}")).await;
+    // The same address comes back, now with the holder's controls.
+    wait_js(
+        &b,
+        "return !!document.getElementById('release-this')",
+        json!(true),
+    )
+    .await;
     assert_eq!(
         app.store.case(&k).await.unwrap().holder.as_deref(),
         Some("ben")
