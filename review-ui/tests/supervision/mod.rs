@@ -9,6 +9,7 @@ use redis::AsyncCommands;
 
 use super::console::axe;
 
+mod all_lists;
 mod per_queue;
 
 /// Runs `script` (its last argument is the callback) in the page and returns what it passes.
