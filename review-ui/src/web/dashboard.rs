@@ -403,7 +403,8 @@ async fn sla(
     }
 
     // Only the decisions of the chosen queue's cases (and of queues the viewer may see).
-    if let Some(keep) = scope.decided(store, &scan).await? {
+    let decided_cases = scan.decisions.iter().map(|d| d.case.as_str());
+    if let Some(keep) = scope.decided(store, decided_cases).await? {
         scan.retain(|c| keep.contains(c));
     }
 

@@ -5,10 +5,9 @@
 //!
 //! Open cases are matched with the queue page's own [`Filter`]; decided cases (the audit
 //! trail's decisions) by the queue each case was routed to, read for at most the decisions
-//! the dashboard's scan found (itself bounded by [`super::dashboard::SCAN_MAX`]).
+//! the dashboard's scan of the audit trail found (itself bounded).
 
 use super::auth::Session;
-use super::dashboard::Scan;
 use super::snapshot::Filter;
 use super::state::{AppState, WebError};
 use std::collections::{HashMap, HashSet};
@@ -97,22 +96,19 @@ impl Scope {
                 .is_none_or(|q| route.unwrap_or(takedown_review::routing::GENERAL) == q)
     }
 
-    /// The decided cases of `scan` that count, or `None` when every one does (no queue
-    /// chosen and a viewer who sees every queue): their routes read in pipelined chunks.
-    pub async fn decided(
+    /// Which of the decided `cases` count, or `None` when every one does (no queue chosen
+    /// and a viewer who sees every queue): their routes read in pipelined chunks.
+    pub async fn decided<'a>(
         &self,
         store: &ReviewStore,
-        scan: &Scan,
+        cases: impl Iterator<Item = &'a str>,
     ) -> Result<Option<HashSet<String>>, WebError> {
         if self.queue.is_none() && self.config.sees_all(self.role) {
             return Ok(None);
         }
         let ids: Vec<&str> = {
             let mut seen = HashSet::new();
-            (scan.decisions.iter())
-                .map(|d| d.case.as_str())
-                .filter(|c| seen.insert(*c))
-                .collect()
+            cases.filter(|c| seen.insert(*c)).collect()
         };
         let mut keep = HashSet::new();
         for chunk in ids.chunks(1000) {
