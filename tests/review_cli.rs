@@ -103,6 +103,7 @@ fn tokens_are_stored_hashed_and_audit_verify_detects_a_deleted_entry() {
                     matched_at: time::OffsetDateTime::now_utc(),
                     video: None,
                     post_text: None,
+                    language: None,
                 })
                 .await
                 .unwrap();

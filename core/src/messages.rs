@@ -183,6 +183,10 @@ pub struct PostSignals {
     /// reviewer sees what was posted; absent for a post without text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<PostText>,
+    /// The post's language (a BCP 47 tag, see [`language_tag`]), when the platform gave
+    /// one: routing rules can send a language to its reviewers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
     /// When ingest finished the post.
     #[serde(with = "time::serde::rfc3339")]
     pub ingested_at: OffsetDateTime,
@@ -234,6 +238,30 @@ pub struct Match {
     /// The post's text as ingest saw it (bounded), for the reviewer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub post_text: Option<PostText>,
+    /// The post's language (a BCP 47 tag), when known: the review's routing reads it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+}
+
+/// The longest language tag carried (BCP 47's practical bound, RFC 5646 §4.4.1).
+pub const MAX_LANGUAGE_TAG: usize = 35;
+
+/// A platform's language tag as carried past ingest: trimmed, `_` read as `-`, kept if it
+/// has the shape of a BCP 47 tag (a 2–8 letter primary subtag, then subtags of 1–8 letters
+/// or digits, at most [`MAX_LANGUAGE_TAG`] characters), else `None`. The language only
+/// steers routing, so a malformed tag is dropped rather than the post refused.
+pub fn language_tag(tag: &str) -> Option<String> {
+    let tag = tag.trim().replace('_', "-");
+    if tag.is_empty() || tag.len() > MAX_LANGUAGE_TAG {
+        return None;
+    }
+    let mut parts = tag.split('-');
+    let primary = parts.next()?;
+    let primary_ok =
+        (2..=8).contains(&primary.len()) && primary.bytes().all(|b| b.is_ascii_alphabetic());
+    let rest_ok =
+        parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()));
+    (primary_ok && rest_ok).then_some(tag)
 }
 
 /// The most characters of a post's text carried past ingest. Posts can be long; a reviewer
@@ -361,6 +389,26 @@ has_schema!(Post, PostSignals, Match, DeadLetter);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn language_tags_are_kept_in_shape_and_dropped_otherwise() {
+        assert_eq!(language_tag(" de-AT ").as_deref(), Some("de-AT"));
+        assert_eq!(language_tag("pt_BR").as_deref(), Some("pt-BR"));
+        assert_eq!(language_tag("zh-Hant-TW").as_deref(), Some("zh-Hant-TW"));
+        let long = "a".repeat(36);
+        for bad in [
+            "",
+            "d",
+            "de--AT",
+            "de-",
+            "1a",
+            "de AT",
+            "<script>",
+            long.as_str(),
+        ] {
+            assert_eq!(language_tag(bad), None, "{bad:?}");
+        }
+    }
 
     #[test]
     fn post_text_is_kept_whole_up_to_the_bound_and_cut_at_a_character_after_it() {

@@ -318,6 +318,7 @@ impl Stage for IngestStage {
             text: (post.text.as_deref())
                 .filter(|t| !t.trim().is_empty())
                 .map(messages::PostText::bounded),
+            language: post.language.as_deref().and_then(messages::language_tag),
             ingested_at: OffsetDateTime::now_utc(),
         };
         let output = Output {

@@ -479,6 +479,7 @@ impl Found<'_> {
             matched_at: now,
             video: None,
             post_text: post.text.clone(),
+            language: post.language.clone(),
         })
     }
 }

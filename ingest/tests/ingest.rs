@@ -29,7 +29,7 @@ fn post(id: &str, media: serde_json::Value) -> String {
     serde_json::json!({
         "post_id": id, "platform": "test", "author_id": "a1",
         "created_at": "2026-11-23T10:00:00Z", "text": "look https://example.com/x",
-        "media": media,
+        "language": "de_AT", "media": media,
     })
     .to_string()
 }
@@ -235,6 +235,8 @@ async fn every_post_is_hashed_or_dead_lettered_with_the_right_code() {
         let text = got[id].text.as_ref().expect("the post's text travels on");
         assert_eq!(text.text, "look https://example.com/x");
         assert_eq!(text.cut_from, None);
+        // The platform's language tag, in BCP 47's spelling, for the review's routing.
+        assert_eq!(got[id].language.as_deref(), Some("de-AT"));
     }
     let mixed = &got["mixed"].media;
     assert!(

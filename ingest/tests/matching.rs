@@ -66,6 +66,7 @@ fn signals(post: &str, pdq: Option<(&str, u8)>, md5: Option<&str>) -> Vec<u8> {
             text: format!("the text of {post}"),
             cut_from: None,
         }),
+        language: Some("de-AT".into()),
         ingested_at: time::OffsetDateTime::now_utc(),
     };
     serde_json::to_vec(&s).unwrap()
@@ -189,6 +190,11 @@ async fn matches_flow_and_list_changes_reach_the_running_matcher() {
         "the post's text rides on the match"
     );
     assert_eq!(
+        exact.language.as_deref(),
+        Some("de-AT"),
+        "so does its language"
+    );
+    assert_eq!(
         (
             got[2].distance,
             got[2].query_hash.as_str(),
@@ -296,6 +302,7 @@ fn each_list_is_matched_with_the_hash_of_its_convention() {
         urls: vec![],
         text_hits: vec![],
         text: None,
+        language: None,
         ingested_at: time::OffsetDateTime::now_utc(),
     };
     let lists = |m: Vec<Match>| {

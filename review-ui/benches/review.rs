@@ -7,9 +7,15 @@
 //! figures: `cargo bench -p takedown-review-ui --bench review`. `TAKEDOWN_BENCH_CASES` sets the
 //! number of open cases (default 1,000,000), `TAKEDOWN_BENCH_DECISIONS` the decisions timed
 //! (default 50,000) and `TAKEDOWN_BENCH_MODERATORS` how many decide at once (default 64);
-//! `TAKEDOWN_BENCH_PARTS` (default `decisions,orders,sweeper`) picks the parts to run. Each
+//! `TAKEDOWN_BENCH_PARTS` (default `decisions,orders,sweeper,routing`) picks the parts to run. Each
 //! part also prints the CPU time Redis and this process spent on it, per operation.
 //! `TAKEDOWN_BENCH_SWEEP` sets the deadlines of the sweeper burst (default 100,000).
+//!
+//! Part `routing` measures what named queues add: `TAKEDOWN_BENCH_ROUTED` matches (default
+//! the smaller of 20,000 and `TAKEDOWN_BENCH_DECISIONS`) are ingested as new cases, claimed
+//! by moderators and decided, once under the built-in queues with no rule and once with 20
+//! queues and 20 rules none of which matches (every rule is evaluated for every case, the
+//! worst case for a first-match table).
 //!
 //! `TAKEDOWN_BENCH_PERSISTENCE` (default `aof,none`) names the Redis configurations to run every
 //! part against, each on a fresh server: `aof` is production's (`appendonly yes`,
@@ -52,6 +58,7 @@ fn case(id: String, received_at: OffsetDateTime, now: OffsetDateTime) -> Case {
             post_id: Some(id.clone()),
             media_id: Some("m".into()),
             url: Some(format!("https://example.org/{id}")),
+            language: None,
         },
         id,
         sources: vec![Source::HashMatch],
@@ -379,14 +386,20 @@ async fn run(appendonly: bool) {
     let cases = env_usize("TAKEDOWN_BENCH_CASES", 1_000_000);
     let sweep = env_usize("TAKEDOWN_BENCH_SWEEP", 100_000);
     let decided = env_usize("TAKEDOWN_BENCH_DECISIONS", 50_000);
-    let parts =
-        std::env::var("TAKEDOWN_BENCH_PARTS").unwrap_or_else(|_| "decisions,orders,sweeper".into());
+    let parts = std::env::var("TAKEDOWN_BENCH_PARTS")
+        .unwrap_or_else(|_| "decisions,orders,sweeper,routing".into());
     let part = |name: &str| parts.split(',').any(|p| p.trim() == name);
     let redis = RedisServer::start_with(RedisOptions {
         appendonly,
         ..RedisOptions::default()
     })
     .expect("redis-server (scripts/install-test-deps)");
+    if part("routing") {
+        let n = env_usize("TAKEDOWN_BENCH_ROUTED", decided.min(20_000));
+        for rules in [0, 20] {
+            routing_cost(&redis, n, rules).await;
+        }
+    }
     if !part("decisions") && !part("orders") {
         if part("sweeper") {
             sweeper_burst(&redis, sweep).await;
@@ -430,6 +443,137 @@ async fn run(appendonly: bool) {
     if part("sweeper") {
         sweeper_burst(&redis, sweep).await;
     }
+}
+
+/// A routing table of `n` queues (open to moderators and seniors) and `n` rules, each sending
+/// a label no match carries to its queue: every rule is looked at for every new case.
+fn routing_table(n: usize) -> takedown_review::routing::RoutingConfig {
+    use takedown_review::model::Role;
+    use takedown_review::routing::{Conditions, QueueDef, RoutingConfig, Rule};
+    let mut config = RoutingConfig::default();
+    for i in 0..n {
+        config.queues.push(QueueDef {
+            name: format!("q{i}"),
+            title: format!("Queue {i}"),
+            roles: vec![Role::Moderator, Role::SeniorModerator],
+            qa_percent: 5.0,
+        });
+        config.rules.push(Rule {
+            when: Conditions {
+                label: Some(format!("never-{i}")),
+                severity: Some("critical".into()),
+                ..Conditions::default()
+            },
+            queue: format!("q{i}"),
+        });
+    }
+    config
+}
+
+/// Case creation (`ingest_match`), claims by role and decisions of `n` new cases under a
+/// routing table of `rules` rules, 16 at a time.
+async fn routing_cost(redis: &RedisServer, n: usize, rules: usize) {
+    use takedown_core::messages::{Match, match_id};
+    use takedown_review::model::Role;
+    const WORKERS: usize = 16;
+    let store = connect(redis, &unique_name("routing")).await;
+    if rules > 0 {
+        store
+            .save_routing(0, routing_table(rules), "bench")
+            .await
+            .expect("routing saves");
+    }
+    let now = OffsetDateTime::now_utc();
+    let per = n / WORKERS;
+    let timed = |what: &'static str, took: Duration| {
+        println!(
+            "routing, {rules} rules: {what} {} in {:.2} s = {:.0}/s",
+            per * WORKERS,
+            took.as_secs_f64(),
+            (per * WORKERS) as f64 / took.as_secs_f64()
+        );
+    };
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for w in 0..WORKERS {
+        let s = store.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in w * per..(w + 1) * per {
+                let post_id = format!("post-{i}");
+                let entry = format!("pdq:{i:064x}");
+                let m = Match {
+                    schema: 1,
+                    match_id: match_id(&post_id, "m1", "gifct", &entry),
+                    platform: "bench".into(),
+                    post_url: None,
+                    media_url: None,
+                    media_id: "m1".into(),
+                    signal_type: takedown_core::SignalType::Pdq,
+                    labels: vec!["terrorism".into()],
+                    severity: "high".into(),
+                    distance: 0,
+                    query_hash: "ab".repeat(32),
+                    list_hash: entry[4..].to_string(),
+                    matched_at: now,
+                    video: None,
+                    post_text: None,
+                    language: Some("de".into()),
+                    post_id,
+                    list_id: "gifct".into(),
+                    entry,
+                };
+                s.ingest_match(&m).await.unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    timed("case creations (ingest_match)", started.elapsed());
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for w in 0..WORKERS {
+        let s = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut held = Vec::with_capacity(per);
+            for _ in 0..per {
+                let name = format!("mod{w}");
+                held.push(
+                    s.claim_next_as(&name, Role::Moderator)
+                        .await
+                        .unwrap()
+                        .unwrap(),
+                );
+            }
+            held
+        }));
+    }
+    let mut held = Vec::new();
+    for t in tasks {
+        held.push(t.await.unwrap());
+    }
+    timed("claims by role (claim_next_as)", started.elapsed());
+    let decision = DecisionInput {
+        outcome: Outcome::Remove,
+        grounds: vec![Ground::Incitement],
+        tos_clauses: vec![],
+        justification: String::new(),
+    };
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for (w, cases) in held.into_iter().enumerate() {
+        let s = store.clone();
+        let d = decision.clone();
+        tasks.push(tokio::spawn(async move {
+            for id in cases {
+                s.decide(&id, &format!("mod{w}"), &d).await.unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    timed("decisions (with the QA draw)", started.elapsed());
 }
 
 fn main() {

@@ -79,6 +79,7 @@ fn a_match(i: usize, now: OffsetDateTime) -> Match {
         matched_at: now - time::Duration::seconds(i as i64),
         video: None,
         post_text: None,
+        language: None,
         post_id,
         list_id,
         entry,

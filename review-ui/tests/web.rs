@@ -137,6 +137,7 @@ fn a_match(post: &str, entry_hex: &str) -> Match {
         matched_at: T0 - Duration::hours(2),
         video: None,
         post_text: None,
+        language: None,
     }
 }
 

@@ -36,6 +36,9 @@ pub struct Subject {
     /// The URL named by an order or notice, or the post's URL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// The content's language (a BCP 47 tag), when intake knows it: routing rules read it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
 }
 
 /// Where a case came from.
@@ -537,6 +540,7 @@ mod tests {
                 post_id: Some("p".into()),
                 media_id: None,
                 url: None,
+                language: None,
             },
             sources,
             state: CaseState::Open,

@@ -191,6 +191,7 @@ impl RouteInput {
     pub fn of(case: &Case, matches: &[MatchRecord]) -> RouteInput {
         let mut input = RouteInput {
             source: source_name(case),
+            language: case.subject.language.clone(),
             jurisdiction: case.sources.iter().find_map(|s| match s {
                 Source::RemovalOrder { issuing_state, .. } => Some(issuing_state.clone()),
                 Source::AuRemovalNotice { .. } => Some("AU".into()),

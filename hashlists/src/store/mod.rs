@@ -31,7 +31,8 @@
 //! - `materialize`: applying committed versions to the entries hash;
 //! - `writer`: staging and commit ([`Writer`], [`Store::import`]);
 //! - `curation`: disable, expire disablements, reviewer feedback ([`Verdict`], [`Feedback`]);
-//! - `search`: entries by key prefix and label, a bounded page at a time ([`EntryQuery`]).
+//! - `search`: entries by key prefix and label, a bounded page at a time, in one list or
+//!   all ([`EntryQuery`], [`Store::search_all_lists`]).
 
 mod curation;
 mod handle;
@@ -47,5 +48,5 @@ pub use handle::{Store, StoreError, now_ms};
 pub use lease::Lease;
 pub use lists::ListState;
 pub use reader::{VersionEvent, VersionInfo};
-pub use search::{EntryPage, EntryQuery};
+pub use search::{AllCursor, AllPage, EntryPage, EntryQuery};
 pub use writer::{ImportOptions, ImportSummary, Writer};

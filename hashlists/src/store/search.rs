@@ -1,5 +1,6 @@
 //! Searching one list's entries by key prefix (`pdq:ab12…`, or a bare hex prefix of any
-//! signal type) and label, a page at a time, for the curators' list browser.
+//! signal type) and label, a page at a time, for the curators' list browser; or every list's,
+//! one list after another in name order, each result naming its list.
 //!
 //! The entries hash has no secondary index, so a search is an `HSCAN` with a key pattern,
 //! resumed from a cursor: one call looks at no more than a given budget of fields and returns
@@ -99,6 +100,83 @@ impl Store {
                 return Ok(page);
             }
         }
+    }
+}
+
+/// Where a search over every list stands: the list it is in and the cursor within it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AllCursor {
+    /// The list to go on in (`None`: the first); a list since deleted resumes at the next
+    /// one by name.
+    pub list: Option<ListId>,
+    /// The cursor within that list (0: its start).
+    pub cursor: u64,
+}
+
+/// One page of a search over every list.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AllPage {
+    /// Matching entries with their lists, list by list.
+    pub entries: Vec<(ListId, Entry)>,
+    /// Where to go on; `None` when every list has been searched to its end.
+    pub next: Option<AllCursor>,
+    /// Fields looked at, over all lists.
+    pub scanned: u64,
+}
+
+impl Store {
+    /// About `want` entries of any list matching `query`, from `from`, looking at no more
+    /// than about `budget` fields in all (so one page never walks every list).
+    pub async fn search_all_lists(
+        &self,
+        query: &EntryQuery,
+        from: &AllCursor,
+        want: usize,
+        budget: u64,
+    ) -> Result<AllPage, StoreError> {
+        query.pattern()?;
+        let lists = self.list_ids().await?;
+        let start = match &from.list {
+            None => 0,
+            Some(l) => lists.partition_point(|x| x < l),
+        };
+        let mut out = AllPage::default();
+        let mut cursor = match lists.get(start) {
+            Some(l) if Some(l) == from.list.as_ref() => from.cursor,
+            _ => 0,
+        };
+        for list in &lists[start..] {
+            let page = self
+                .search_entries(
+                    list,
+                    query,
+                    cursor,
+                    want - out.entries.len(),
+                    budget - out.scanned,
+                )
+                .await?;
+            out.scanned += page.scanned;
+            out.entries
+                .extend(page.entries.into_iter().map(|e| (list.clone(), e)));
+            if page.cursor != 0 {
+                out.next = Some(AllCursor {
+                    list: Some(list.clone()),
+                    cursor: page.cursor,
+                });
+                return Ok(out);
+            }
+            cursor = 0;
+            if out.entries.len() >= want || out.scanned >= budget {
+                // This list is done: go on at the next one, if any.
+                let at = lists.partition_point(|x| x <= list);
+                out.next = lists.get(at).map(|l| AllCursor {
+                    list: Some(l.clone()),
+                    cursor: 0,
+                });
+                return Ok(out);
+            }
+        }
+        Ok(out)
     }
 }
 

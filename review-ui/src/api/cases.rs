@@ -36,11 +36,13 @@ pub(crate) fn routes() -> Router<ReviewStore> {
 }
 
 async fn queue(State(store): State<ReviewStore>, headers: HeaderMap) -> Result<Response, ApiError> {
-    authorize(&store, &headers, READERS).await?;
-    let (queued, senior, claimed, deadlines) = store.counts().await?;
+    let who = authorize(&store, &headers, READERS).await?;
+    // Cases of queues the caller's role may not see are in no count and not in the head.
+    let c = store.counts_for(who.role).await?;
     Ok(Json(
-        json!({"queued": queued, "senior_queued": senior, "claimed": claimed,
-        "pending_deadlines": deadlines, "head": store.queue_head(20).await?}),
+        json!({"queued": c.queued, "senior_queued": c.senior_queued, "claimed": c.claimed,
+        "pending_deadlines": c.pending_deadlines,
+        "head": store.queue_head_for(20, who.role).await?}),
     )
     .into_response())
 }
@@ -58,8 +60,11 @@ async fn get_case(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    authorize(&store, &headers, READERS).await?;
-    Ok(Json(store.case(&id).await?).into_response())
+    let who = authorize(&store, &headers, READERS).await?;
+    let mut view = store.case(&id).await?;
+    // Related cases of queues the caller may not see are not named.
+    view.cluster = store.visible_only(&view.cluster, who.role).await?;
+    Ok(Json(view).into_response())
 }
 
 async fn decide(

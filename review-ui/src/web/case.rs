@@ -194,6 +194,8 @@ struct CasePage {
     holder: String,
     you_hold: bool,
     can_claim: bool,
+    /// The viewer took the decision this complaint contests (so may not claim it).
+    own_decision: bool,
     can_decide: bool,
     /// Accounts a senior may hand this case to (empty: no reassigning here).
     reassign_to: Vec<String>,
@@ -380,18 +382,24 @@ async fn render_case(
     };
     let you_hold = holder == session.name;
     let open = case.state == CaseState::Open;
-    let may_decide =
-        session.can(DECIDERS) && !(case.senior_only && session.role == Role::Moderator);
+    // The moderator who took the decision a complaint contests never decides the complaint.
+    let barred = store.barred_decider(&case.id).await?;
+    let own_decision = barred.as_deref() == Some(session.name.as_str());
+    let may_decide = session.can(DECIDERS)
+        && !(case.senior_only && session.role == Role::Moderator)
+        && !own_decision;
     let mut cluster = Vec::new();
-    if !view.cluster.is_empty() {
+    // Related cases of queues the viewer may not see are not named.
+    let related = store.visible_only(&view.cluster, session.role).await?;
+    if !related.is_empty() {
         let mut pipe = redis::pipe();
-        for c in &view.cluster {
+        for c in &related {
             pipe.cmd("HMGET")
                 .arg(store.key(&format!("case:{c}")))
                 .arg(&["state", "holder"][..]);
         }
         let states: Vec<Vec<Option<String>>> = pipe.query_async(&mut store.connection()).await?;
-        for (c, s) in view.cluster.iter().zip(states) {
+        for (c, s) in related.iter().zip(states) {
             let st = match s.first().cloned().flatten().as_deref() {
                 Some("open") => "open",
                 Some("decided") => "decided",
@@ -452,7 +460,7 @@ async fn render_case(
                 Role::Moderator => !case.senior_only,
                 _ => false,
             };
-            if fits && name != holder {
+            if fits && name != holder && barred.as_deref() != Some(name.as_str()) {
                 reassign_to.push(name);
             }
         }
@@ -490,6 +498,7 @@ async fn render_case(
         threat_to_life: case.threat_to_life,
         you_hold,
         can_claim: open && may_decide && !you_hold && holder.is_empty(),
+        own_decision,
         can_decide: open && may_decide && you_hold,
         holder,
         now_ms: ms(now),
@@ -709,7 +718,7 @@ async fn decide_all(
     let store = &state.store;
     let view = store.case(id).await?;
     for other in bulk {
-        if !view.cluster.contains(other) {
+        if !view.cluster.contains(other) || !store.may_see_case(other, session.role).await? {
             return Err(WebError::BadRequest(format!(
                 "{other} does not share a hash with this case"
             )));

@@ -15,6 +15,7 @@
 use super::auth::Session;
 use super::charts::{Column, LinkBar, columns, link_bars};
 use super::chrome::{CURATORS, Chrome, SUPERVISORS};
+use super::dashboard_scope::Scope;
 use super::snapshot::{decode, source_name};
 use super::state::{AppState, WebError};
 use super::view::{countdown, ms, urgency_of};
@@ -107,6 +108,8 @@ pub(crate) struct Scan {
     pub decisions: Vec<Decided>,
     /// Moderator → claim-to-decision times of their decisions, in ms.
     pub handling: BTreeMap<String, Vec<i64>>,
+    /// The case of each of those times, in the same order.
+    pub handled: BTreeMap<String, Vec<String>>,
     /// Entries read.
     pub read: usize,
     /// Whether the pass reached the start of the range (or the start of the trail).
@@ -154,6 +157,8 @@ impl Scan {
                 }
                 "case.claimed" => {
                     if let Some(decided) = pending.remove(&key) {
+                        let cases = self.handled.entry(key.1.clone()).or_default();
+                        cases.extend(decided.iter().map(|_| key.0.clone()));
                         let times = self.handling.entry(key.1).or_default();
                         times.extend(decided.into_iter().map(|d| d - at));
                     }
@@ -162,6 +167,27 @@ impl Scan {
             }
         }
         true
+    }
+}
+
+impl Scan {
+    /// Keeps only the decisions (and handling times) of the cases `keep` accepts.
+    pub fn retain(&mut self, keep: impl Fn(&str) -> bool) {
+        self.decisions.retain(|d| keep(&d.case));
+        for (actor, cases) in self.handled.iter_mut() {
+            let times = self.handling.entry(actor.clone()).or_default();
+            let kept: Vec<(String, i64)> = cases
+                .drain(..)
+                .zip(times.drain(..))
+                .filter(|(c, _)| keep(c))
+                .collect();
+            for (c, t) in kept {
+                cases.push(c);
+                times.push(t);
+            }
+        }
+        self.handling.retain(|_, t| !t.is_empty());
+        self.handled.retain(|_, c| !c.is_empty());
     }
 }
 
@@ -226,6 +252,14 @@ struct SlaPage {
     chrome: Chrome,
     /// (name, words, whether shown now).
     ranges: Vec<(&'static str, &'static str, bool)>,
+    /// The range shown.
+    range: &'static str,
+    /// `&queue=…` of the chosen queue (empty for all), for every link of the page.
+    queue_query: String,
+    /// The queues the viewer may see: (name, title, chosen).
+    queues: Vec<(String, String, bool)>,
+    /// The chosen queue's title (empty for all).
+    queue_title: String,
     open: usize,
     breached: u64,
     by_urgency: String,
@@ -301,13 +335,21 @@ async fn sla(
     session.require(SUPERVISORS)?;
     let range = Range::parse(q.get("range").map(String::as_str));
     let store = &state.store;
+    let scope = Scope::of(&state, &session, q.get("queue").map(String::as_str)).await?;
     let snap = state.snapshot.get(store).await?;
     let now = store.clock().now();
     let now_ms = ms(now);
 
-    // Open cases by urgency, by the queue's own rule; each bar opens exactly those cases.
+    // Open cases by urgency, by the queue's own rule; each bar opens exactly those cases
+    // (the viewer's, of the chosen queue).
     let mut counts = [0u64; URGENCIES.len()];
-    for r in snap.rows() {
+    let mut open = 0usize;
+    let mut breached = 0u64;
+    for r in snap.rows().filter(|r| scope.filter.matches(r)) {
+        open += 1;
+        if r.breached || r.due_at.is_some_and(|d| d <= now) {
+            breached += 1;
+        }
         let u = urgency_of(r, now);
         if let Some(i) = URGENCIES.iter().position(|(k, _, _)| *k == u) {
             counts[i] += 1;
@@ -320,7 +362,7 @@ async fn sla(
             (
                 label.to_string(),
                 n,
-                format!("/queue?urgency={class}&status=all"),
+                format!("/queue?urgency={class}&status=all{}", scope.query()),
                 *class,
             )
         })
@@ -358,6 +400,12 @@ async fn sla(
         if !scan.take(&page, since_ms, &mut pending) {
             break;
         }
+    }
+
+    // Only the decisions of the chosen queue's cases (and of queues the viewer may see).
+    let decided_cases = scan.decisions.iter().map(|d| d.case.as_str());
+    if let Some(keep) = scope.decided(store, decided_cases).await? {
+        scan.retain(|c| keep.contains(c));
     }
 
     // The decided cases' documents and lists (time to action, precision).
@@ -506,7 +554,6 @@ async fn sla(
         })
         .collect();
 
-    let breached = snap.breached_at(now) as u64;
     let page = SlaPage {
         chrome: Chrome::of(&session, &state),
         ranges: RANGES
@@ -514,7 +561,11 @@ async fn sla(
             .zip(["24 hours", "7 days", "30 days"])
             .map(|(r, words)| (r.name, words, *r == range))
             .collect(),
-        open: snap.rows().count(),
+        range: range.name,
+        queue_query: scope.query(),
+        queues: scope.options(),
+        queue_title: scope.title(),
+        open,
         breached,
         by_urgency: link_bars("Open cases by urgency", &urgency_bars, None),
         urgency_rows,
@@ -566,6 +617,28 @@ mod tests {
                 ("after".into(), after.into()),
             ],
         }
+    }
+
+    #[test]
+    fn retaining_cases_drops_their_decisions_and_handling_times_together() {
+        let page = [
+            entry("case.decided", "c2", "ana", 9_000, "{}"),
+            entry("case.decided", "c1", "ana", 8_000, "{}"),
+            entry("case.claimed", "c2", "ana", 6_000, "{}"),
+            entry("case.claimed", "c1", "ana", 5_000, "{}"),
+            entry("case.decided", "c3", "ben", 4_000, "{}"),
+            entry("case.claimed", "c3", "ben", 1_000, "{}"),
+        ];
+        let mut scan = Scan::default();
+        scan.take(&page, 0, &mut HashMap::new());
+        assert_eq!(scan.handling["ana"], vec![3_000, 3_000]);
+        scan.retain(|c| c == "c1");
+        let cases: Vec<&str> = scan.decisions.iter().map(|d| d.case.as_str()).collect();
+        assert_eq!(cases, ["c1"]);
+        // ana's c1 took 8 s − 5 s; ben, with no kept case, is gone.
+        assert_eq!(scan.handling["ana"], vec![3_000]);
+        assert_eq!(scan.handled["ana"], vec!["c1".to_string()]);
+        assert!(!scan.handling.contains_key("ben"));
     }
 
     #[test]

@@ -114,6 +114,9 @@ async fn reveal(
     if media::captured(&state.store, &id, &sha).await?.is_none() {
         return Err(not_found(format!("evidence {sha} in case {id}")));
     }
+    // A QA review's reveal returns to its task (never to the case page, which shows the
+    // first outcome); only a path of that shape is followed.
+    let back = field(&pairs, "back").filter(|b| is_qa_task_path(b));
     state
         .store
         .audit_evidence(
@@ -121,7 +124,11 @@ async fn reveal(
             &session.name,
             "evidence.revealed",
             &json!({"sha256": sha}),
-            "case page",
+            if back.is_some() {
+                "QA review"
+            } else {
+                "case page"
+            },
         )
         .await?;
     media::grant(&state.store, &session.name, &id, &sha).await?;
@@ -133,7 +140,19 @@ async fn reveal(
         )
             .into_response());
     }
+    if let Some(back) = back {
+        return Ok(Redirect::to(&format!("{back}#evidence")).into_response());
+    }
     Ok(Redirect::to(&format!("/cases/{id}#evidence")).into_response())
+}
+
+/// Whether `path` is a QA task's page (`/qa/` and an id of letters, digits and `-`).
+fn is_qa_task_path(path: &str) -> bool {
+    path.strip_prefix("/qa/").is_some_and(|id| {
+        !id.is_empty()
+            && id.len() <= 80
+            && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    })
 }
 
 async fn original(
@@ -180,4 +199,25 @@ async fn original(
         bytes,
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_qa_task_path;
+
+    #[test]
+    fn a_reveal_returns_only_to_a_qa_task() {
+        assert!(is_qa_task_path("/qa/qa-0123abcd"));
+        for not in [
+            "/qa/",
+            "/qa",
+            "//evil.example/qa/x",
+            "/qa/x/../../cases/m-1",
+            "/qa/x?y",
+            "https://evil.example/qa/x",
+            "/cases/m-1",
+        ] {
+            assert!(!is_qa_task_path(not), "{not}");
+        }
+    }
 }

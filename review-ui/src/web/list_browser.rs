@@ -1,5 +1,6 @@
-//! Hash-list entries for curators: search a list by hash prefix and label a page at a time,
-//! open one entry, disable it (it stops matching) or record reviewer feedback on it.
+//! Hash-list entries for curators: search a list, or every list, by hash prefix and label a
+//! page at a time, open one entry, disable it (it stops matching) or record reviewer
+//! feedback on it.
 //!
 //! It exists so a curator can find the entry that misfires without pasting its exact key;
 //! searching is bounded per request (see [`takedown_hashlists::store::EntryQuery`]): at most
@@ -16,7 +17,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use std::collections::HashMap;
 use takedown_hashlists::ListId;
-use takedown_hashlists::store::{EntryQuery, Verdict};
+use takedown_hashlists::store::{AllCursor, EntryQuery, Verdict};
 
 /// Results on one page.
 pub(crate) const PAGE: usize = 50;
@@ -43,8 +44,11 @@ struct ListsPage {
     prefix: String,
     label: String,
     searched: bool,
-    results: Vec<(String, String, String)>,
-    next: u64,
+    /// (list, entry key, labels, state).
+    results: Vec<(String, String, String, String)>,
+    /// Where the next page starts: the query's `cursor` (and `at`, the list to go on in,
+    /// for a search of every list); empty when there is no more.
+    next: String,
     scanned: u64,
 }
 
@@ -77,9 +81,8 @@ async fn list_entry(
         .map(|s| s.trim().to_string())
         .unwrap_or_default();
     let searched = q.contains_key("search");
-    let (mut results, mut next, mut scanned) = (Vec::new(), 0, 0);
+    let (mut results, mut next, mut scanned) = (Vec::new(), String::new(), 0);
     if searched {
-        let id = ListId::parse(&list).map_err(|e| WebError::BadRequest(e.0))?;
         let cursor = match q.get("cursor").map(String::as_str) {
             None | Some("") => 0,
             Some(c) => c
@@ -90,19 +93,51 @@ async fn list_entry(
             key_prefix: prefix.clone(),
             label: label.clone(),
         };
-        let page = lists_store
-            .search_entries(&id, &query, cursor, PAGE, SCAN_BUDGET)
-            .await?;
-        (next, scanned) = (page.cursor, page.scanned);
-        results = page
-            .entries
+        let found: Vec<(String, takedown_hashlists::Entry)>;
+        if list.is_empty() {
+            // Every list, one after another by name.
+            let at = match q.get("at").map(String::as_str) {
+                None | Some("") => None,
+                Some(a) => Some(ListId::parse(a).map_err(|e| WebError::BadRequest(e.0))?),
+            };
+            let from = AllCursor { list: at, cursor };
+            let page = lists_store
+                .search_all_lists(&query, &from, PAGE, SCAN_BUDGET)
+                .await?;
+            scanned = page.scanned;
+            if let Some(n) = page.next {
+                let at = n.list.map(|l| l.to_string()).unwrap_or_default();
+                next = form_urlencoded::Serializer::new(String::new())
+                    .append_pair("at", &at)
+                    .append_pair("cursor", &n.cursor.to_string())
+                    .finish();
+            }
+            found = (page.entries.into_iter())
+                .map(|(l, e)| (l.to_string(), e))
+                .collect();
+        } else {
+            let id = ListId::parse(&list).map_err(|e| WebError::BadRequest(e.0))?;
+            let page = lists_store
+                .search_entries(&id, &query, cursor, PAGE, SCAN_BUDGET)
+                .await?;
+            scanned = page.scanned;
+            if page.cursor != 0 {
+                next = format!("cursor={}", page.cursor);
+            }
+            found = page
+                .entries
+                .into_iter()
+                .map(|e| (list.clone(), e))
+                .collect();
+        }
+        results = found
             .into_iter()
-            .map(|e| {
+            .map(|(l, e)| {
                 let state = match &e.disabled {
                     Some(_) => "disabled",
                     None => "active",
                 };
-                (e.key(), e.labels.join(", "), state.to_string())
+                (l, e.key(), e.labels.join(", "), state.to_string())
             })
             .collect();
     }

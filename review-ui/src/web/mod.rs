@@ -17,7 +17,7 @@
 //! store: audit entries, claiming a named case), `snapshot` (the periodically rebuilt index
 //! of open cases behind filters, counts and the SLA dashboard), `queue` (the queue, claiming,
 //! the reveal preference), `case` (a case, decisions, media), `chrome` (role sets and what the
-//! layout shows of the user), `state` (configuration, shared state, errors), `dashboard` (the SLA dashboard), `charts` (its
+//! layout shows of the user), `state` (configuration, shared state, errors), `dashboard` (the SLA dashboard), `dashboard_scope` (the cases it counts: the viewer's queues, one chosen queue), `charts` (its
 //! linked SVG charts), `audit_browser`, `list_browser` (hash-list entries), `accounts`
 //! (account management, the password change), `view`
 //! (formatting, defanging, the SVG chart), `media` (what the page shows of a case's evidence,
@@ -36,6 +36,7 @@ mod changes;
 mod charts;
 mod chrome;
 mod dashboard;
+mod dashboard_scope;
 mod evidence;
 mod list_browser;
 mod login_guard;

@@ -95,8 +95,12 @@ struct TaskPage {
     url: String,
     /// (list, entry, labels, severity, distance)
     matches: Vec<(String, String, String, String, u32)>,
-    /// SHA-256 of each captured item with a preview (shown blurred, as on the case page).
-    previews: Vec<String>,
+    /// The captured items, shown as on the case page: blurred until revealed.
+    evidence: Vec<super::media::ItemView>,
+    /// The viewer's protections (blur, reveal, re-blur, this hour's count).
+    w: super::wellness::Wellness,
+    /// Where a reveal without the script comes back to: this task.
+    back: String,
 }
 
 /// The task and its case, if the session may review it.
@@ -136,16 +140,17 @@ async fn task(
     let t = open_task(&state, &session, &id).await?;
     let view = state.store.case(&t.case_id).await?;
     let c = &view.case;
-    let previews = state
-        .store
-        .evidence_items(&c.id)
-        .await?
-        .into_iter()
-        .filter(|(_, item)| item.has_preview)
-        .filter_map(|(_, item)| item.sha256)
-        .collect();
+    // Only captured items: a capture's state and origin are the case page's business.
+    let evidence =
+        super::media::item_views(&state.store, &session.name, &c.id, super::view::defang, &[])
+            .await?
+            .into_iter()
+            .filter(|e| e.captured)
+            .collect();
     let page = TaskPage {
-        previews,
+        evidence,
+        w: super::wellness::load(&state, &session.name).await?,
+        back: format!("/qa/{}", t.id),
         chrome: Chrome::of(&session, &state),
         id: t.id.clone(),
         case_id: c.id.clone(),

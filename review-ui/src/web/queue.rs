@@ -456,6 +456,9 @@ async fn claim_one(
     if view.case.senior_only && session.role == Role::Moderator {
         return Err(WebError::Forbidden);
     }
+    if state.store.barred_decider(&id).await?.as_deref() == Some(session.name.as_str()) {
+        return Err(WebError::BadRequest(OWN_DECISION.into()));
+    }
     match state
         .ops
         .claim_one(&state.store, &id, &session.name)
@@ -468,6 +471,10 @@ async fn claim_one(
         )),
     }
 }
+
+/// Why the moderator who took a contested decision may not claim the complaint against it.
+pub(crate) const OWN_DECISION: &str = "you took the decision this complaint contests: another \
+     reviewer must decide it";
 
 /// Gives a held case back to its queue.
 async fn release(
@@ -544,6 +551,11 @@ async fn reassign(
         return Err(WebError::BadRequest(format!(
             "{to} cannot decide this case (role {})",
             super::auth::role_name(role)
+        )));
+    }
+    if state.store.barred_decider(&id).await?.as_deref() == Some(to.as_str()) {
+        return Err(WebError::BadRequest(format!(
+            "{to} took the contested decision and cannot decide this complaint"
         )));
     }
     let how = HandOver::Reassign { to: &to };

@@ -9,6 +9,9 @@ use redis::AsyncCommands;
 
 use super::console::axe;
 
+mod all_lists;
+mod per_queue;
+
 /// Runs `script` (its last argument is the callback) in the page and returns what it passes.
 async fn js_async(b: &Browser, script: &str) -> Value {
     b.post("/execute/async", json!({"script": script, "args": []}))

@@ -9,6 +9,9 @@ use super::*;
 
 use super::console::axe;
 
+mod access;
+mod qa_media;
+
 /// Waits (up to 10 s) until `script` returns `want` in the page.
 async fn wait_js(b: &Browser, script: &str, want: Value) {
     let deadline = tokio::time::Instant::now() + StdDuration::from_secs(10);
@@ -384,7 +387,7 @@ async fn a_queue_share_sends_decisions_to_a_blind_second_review_and_rates_follow
         // The media as the case page first shows it: the server's blurred preview.
         wait_js(
             &b,
-            "var i = document.querySelector('figure.qa-preview img'); \
+            "var i = document.querySelector('#evidence figure.media img'); \
              return !!i && i.complete && i.naturalWidth > 0",
             json!(true),
         )

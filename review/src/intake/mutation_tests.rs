@@ -217,6 +217,7 @@ fn decided(outcome: Outcome, state: CaseState, decided_at: OffsetDateTime) -> Ca
             post_id: Some("p".into()),
             media_id: None,
             url: None,
+            language: None,
         },
         sources: vec![Source::HashMatch],
         state,

@@ -345,6 +345,7 @@ fn the_route_input_takes_the_most_severe_match_and_the_source_jurisdiction() {
             post_id: None,
             media_id: None,
             url: None,
+            language: None,
         },
         sources: vec![Source::HashMatch],
         state: crate::model::CaseState::Open,
@@ -394,6 +395,28 @@ fn the_route_input_takes_the_most_severe_match_and_the_source_jurisdiction() {
     let same = RouteInput::of(&case, &[m("x", &[], "high"), m("y", &[], "high")]);
     assert_eq!(same.severity.as_deref(), Some("high"));
     assert_eq!(RouteInput::of(&case, &[]).severity, None);
+    // The content's language comes from the case's subject; a language rule routes it.
+    assert_eq!(input.language, None);
+    case.subject.language = Some("de-AT".into());
+    let german = RouteInput::of(&case, &[m("x", &[], "low")]);
+    assert_eq!(german.language.as_deref(), Some("de-AT"));
+    let mut by_language = RoutingConfig::default();
+    by_language.queues.push(QueueDef {
+        name: "de".into(),
+        title: "German".into(),
+        roles: vec![Role::Moderator],
+        qa_percent: 5.0,
+    });
+    by_language.rules.push(rule(
+        Conditions {
+            language: Some("de".into()),
+            ..Conditions::default()
+        },
+        "de",
+    ));
+    assert_eq!(by_language.route(&german).queue, "de");
+    assert_eq!(by_language.route(&input).queue, GENERAL);
+    case.subject.language = None;
     case.sources = vec![Source::RemovalOrder {
         order_id: "o".into(),
         reference: "r".into(),

@@ -53,6 +53,14 @@ impl ReviewStore {
         Ok(())
     }
 
+    /// Who may not claim or decide case `id`: for a complaint's case, the moderator who took
+    /// the decision it contests (recorded when the case was created); `None` otherwise.
+    pub async fn barred_decider(&self, id: &str) -> Result<Option<String>, StoreError> {
+        let who: Option<String> =
+            redis::AsyncCommands::hget(&mut self.conn.clone(), self.case_key(id), "not_by").await?;
+        Ok(who.filter(|w| !w.is_empty()))
+    }
+
     /// The appeal of complaint case `id` (`NotFound` if it is not a complaint's case).
     pub async fn appeal(&self, id: &str) -> Result<Appeal, StoreError> {
         let case = self.case(id).await?;

@@ -198,6 +198,7 @@ impl ReviewStore {
                 post_id: Some(m.post_id.clone()),
                 media_id: Some(m.media_id.clone()),
                 url: m.post_url.clone(),
+                language: (m.language.as_deref()).and_then(takedown_core::messages::language_tag),
             },
             sources: vec![Source::HashMatch],
             state: CaseState::Open,

@@ -80,6 +80,7 @@ impl ReviewStore {
                     post_id: None,
                     media_id: None,
                     url: Some(url.clone()),
+                    language: None,
                 },
                 sources: vec![Source::RemovalOrder {
                     order_id: order_id.clone(),
@@ -233,6 +234,7 @@ impl ReviewStore {
                 post_id: notice.post_id.clone(),
                 media_id: notice.media_id.clone(),
                 url: Some(notice.url.clone()),
+                language: None,
             },
             Source::Notice {
                 notice_id: id.clone(),
@@ -289,6 +291,7 @@ impl ReviewStore {
                     post_id: None,
                     media_id: None,
                     url: Some(url.clone()),
+                    language: None,
                 },
                 Source::AuRemovalNotice {
                     reference: notice.reference.clone(),

@@ -19,6 +19,8 @@
 //!   access by role;
 //! - [`appeals`]: complaints as appeals: who may not decide them, what their page shows;
 //! - [`qa`]: QA second reviews: the draw after a decision, the tasks, agreement rates.
+//! - [`visibility`]: counts and case lists with the cases of queues a role may not see taken
+//!   out.
 
 pub mod appeals;
 pub mod cases;
@@ -33,6 +35,7 @@ pub mod outbox;
 pub mod qa;
 pub mod queues;
 pub mod tokens;
+pub mod visibility;
 
 pub use cases::{Decided, MatchOutcome};
 pub use handle::{CaseView, ReviewStore, StoreError, StoreOptions, deadline_member};

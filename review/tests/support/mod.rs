@@ -55,6 +55,7 @@ pub fn a_match(post: &str, media: &str, list: &str, entry_hex: &str, severity: &
         matched_at: T0,
         video: None,
         post_text: None,
+        language: None,
     }
 }
 

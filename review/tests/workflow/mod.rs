@@ -408,3 +408,105 @@ async fn an_escalation_from_a_moderators_only_queue_reaches_the_seniors() {
         Some(case.as_str())
     );
 }
+
+#[tokio::test]
+async fn a_posts_language_routes_its_match_and_hidden_queues_stay_out_of_counts_and_lists() {
+    let redis = RedisServer::start().unwrap();
+    let (s, _) = store(&redis).await;
+    let mut c = config();
+    c.queues.push(QueueDef {
+        name: "german".into(),
+        title: "German".into(),
+        roles: vec![Role::SeniorModerator],
+        qa_percent: 5.0,
+    });
+    c.rules.push(Rule {
+        when: Conditions {
+            language: Some("de".into()),
+            ..Conditions::default()
+        },
+        queue: "german".into(),
+    });
+    s.save_routing(0, c, "root").await.unwrap();
+    // The same list entry, posted in German (a regional tag) and in French.
+    let mut de = a_match("p-de", "m1", "gifct", "00ff", "low");
+    de.language = Some("de_AT".into());
+    let mut fr = a_match("p-fr", "m2", "gifct", "00ff", "low");
+    fr.language = Some("fr".into());
+    let (de_case, _) = s.ingest_match(&de).await.unwrap();
+    let (fr_case, _) = s.ingest_match(&fr).await.unwrap();
+    let mut odd = a_match("p-odd", "m3", "gifct", "22dd", "low");
+    odd.language = Some("<de>".into());
+    let (odd_case, _) = s.ingest_match(&odd).await.unwrap();
+    assert_eq!(
+        s.case_queue(&de_case).await.unwrap().as_deref(),
+        Some("german")
+    );
+    assert_eq!(
+        s.case(&de_case)
+            .await
+            .unwrap()
+            .case
+            .subject
+            .language
+            .as_deref(),
+        Some("de-AT")
+    );
+    assert_eq!(
+        s.case_queue(&fr_case).await.unwrap().as_deref(),
+        Some("general")
+    );
+    // A malformed tag is dropped, not matched: the default queue.
+    assert_eq!(s.case(&odd_case).await.unwrap().case.subject.language, None);
+    assert_eq!(
+        s.case_queue(&odd_case).await.unwrap().as_deref(),
+        Some("general")
+    );
+
+    // A moderator is told of the two general cases only; a senior of all three.
+    let m = s.counts_for(Role::Moderator).await.unwrap();
+    assert_eq!((m.queued, m.senior_queued, m.claimed), (2, 0, 0));
+    let all = s.counts().await.unwrap();
+    assert_eq!(all.0, 3);
+    // Each case has its escalation points and breach: the moderator's are two cases' worth.
+    assert_eq!(m.pending_deadlines * 3, all.3 * 2);
+    let mut head = s.queue_head_for(20, Role::Moderator).await.unwrap();
+    head.sort();
+    let mut want = vec![fr_case.clone(), odd_case.clone()];
+    want.sort();
+    assert_eq!(head, want);
+    assert_eq!(
+        s.queue_head_for(20, Role::SeniorModerator)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+    assert_eq!(s.counts_for(Role::SeniorModerator).await.unwrap().queued, 3);
+    // The related cases (same entry) name the German case only to those who may see it.
+    let cluster = s.case(&fr_case).await.unwrap().cluster;
+    assert_eq!(cluster, vec![de_case.clone()]);
+    assert!(
+        s.visible_only(&cluster, Role::Moderator)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        s.visible_only(&cluster, Role::SeniorModerator)
+            .await
+            .unwrap(),
+        vec![de_case.clone()]
+    );
+    // Claimed cases leave the queue count for the claims count; the German one stays hidden.
+    for _ in 0..3 {
+        s.claim_next_as("sam", Role::SeniorModerator)
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    let m = s.counts_for(Role::Moderator).await.unwrap();
+    assert_eq!((m.queued, m.claimed), (0, 2));
+    let sen = s.counts_for(Role::SeniorModerator).await.unwrap();
+    assert_eq!((sen.queued, sen.claimed), (0, 3));
+}
