@@ -72,14 +72,22 @@ pub fn frame_mod(seconds_per_hash: f64, frame_rate: f64) -> u64 {
 
 /// `file:` plus an absolute path, so a name such as `http:x` or `-i` is never read as a URL or
 /// an option.
-fn file_url(path: &Path) -> Result<OsString, VideoError> {
+pub(crate) fn file_url(path: &Path) -> Result<OsString, VideoError> {
     let absolute = std::path::absolute(path)?;
     let mut url = OsString::from("file:");
     url.push(absolute.as_os_str());
     Ok(url)
 }
 
+/// The input options for an untrusted file: no protocol but `file`, the containers of
+/// [`FORMAT_WHITELIST`], ending in `-i URL`.
 pub(crate) fn input_args(url: &OsString) -> Vec<OsString> {
+    input_args_for(url, FORMAT_WHITELIST, None)
+}
+
+/// The same with `formats` the demuxers allowed and, with `forced`, the one used without
+/// probing.
+pub(crate) fn input_args_for(url: &OsString, formats: &str, forced: Option<&str>) -> Vec<OsString> {
     [
         "-hide_banner",
         "-nostdin",
@@ -88,9 +96,10 @@ pub(crate) fn input_args(url: &OsString) -> Vec<OsString> {
         "-protocol_whitelist",
         "file",
         "-format_whitelist",
-        FORMAT_WHITELIST,
+        formats,
     ]
     .into_iter()
+    .chain(forced.into_iter().flat_map(|f| ["-f", f]))
     .map(OsString::from)
     .chain([OsString::from("-i"), url.clone()])
     .collect()

@@ -25,7 +25,9 @@
 //! decodes everything. Each step runs under the same bounds as the full decode.
 
 use crate::error::VideoError;
-use crate::hash::{Decoding, FrameSink, conversion, decoder_args, input_args};
+use crate::hash::{
+    Decoding, FrameSink, conversion, decoder_args, file_url, input_args, input_args_for,
+};
 use crate::probe::{Packet, VideoInfo};
 use crate::process::{self, Bounds};
 use std::ffi::OsString;
@@ -301,25 +303,7 @@ pub(crate) fn hash(
             conversion(sink.width, sink.height)
         ),
     )?;
-    let mut kept_url = OsString::from("file:");
-    kept_url.push(kept_path.as_os_str());
-    let input = [
-        "-hide_banner",
-        "-nostdin",
-        "-loglevel",
-        "error",
-        "-protocol_whitelist",
-        "file",
-        "-format_whitelist",
-        "h264",
-        "-f",
-        "h264",
-        "-i",
-    ]
-    .into_iter()
-    .map(OsString::from)
-    .chain([kept_url])
-    .collect();
+    let input = input_args_for(&file_url(&kept_path)?, "h264", Some("h264"));
     let args = decoder_args(
         input,
         0,
