@@ -8,8 +8,9 @@
 //! vPDQ picks them (`n % ⌊interval × rate⌋ == 0`), so with an interval of one second each tile
 //! sits exactly on a hashed frame and its timestamp is that frame's.
 
+use crate::decoder::{decoder_args, input_args, read_frame};
 use crate::error::VideoError;
-use crate::hash::{decoder_args, frame_mod, input_args, open, read_frame};
+use crate::hash::{frame_mod, open};
 use crate::limits::VideoLimits;
 use crate::process;
 use std::path::Path;

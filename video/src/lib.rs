@@ -8,12 +8,14 @@
 //! crate `takedown-matcher`'s PDQ at native size.
 //! - [`limits`]: the caps and their defaults;
 //! - [`probe`]: what `ffprobe` says about a file (stream, size, frame rate, duration);
+//! - `decoder`: the FFmpeg command lines and the frames read back from them;
 //! - [`hash`]: decoding and hashing, the vPDQ of a file;
 //! - `sparse`: for H.264, decoding only the sampled frames and the pictures they need;
 //! - [`keyframes`]: tiny greyscale frames every few seconds, for the review case's blurred strip;
 //! - [`sniff`]: whether bytes look like a video container, from their content;
 //! - [`error`]: failures and their stable error codes.
 
+mod decoder;
 pub mod error;
 pub mod hash;
 pub mod keyframes;
@@ -23,7 +25,8 @@ mod process;
 pub mod sniff;
 mod sparse;
 
+pub use decoder::Decoding;
 pub use error::VideoError;
-pub use hash::{Decoding, VideoHash, VpdqOptions, hash_bytes, hash_file};
+pub use hash::{VideoHash, VpdqOptions, hash_bytes, hash_file};
 pub use limits::VideoLimits;
 pub use probe::VideoInfo;

@@ -24,10 +24,10 @@
 //! decoder that gives back another number of frames), [`hash`] answers `None` and the caller
 //! decodes everything. Each step runs under the same bounds as the full decode.
 
-use crate::error::VideoError;
-use crate::hash::{
+use crate::decoder::{
     Decoding, FrameSink, conversion, decoder_args, file_url, input_args, input_args_for,
 };
+use crate::error::VideoError;
 use crate::probe::{Packet, VideoInfo};
 use crate::process::{self, Bounds};
 use std::ffi::OsString;
