@@ -540,11 +540,34 @@ mod tests {
     fn an_endless_unit_is_refused() {
         let mut stream = AUD.to_vec();
         stream.resize(MAX_UNIT_BYTES + 2 * CHUNK, 0x55);
-        let mut cut = AccessUnits::new(&stream[..]);
+        // Reads of an odd size, so the buffer never holds exactly the cap.
+        let mut cut = AccessUnits::new(Trickle {
+            bytes: &stream,
+            step: CHUNK - 1,
+        });
         assert_eq!(
             cut.next_unit().unwrap_err().code(),
             takedown_core::ErrorCode::DecodeFailed
         );
+    }
+
+    #[test]
+    fn a_unit_of_exactly_the_cap_is_accepted() {
+        // Whole reads fill the buffer to exactly the cap with no delimiter in it yet; the
+        // next read brings the delimiter of the unit after.
+        let mut first = AUD.to_vec();
+        first.resize(MAX_UNIT_BYTES, 0x55);
+        let stream = [first.clone(), unit(&[0x41])].concat();
+        let mut cut = AccessUnits::new(Trickle {
+            bytes: &stream,
+            step: CHUNK,
+        });
+        assert_eq!(
+            cut.next_unit().unwrap().map(<[u8]>::len),
+            Some(MAX_UNIT_BYTES)
+        );
+        assert_eq!(cut.next_unit().unwrap(), Some(&unit(&[0x41])[..]));
+        assert_eq!(cut.next_unit().unwrap(), None);
     }
 
     /// What `select_expression` means, evaluated the way FFmpeg's evaluator does.
