@@ -168,9 +168,7 @@ impl FrameSink<'_> {
         }
         Ok(())
     }
-}
 
-impl FrameSink<'_> {
     /// Hashes one frame per number of `numbers`; `None` when `out` holds fewer frames or more.
     pub(crate) fn hash_exactly(
         &self,

@@ -178,7 +178,10 @@ pub(crate) fn open(
 /// Hashes the video at `path`: one [`VpdqFrame`] per sampled frame.
 pub fn hash_file(path: &Path, options: &VpdqOptions) -> Result<VideoHash, VideoError> {
     let limits = &options.limits;
-    let (url, info, packets, bounds) = open(path, limits, true)?;
+    // The packet list serves only the thinned decode, which needs sampling sparser than every
+    // frame; the codec is known only from the probe itself.
+    let may_thin = !options.decode_every_frame && options.seconds_per_hash > 0.0;
+    let (url, info, packets, bounds) = open(path, limits, may_thin)?;
     let (width, height) = options
         .resize
         .map(|(w, h)| (u64::from(w), u64::from(h)))
@@ -190,7 +193,7 @@ pub fn hash_file(path: &Path, options: &VpdqOptions) -> Result<VideoHash, VideoE
         limits,
     };
     let every = frame_mod(options.seconds_per_hash, info.frame_rate);
-    let sparse = if options.decode_every_frame || every == 1 || info.codec != "h264" {
+    let sparse = if !may_thin || every == 1 || info.codec != "h264" {
         None
     } else {
         sparse::hash(
