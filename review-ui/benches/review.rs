@@ -212,19 +212,7 @@ async fn decisions(store: &ReviewStore, decisions: usize, workers: usize) {
     );
     let before = cpu(store).await;
     let started = Instant::now();
-    let mut tasks = Vec::new();
-    for (w, cases) in held.into_iter().enumerate() {
-        let s = store.clone();
-        let d = decision.clone();
-        tasks.push(tokio::spawn(async move {
-            for id in cases {
-                s.decide(&id, &format!("mod{w}"), &d).await.unwrap();
-            }
-        }));
-    }
-    for t in tasks {
-        t.await.unwrap();
-    }
+    decide_all(store, held, &decision).await;
     let decide_time = started.elapsed();
     println!(
         "decisions (remove: audit, outbox, preservation): {} in {:.2} s = {:.0}/s",
@@ -560,6 +548,12 @@ async fn routing_cost(redis: &RedisServer, n: usize, rules: usize) {
         justification: String::new(),
     };
     let started = Instant::now();
+    decide_all(&store, held, &decision).await;
+    timed("decisions (with the QA draw)", started.elapsed());
+}
+
+/// Moderator `w` decides the cases of `held[w]`, all moderators at once.
+async fn decide_all(store: &ReviewStore, held: Vec<Vec<String>>, decision: &DecisionInput) {
     let mut tasks = Vec::new();
     for (w, cases) in held.into_iter().enumerate() {
         let s = store.clone();
@@ -573,7 +567,6 @@ async fn routing_cost(redis: &RedisServer, n: usize, rules: usize) {
     for t in tasks {
         t.await.unwrap();
     }
-    timed("decisions (with the QA draw)", started.elapsed());
 }
 
 fn main() {
